@@ -1,0 +1,39 @@
+# Two commands on a fresh Debian machine with Python 3.11:
+#   make run    venv + install + render the prod profile into out/prod/
+#   make test   install the test tools (apt packages too) and run the whole suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test tools render check docs bench clean
+
+run: $(VENV)/.installed
+	$(BIN)/render --profile prod
+
+test: $(VENV)/.installed tools
+	$(BIN)/python -m pytest
+
+tools:
+	./scripts/install-tools.sh
+
+render: $(VENV)/.installed
+	$(BIN)/render --all
+
+check: $(VENV)/.installed
+	$(BIN)/render --all --check --strict-tools
+
+docs: $(VENV)/.installed
+	$(BIN)/python -m vitalyst_render.docs
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/bench_render.py
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required" if sys.version_info < (3, 11) else 0)'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis

@@ -1,0 +1,45 @@
+"""Shared fixtures. Tests that need an external tool call :func:`require_tool`: it skips
+with the reason on a developer machine and fails under CI, where every tool must exist."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PROFILES = REPO / "profiles"
+OUT = REPO / "out"
+SHARED = REPO.parent / "shared"
+
+
+def require_tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed (make test installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def rendered():
+    """Every committed profile rendered once in memory: {name: RenderResult}."""
+    import vitalyst_render as vr
+
+    return {name: vr.render(vr.load_profile(name)) for name in vr.profile_names()}
+
+
+@pytest.fixture
+def profile_file(tmp_path):
+    """Write a profile YAML (text) into tmp_path and return its path."""
+
+    def make(text: str, name: str = "custom") -> Path:
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return make

@@ -1,0 +1,162 @@
+"""Writer and diff: atomic swaps, stale removal, foreign files, and the manifest."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import vitalyst_render as vr
+from vitalyst_render import output
+
+
+@pytest.fixture(scope="module")
+def dev():
+    return vr.render(vr.load_profile("dev"))
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_write_creates_every_file_and_manifest(tmp_path, dev):
+    summary = vr.write(dev, tmp_path)
+    assert not summary.unchanged
+    files = snapshot(tmp_path / "dev")
+    assert files == dev.files
+    manifest = json.loads(files["manifest.json"])
+    assert manifest["profile"] == "dev"
+    assert manifest["version"] == vr.__version__
+    assert manifest["profile_digest"].startswith("sha256:")
+    assert set(manifest["files"]) == set(dev.files) - {"manifest.json"}
+    assert "time" not in json.dumps(manifest).lower()
+
+
+def test_second_write_is_a_no_op(tmp_path, dev):
+    vr.write(dev, tmp_path)
+    inode = (tmp_path / "dev").stat().st_ino
+    summary = vr.write(dev, tmp_path)
+    assert summary.unchanged and summary.written == () and summary.removed == ()
+    assert (tmp_path / "dev").stat().st_ino == inode
+
+
+def test_output_tree_is_world_readable(tmp_path, dev):
+    vr.write(dev, tmp_path)
+    assert (tmp_path / "dev").stat().st_mode & 0o777 == 0o755
+    assert (tmp_path / "dev" / "manifest.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_stale_files_removed_and_foreign_files_kept(tmp_path, dev):
+    folder = tmp_path / "dev"
+    vr.write(dev, tmp_path)
+    # Pretend an earlier version also made a file that this render no longer makes.
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["files"]["old/gone.yml"] = "sha256:00"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    (folder / "old").mkdir()
+    (folder / "old" / "gone.yml").write_text("stale\n")
+    (folder / "NOTES.md").write_text("mine\n")
+    (folder / "docker" / "backend" / "local.txt").write_text("also mine\n")
+    os.symlink("NOTES.md", folder / "link")
+    notes_inode = (folder / "NOTES.md").stat().st_ino
+
+    summary = vr.write(dev, tmp_path)
+
+    assert summary.removed == ("old/gone.yml",)
+    assert not (folder / "old" / "gone.yml").exists()
+    assert (folder / "NOTES.md").read_text() == "mine\n"
+    assert (folder / "NOTES.md").stat().st_ino == notes_inode  # the same file, untouched
+    assert (folder / "docker" / "backend" / "local.txt").read_text() == "also mine\n"
+    assert os.readlink(folder / "link") == "NOTES.md"
+
+
+def test_refuses_to_overwrite_a_foreign_file(tmp_path, dev):
+    folder = tmp_path / "dev"
+    folder.mkdir()
+    (folder / "compose").mkdir()
+    (folder / "compose" / "docker-compose.yml").write_text("hand-written\n")
+    with pytest.raises(vr.ArtefactError, match="did not make it"):
+        vr.write(dev, tmp_path)
+    assert (folder / "compose" / "docker-compose.yml").read_text() == "hand-written\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dev"]  # no staging left behind
+
+
+def test_a_failing_write_leaves_the_old_tree(tmp_path, dev, monkeypatch):
+    vr.write(dev, tmp_path)
+    before = snapshot(tmp_path / "dev")
+    changed = vr.pipeline.RenderResult("dev", {**dev.files, "compose/docker-compose.yml": b"changed: true\n"}, dev.artefacts, dev.report)
+    calls = {"n": 0}
+    real = output._write_file
+
+    def dying(path, data):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("disk full")
+        real(path, data)
+
+    monkeypatch.setattr(output, "_write_file", dying)
+    with pytest.raises(OSError, match="disk full"):
+        vr.write(changed, tmp_path)
+    assert snapshot(tmp_path / "dev") == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dev"]
+
+
+def test_recovers_from_a_render_killed_between_renames(tmp_path, dev):
+    # The rename fallback moves the old tree aside first; a kill right then leaves it there.
+    vr.write(dev, tmp_path)
+    os.rename(tmp_path / "dev", tmp_path / ".dev.old-abc")
+    (tmp_path / ".dev.new-def").mkdir()
+    vr.write(dev, tmp_path)
+    assert snapshot(tmp_path / "dev") == dev.files
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dev"]
+
+
+def test_rename_fallback_when_exchange_is_unsupported(tmp_path, dev, monkeypatch):
+    vr.write(dev, tmp_path)
+    (tmp_path / "dev" / "compose" / "docker-compose.yml").write_text("edited\n")
+    monkeypatch.setattr(output, "_exchange", lambda a, b: False)
+    vr.write(dev, tmp_path)
+    assert snapshot(tmp_path / "dev") == dev.files
+
+
+def test_refuses_a_symlinked_profile_folder(tmp_path, dev):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "out").mkdir()
+    os.symlink(elsewhere, tmp_path / "out" / "dev")
+    with pytest.raises(vr.ArtefactError, match="symlink"):
+        vr.write(dev, tmp_path / "out")
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_unreadable_manifest_is_an_error_not_a_guess(tmp_path, dev):
+    vr.write(dev, tmp_path)
+    (tmp_path / "dev" / "manifest.json").write_text("{not json")
+    with pytest.raises(vr.ArtefactError, match="manifest.json is unreadable"):
+        vr.write(dev, tmp_path)
+
+
+def test_diff_reports_new_changed_and_stale(tmp_path, dev):
+    assert {d.status for d in vr.diff(dev, tmp_path)} == {"new"}
+    vr.write(dev, tmp_path)
+    assert vr.diff(dev, tmp_path) == []
+    folder = tmp_path / "dev"
+    compose = folder / "compose" / "docker-compose.yml"
+    compose.write_text(compose.read_text().replace("restart: unless-stopped", "restart: always", 1))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["files"]["extra.txt"] = "sha256:00"
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    (folder / "extra.txt").write_text("left over\n")
+    before = snapshot(folder)
+
+    diffs = {d.path: d for d in vr.diff(dev, tmp_path)}
+
+    assert diffs["compose/docker-compose.yml"].status == "changed"
+    text = diffs["compose/docker-compose.yml"].text
+    assert f"--- {folder.as_posix()}/compose/docker-compose.yml" in text
+    assert "-    restart: always" in text and "+    restart: unless-stopped" in text
+    assert diffs["extra.txt"].status == "stale"
+    assert diffs["manifest.json"].status == "changed"
+    assert snapshot(folder) == before  # diff never writes

@@ -1,0 +1,262 @@
+"""Strict YAML reading: what is refused, what is read, and where everything is."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from vitalyst_render.errors import Location
+from vitalyst_render.yamlsource import Positions, YamlSourceError, decode_utf8, load_yaml
+
+
+def refused(text: str, **kwargs) -> YamlSourceError:
+    with pytest.raises(YamlSourceError) as info:
+        load_yaml(text, "f.yaml", **kwargs)
+    return info.value
+
+
+def alias_bomb(levels: int = 9, fanout: int = 9) -> str:
+    """The billion laughs: each level lists the previous one ``fanout`` times."""
+    names = [f"l{i}" for i in range(levels)]
+    lines = [f"{names[0]}: &{names[0]} [{', '.join(['lol'] * fanout)}]"]
+    for prev, name in zip(names, names[1:]):
+        lines.append(f"{name}: &{name} [{', '.join([f'*{prev}'] * fanout)}]")
+    return "\n".join(lines) + "\n"
+
+
+# -- refusals ----------------------------------------------------------------------------
+
+
+def test_duplicate_key_refused_at_the_second_key():
+    error = refused("a: 1\nb:\n  c: 2\n  c: 3\n")
+    assert (error.message, error.line, error.col) == ("duplicate key 'c'", 4, 3)
+
+
+def test_duplicate_key_refused_even_when_spelled_as_a_number():
+    error = refused("8000: a\n8000: b\n")
+    assert (error.message, error.line, error.col) == ("duplicate key '8000'", 2, 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "tag", "col"),
+    [
+        ("a: !!python/object:os.system {}\n", "tag:yaml.org,2002:python/object:os.system", 4),
+        ("a: !!python/name:os.system ''\n", "tag:yaml.org,2002:python/name:os.system", 4),
+        ("a: !foo bar\n", "!foo", 4),
+        ("a: !!binary aGk=\n", "tag:yaml.org,2002:binary", 4),
+        ("a: !!set {x, y}\n", "tag:yaml.org,2002:set", 4),
+    ],
+)
+def test_non_core_tags_refused(text, tag, col):
+    error = refused(text)
+    assert error.message == f"YAML tag {tag!r} is not allowed; only the core schema's tags are"
+    assert (error.line, error.col) == (1, col)
+
+
+def test_non_core_tag_on_a_key_refused():
+    error = refused("!foo key: 1\n")
+    assert "'!foo' is not allowed" in error.message
+    assert (error.line, error.col) == (1, 1)
+
+
+def test_core_tags_accepted():
+    data, _ = load_yaml("a: !!str 123\nb: !!int '42'\nc: !!float '1'\n", "f.yaml")
+    assert data == {"a": "123", "b": 42, "c": 1.0}
+
+
+def test_multiple_documents_refused_at_the_second():
+    error = refused("a: 1\n---\nb: 2\n")
+    assert (error.message, error.line, error.col) == ("expected a single YAML document, found several", 3, 1)
+
+
+def test_single_document_with_markers_accepted():
+    data, _ = load_yaml("---\na: 1\n...\n", "f.yaml")
+    assert data == {"a": 1}
+
+
+def test_alias_bomb_refused_quickly():
+    started = time.perf_counter()
+    error = refused(alias_bomb())
+    elapsed = time.perf_counter() - started
+    assert error.message == "document expands to more than 100000 nodes through aliases"
+    assert error.line == 1
+    assert elapsed < 5, f"took {elapsed:.1f}s"
+
+
+def test_node_bound_is_configurable_and_counts_alias_expansions():
+    text = "a: &x [1]\nb: *x\n"  # root, a, a[0], b, b[0]: five nodes
+    assert load_yaml(text, "f.yaml", max_nodes=5)[0] == {"a": [1], "b": [1]}
+    assert refused(text, max_nodes=4).message == "document expands to more than 4 nodes through aliases"
+
+
+def test_malformed_yaml_is_positioned():
+    error = refused("a: [1\n")
+    assert error.message.startswith("invalid YAML: ")
+    assert (error.line, error.col) == (2, 1)
+
+
+def test_complex_key_refused():
+    error = refused("? [a]\n: b\n")
+    assert (error.message, error.line, error.col) == ("mapping keys must be plain scalars", 1, 3)
+
+
+def test_merge_of_a_scalar_refused():
+    error = refused("<<: 1\n")
+    assert error.message == "a merge key (<<) needs a mapping or a list of mappings"
+
+
+# -- what is read ------------------------------------------------------------------------
+
+
+def test_merge_key_fills_in_without_overriding_explicit_keys():
+    data, _ = load_yaml("base: &b {x: 1, y: 2}\nc:\n  <<: *b\n  y: 3\n", "f.yaml")
+    assert data["c"] == {"x": 1, "y": 3}
+    assert data["base"] == {"x": 1, "y": 2}
+
+
+def test_merge_key_list_first_source_wins():
+    data, _ = load_yaml("a: &a {x: 1}\nb: &b {x: 2, z: 3}\nc:\n  <<: [*a, *b]\n  w: 0\n", "f.yaml")
+    assert data["c"] == {"w": 0, "x": 1, "z": 3}
+
+
+def test_explicit_key_after_merge_keeps_its_own_value_position():
+    data, positions = load_yaml("base: &b {x: 1, y: 2}\nc:\n  <<: *b\n  y: 3\n", "f.yaml")
+    assert data["c"]["y"] == 3
+    assert positions.key(("c", "y")) == Location("f.yaml", 4, 3)
+    assert positions.value(("c", "y")) == Location("f.yaml", 4, 6)
+
+
+def test_merged_key_position_matches_the_source_that_won():
+    data, positions = load_yaml("a: &a {x: 1}\nb: &b {x: 2}\nc:\n  <<: [*a, *b]\n", "f.yaml")
+    assert data["c"]["x"] == 1
+    assert positions.value(("c", "x")) == Location("f.yaml", 1, 11)
+    assert positions.key(("c", "x")) == Location("f.yaml", 1, 8)
+
+
+@pytest.mark.parametrize(
+    ("scalar", "value"),
+    [
+        ("0o17", 15),
+        ("017", 17),  # YAML 1.2: a leading zero is not octal
+        ("0x1f", 31),
+        ("-0x1f", -31),
+        ("1_000", 1000),
+        ("1e3", 1000.0),
+        ("yes", "yes"),  # YAML 1.1 booleans stay strings
+        ("no", "no"),
+        ("on", "on"),
+        ("true", True),
+        ("False", False),
+        ("~", None),
+        ("null", None),
+        ("12:30", "12:30"),  # no sexagesimal numbers
+        ("'42'", "42"),
+    ],
+)
+def test_yaml_1_2_scalars(scalar, value):
+    data, _ = load_yaml(f"k: {scalar}\n", "f.yaml")
+    assert data["k"] == value
+    assert type(data["k"]) is type(value)
+
+
+def test_non_string_keys_become_their_spelling():
+    data, _ = load_yaml("8000: a\ntrue: b\n", "f.yaml")
+    assert data == {"8000": "a", "true": "b"}
+
+
+def test_empty_document_reads_as_none():
+    data, positions = load_yaml("", "f.yaml")
+    assert data is None
+    assert positions.value(()) == Location("f.yaml", 1, 1)
+
+
+# -- decoding ------------------------------------------------------------------------------
+
+
+def test_decode_strips_a_bom():
+    assert decode_utf8(b"\xef\xbb\xbfa: 1\n") == "a: 1\n"
+    assert load_yaml(decode_utf8(b"\xef\xbb\xbfa: 1\n"), "f.yaml")[0] == {"a": 1}
+
+
+def test_decode_keeps_valid_utf8():
+    assert decode_utf8("é: 😀\n".encode()) == "é: 😀\n"
+
+
+@pytest.mark.parametrize(
+    ("raw", "line", "col", "byte"),
+    [
+        (b"\xff", 1, 1, 0xFF),
+        (b"a: 1\nb: caf\xe9\n", 2, 7, 0xE9),
+        (b"a: 1\r\nb\xff\n", 2, 2, 0xFF),
+        (b"a: 1\n\xc3\xa9: x\n\xfe", 3, 1, 0xFE),
+        (b"\xef\xbb\xbfab\xff\n", 1, 3, 0xFF),  # the BOM is not a column
+    ],
+)
+def test_decode_error_position(raw, line, col, byte):
+    with pytest.raises(YamlSourceError) as info:
+        decode_utf8(raw)
+    error = info.value
+    assert error.message == f"file is not valid UTF-8 (byte 0x{byte:02x} cannot start a character here)"
+    assert (error.line, error.col) == (line, col)
+
+
+def test_decode_error_column_counts_characters():
+    with pytest.raises(YamlSourceError) as info:
+        decode_utf8(b"name: caf\xc3\xa9\xff\n")  # "name: café" is 10 characters, 11 bytes
+    assert (info.value.line, info.value.col) == (1, 11)
+
+
+# -- positions -----------------------------------------------------------------------------
+
+
+def test_positions_of_keys_and_values_are_one_based():
+    text = "a: x\nb:\n  c: [1, 2]\n  d:\n    - e: f\n"
+    data, positions = load_yaml(text, "f.yaml")
+    assert data == {"a": "x", "b": {"c": [1, 2], "d": [{"e": "f"}]}}
+    loc = lambda line, col: Location("f.yaml", line, col)  # noqa: E731
+    assert positions.key(("a",)) == loc(1, 1)
+    assert positions.value(("a",)) == loc(1, 4)
+    assert positions.key(("b",)) == loc(2, 1)
+    assert positions.value(("b",)) == loc(3, 3)
+    assert positions.key(("b", "c")) == loc(3, 3)
+    assert positions.value(("b", "c")) == loc(3, 6)
+    assert positions.value(("b", "c", 0)) == loc(3, 7)
+    assert positions.value(("b", "c", 1)) == loc(3, 10)
+    assert positions.value(("b", "d", 0)) == loc(5, 7)
+    assert positions.key(("b", "d", 0, "e")) == loc(5, 7)
+    assert positions.value(("b", "d", 0, "e")) == loc(5, 10)
+
+
+def test_positions_after_crlf_line_ends():
+    _, positions = load_yaml("a: 1\r\nb: 2\r\n", "f.yaml")
+    assert positions.value(("b",)) == Location("f.yaml", 2, 4)
+
+
+def test_value_falls_back_to_nearest_ancestor():
+    _, positions = load_yaml("a: x\nb:\n  c: 1\n", "f.yaml")
+    assert positions.value(("b", "missing", "deeper", 3)) == positions.value(("b",)) == Location("f.yaml", 3, 3)
+    assert positions.value(("nowhere",)) == positions.value(()) == Location("f.yaml", 1, 1)
+
+
+def test_key_falls_back_to_value():
+    _, positions = load_yaml("a:\n  - x\n", "f.yaml")
+    assert positions.key(("a", 0)) == positions.value(("a", 0)) == Location("f.yaml", 2, 5)
+
+
+def test_value_of_empty_positions_is_the_file_start():
+    assert Positions("x.yaml").value(("a", "b")) == Location("x.yaml", 1, 1)
+
+
+def test_overlaid_prefers_the_other_file():
+    _, parent = load_yaml("a: 1\nb:\n  c: 2\n  d: 3\n", "parent.yaml")
+    _, child = load_yaml("b:\n  c: 5\n", "child.yaml")
+    merged = parent.overlaid(child)
+    assert merged.file == "child.yaml"
+    assert merged.value(("b", "c")) == Location("child.yaml", 2, 6)
+    assert merged.key(("b", "c")) == Location("child.yaml", 2, 3)
+    assert merged.value(("b", "d")) == Location("parent.yaml", 4, 6)
+    assert merged.value(("a",)) == Location("parent.yaml", 1, 4)
+    # neither input changes
+    assert parent.value(("b", "c")) == Location("parent.yaml", 3, 6)
+    assert child.value(("b", "d")) == Location("child.yaml", 2, 3)

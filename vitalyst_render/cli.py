@@ -1,0 +1,158 @@
+"""The ``render`` command: the only place that prints or exits.
+
+``render`` is a click group that renders when no subcommand is given, so later
+subcommands (``render deploy ...``) join without changing ``render --profile prod``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import __version__, diff, load_profile, profile_names, render, write
+from .checks import Severity, registry
+from .errors import RenderError, UsageError
+from .profile.loader import LoadedProfile
+from .report import FORMATS, ProfileOutcome, checks_table, exit_code, json_report, junit_report, sarif_report, summary_line, text_lines, total_line
+from .resources import data_dir
+
+_COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+def _colour() -> bool | None:
+    # NO_COLOR (https://no-color.org): any non-empty value disables colour.
+    return False if os.environ.get("NO_COLOR") else None
+
+
+def _fail(error: RenderError) -> None:
+    click.echo(f"render: error: {error}", err=True, color=_colour())
+    sys.exit(2)
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--profile", "-p", "profiles", multiple=True, metavar="NAME", help="Profile to render (repeatable).")
+@click.option("--all", "all_profiles", is_flag=True, help="Render every non-abstract profile.")
+@click.option(
+    "--profile-file",
+    "profile_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Render a profile file from anywhere; its extends still resolves in the profiles folder.",
+)
+@click.option("--profiles-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder of named profiles.")
+@click.option("--out", "out", default="out", show_default=True, type=click.Path(file_okay=False, path_type=Path), help="Output root; each profile writes OUT/NAME/.")
+@click.option("--check", is_flag=True, help="Render in memory and compare with OUT; write nothing; exit 1 on drift.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Report format.")
+@click.option("--strict-tools", is_flag=True, help="Treat a missing external tool as an error instead of a skip.")
+@click.option("--list-profiles", is_flag=True, help="List the profiles and exit.")
+@click.option("--list-checks", is_flag=True, help="List the checks and exit.")
+@click.version_option(__version__, prog_name="vitalyst-render")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    profiles: tuple[str, ...],
+    all_profiles: bool,
+    profile_files: tuple[Path, ...],
+    profiles_dir: Path | None,
+    out: Path,
+    check: bool,
+    fmt: str,
+    strict_tools: bool,
+    list_profiles: bool,
+    list_checks: bool,
+) -> None:
+    """Render the Vitalyst stack's deployment artefacts from typed profiles, and prove them.
+
+    \b
+    Examples:
+      render --profile prod          write out/prod/ and report findings
+      render --all --check           CI: fail when out/ drifts from the profiles
+      render --list-checks           every check with its ID and severity
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if list_profiles:
+        for name in profile_names(profiles_dir):
+            click.echo(name)
+        return
+    if list_checks:
+        for line in checks_table():
+            click.echo(line)
+        return
+    if not (profiles or all_profiles or profile_files):
+        raise click.UsageError("nothing to render: give --profile NAME, --profile-file PATH or --all")
+    started = time.perf_counter()
+    try:
+        loaded = _load(profiles, all_profiles, profile_files, profiles_dir)
+        outcomes = [_render_one(item, out, check, strict_tools) for item in loaded]
+    except RenderError as error:
+        _fail(error)
+        return
+    _report(outcomes, fmt, time.perf_counter() - started)
+    sys.exit(exit_code(outcomes))
+
+
+def _load(
+    profiles: tuple[str, ...], all_profiles: bool, profile_files: tuple[Path, ...], profiles_dir: Path | None
+) -> list[LoadedProfile]:
+    """Load and validate everything first: bad input stops the run before any write."""
+    names = list(profiles)
+    if all_profiles:
+        names += [n for n in profile_names(profiles_dir) if n not in names]
+        if not names and not profile_files:
+            folder = profiles_dir or data_dir("profiles")
+            raise UsageError(f"no profiles found in {folder}")
+    loaded = [load_profile(name, profiles_dir=profiles_dir) for name in names]
+    loaded += [load_profile(path, profiles_dir=profiles_dir) for path in profile_files]
+    seen: dict[str, LoadedProfile] = {}
+    for item in loaded:
+        if item.name in seen and seen[item.name].path.resolve() != item.path.resolve():
+            raise UsageError(f"two profiles named {item.name!r} would write the same folder: {seen[item.name].path} and {item.path}")
+        seen[item.name] = item
+    return list(seen.values())
+
+
+def _render_one(loaded: LoadedProfile, out: Path, check: bool, strict_tools: bool) -> ProfileOutcome:
+    result = render(loaded, out=out, strict_tools=strict_tools)
+    folder = (out / loaded.name).as_posix()
+    if check:
+        return ProfileOutcome(result, folder, drift=tuple(diff(result, out)), checked=True)
+    return ProfileOutcome(result, folder, written=write(result, out))
+
+
+def _report(outcomes: list[ProfileOutcome], fmt: str, seconds: float) -> None:
+    if fmt == "json":
+        click.echo(json_report(outcomes))
+        return
+    if fmt == "sarif":
+        click.echo(sarif_report(outcomes))
+        return
+    if fmt == "junit":
+        click.echo(junit_report(outcomes))
+        return
+    colour = _colour()
+    for outcome in outcomes:
+        for line, severity in text_lines(outcome):
+            styled = click.style(line, fg=_COLOURS[severity]) if severity else line
+            click.echo(styled, color=colour)
+    for outcome in outcomes:
+        click.echo(summary_line(outcome), color=colour)
+    if len(outcomes) > 1:
+        click.echo(total_line(outcomes, seconds), color=colour)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        cli.main(prog_name="render", standalone_mode=True)
+    except KeyboardInterrupt:
+        click.echo("render: interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""Generate the reference docs that come from code: ``docs/checks.md`` and
+``docs/profile.schema.json``. A test fails when the committed copies are stale.
+
+Run ``python -m vitalyst_render.docs`` (or ``make docs``) after changing a check or a model.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .checks import registry
+from .profile.models import Profile
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def checks_markdown() -> str:
+    lines = [
+        "# Checks reference",
+        "",
+        "Generated from the check registry by `python -m vitalyst_render.docs`; do not edit.",
+        "",
+        "IDs are stable and never reused: `VR0xx` core, `VR1xx` docker, `VR2xx` compose,",
+        "`VR3xx` kubernetes, `VR4xx` prometheus/alertmanager, `VR5xx` redis,",
+        "`VR6xx` cross-artefact, `VR9xx` tool adapters. Suppress one per profile with",
+        "`checks.suppress: [{id: VRnnn, reason: ...}]`.",
+        "",
+        "| ID | name | default severity | title |",
+        "| --- | --- | --- | --- |",
+    ]
+    checks = registry()
+    for check in checks.values():
+        lines.append(f"| [{check.id}](#{check.id.lower()}) | `{check.name}` | {check.severity.value} | {check.title} |")
+    for check in checks.values():
+        lines += ["", f"## {check.id}", "", f"`{check.name}`, {check.severity.value}" + (f", runs `{check.tool}`" if check.tool else ""), "", check.doc]
+    return "\n".join(lines) + "\n"
+
+
+def profile_schema() -> str:
+    schema = Profile.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "vitalyst-render profile (resolved, after extends)"
+    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+GENERATED = {"checks.md": checks_markdown, "profile.schema.json": profile_schema}
+
+
+def main() -> None:
+    DOCS.mkdir(exist_ok=True)
+    for name, make in GENERATED.items():
+        (DOCS / name).write_text(make(), encoding="utf-8")
+        print(f"wrote docs/{name}")
+
+
+if __name__ == "__main__":
+    main()

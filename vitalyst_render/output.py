@@ -1,0 +1,223 @@
+"""The I/O end of the pipeline: atomic writes of ``out/<profile>/`` and drift diffs.
+
+A render is staged in a sibling folder, then swapped in with one atomic
+``renameat2(RENAME_EXCHANGE)``, so a killed render leaves the old tree or the new one,
+never a mix. Files that the previous ``manifest.json`` did not list belong to someone
+else: they are carried over untouched (hard links to the same inodes), and a render
+that would overwrite one stops instead.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import difflib
+import errno
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ArtefactError, Location
+from .pipeline import MANIFEST, RenderResult
+
+
+@dataclass(frozen=True)
+class WriteSummary:
+    folder: Path
+    written: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: bool
+
+
+@dataclass(frozen=True)
+class FileDiff:
+    path: str
+    status: str  # "new", "changed" or "stale"
+    text: str
+
+
+def _previous_files(folder: Path) -> set[str]:
+    path = folder / MANIFEST
+    if not path.exists():
+        return set()
+    try:
+        files = json.loads(path.read_text("utf-8"))["files"]
+        if not isinstance(files, dict):
+            raise TypeError
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ArtefactError(
+            "manifest.json is unreadable; remove it (and the files it listed) to render again", Location(str(path))
+        ) from None
+    return {name for name in files if isinstance(name, str)} | {MANIFEST}
+
+
+def _on_disk(folder: Path) -> dict[str, Path]:
+    """Every file and symlink below ``folder``, by POSIX relative path."""
+    found: dict[str, Path] = {}
+    if not folder.is_dir():
+        return found
+    for root, dirs, names in os.walk(folder):
+        here = Path(root)
+        for name in names + [d for d in dirs if (here / d).is_symlink()]:
+            full = here / name
+            found[full.relative_to(folder).as_posix()] = full
+    return found
+
+
+def _target_folder(result: RenderResult, out: Path) -> Path:
+    folder = out / result.profile
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise ArtefactError("output folder is a symlink or not a folder; refusing to replace it", Location(str(folder)))
+    return folder
+
+
+def write(result: RenderResult, out: str | Path = "out") -> WriteSummary:
+    """Write ``result`` to ``out/<profile>/`` atomically; return what changed."""
+    out = Path(out)
+    folder = _target_folder(result, out)
+    _recover(out, result.profile)
+    previous = _previous_files(folder)
+    existing = _on_disk(folder)
+    ours = {p for p in existing if p in previous}
+    foreign = {p: existing[p] for p in existing if p not in previous}
+    clashes = sorted(p for p in foreign if p in result.files or any(f.startswith(p + "/") for f in result.files))
+    if clashes:
+        raise ArtefactError(
+            f"refusing to overwrite {clashes[0]!r}: vitalyst-render did not make it (not in manifest.json); move it away",
+            Location(str(folder / clashes[0])),
+        )
+    written = tuple(p for p, data in result.files.items() if p not in existing or _read(existing[p]) != data)
+    removed = tuple(sorted(ours - set(result.files)))
+    if folder.is_dir() and not written and not removed:
+        return WriteSummary(folder, (), (), True)
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{result.profile}.new-", dir=out))
+    try:
+        os.chmod(staging, 0o755)  # mkdtemp makes it private; the tree it becomes is not
+        for path, data in result.files.items():
+            _write_file(staging / path, data)
+        for path, source in foreign.items():
+            _carry(source, staging / path)
+        _fsync_dir(staging)
+        _swap_in(staging, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return WriteSummary(folder, written, removed, False)
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(path, 0o644)
+
+
+def _carry(source: Path, destination: Path) -> None:
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    if source.is_symlink():
+        os.symlink(os.readlink(source), destination)
+        return
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux renameat2). False when unsupported."""
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(error, os.strerror(error), str(b))
+
+
+def _swap_in(staging: Path, folder: Path) -> None:
+    if not folder.exists():
+        os.rename(staging, folder)
+        return
+    if _exchange(staging, folder):
+        return  # staging now holds the old tree; the caller removes it
+    # Fallback: two renames. If we die between them, _recover() restores the old tree.
+    old = staging.with_name(staging.name.replace(".new-", ".old-"))
+    os.rename(folder, old)
+    os.rename(staging, folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover(out: Path, profile: str) -> None:
+    """Clean up after a render that was killed mid-write."""
+    if not out.is_dir():
+        return
+    folder = out / profile
+    for leftover in sorted(out.glob(f".{profile}.old-*")):
+        if not folder.exists():
+            os.rename(leftover, folder)
+        else:
+            shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in out.glob(f".{profile}.new-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def diff(result: RenderResult, out: str | Path = "out") -> list[FileDiff]:
+    """Compare ``result`` with ``out/<profile>/``: new, changed and stale files."""
+    out = Path(out)
+    folder = out / result.profile
+    shown = (out / result.profile).as_posix()
+    previous = _previous_files(folder) if (folder / MANIFEST).is_file() else set()
+    diffs: list[FileDiff] = []
+    for path, data in result.files.items():
+        current = _read(folder / path)
+        if current == data:
+            continue
+        status = "new" if current is None else "changed"
+        diffs.append(FileDiff(path, status, _unified(f"{shown}/{path}", current, data)))
+    for path in sorted(previous - set(result.files)):
+        current = _read(folder / path)
+        if current is not None:
+            diffs.append(FileDiff(path, "stale", _unified(f"{shown}/{path}", current, None)))
+    return diffs
+
+
+def _unified(name: str, before: bytes | None, after: bytes | None) -> str:
+    old = before.decode("utf-8", "replace").splitlines(keepends=True) if before is not None else []
+    new = after.decode("utf-8", "replace").splitlines(keepends=True) if after is not None else []
+    # git-style a/ and b/ prefixes, except on absolute paths where they would mislead.
+    a_name, b_name = (name, name) if name.startswith("/") else (f"a/{name}", f"b/{name}")
+    lines = difflib.unified_diff(
+        old, new, fromfile=a_name if before is not None else "/dev/null", tofile=b_name if after is not None else "/dev/null"
+    )
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)

@@ -1,0 +1,270 @@
+"""Read a profile file, resolve ``extends``, validate, and place every error.
+
+Errors always read ``file:line:col: field.path: expected …, got …``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import Location, ProfileError, UsageError
+from ..resources import data_dir
+from ..yamlsource import Positions, YamlSourceError, decode_utf8, load_yaml
+from .merge import deep_merge
+from .models import Profile, ReferenceProblem
+from .types import DNS_LABEL, shown
+
+#: Longest ``extends`` chain we follow; deeper is almost certainly a mistake.
+MAX_EXTENDS_DEPTH = 8
+#: Profiles are small; refuse anything that is clearly not one.
+MAX_PROFILE_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class LoadedProfile:
+    """A validated profile plus where it came from."""
+
+    name: str
+    path: Path
+    profile: Profile
+    chain: tuple[Path, ...]
+    positions: Positions
+
+    @property
+    def digest(self) -> str:
+        """sha256 of the resolved profile in canonical JSON: identifies the render input."""
+        canonical = json.dumps(self.profile.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def display_path(path: Path) -> str:
+    """Paths in messages: relative to the working directory when below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def profile_names(profiles_dir: Path | None = None, *, include_abstract: bool = False) -> list[str]:
+    """Names of the profiles in ``profiles_dir``; abstract ones only when asked."""
+    folder = profiles_dir or data_dir("profiles")
+    names = sorted(p.stem for p in folder.glob("*.yaml") if re.fullmatch(DNS_LABEL, p.stem))
+    if include_abstract:
+        return names
+    return [name for name in names if not _is_abstract(folder / f"{name}.yaml")]
+
+
+def _is_abstract(path: Path) -> bool:
+    try:
+        data, _ = _read(path)
+    except (ProfileError, UsageError):
+        return False  # a broken profile is listed, so that rendering it reports why
+    return data.get("abstract") is True
+
+
+def profile_path(name: str, profiles_dir: Path | None = None) -> Path:
+    folder = profiles_dir or data_dir("profiles")
+    if not re.fullmatch(DNS_LABEL, name):
+        raise UsageError(f"invalid profile name {name!r}: expected a DNS-1123 label")
+    path = folder / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(profile_names(folder)) or "none"
+        raise UsageError(f"unknown profile {name!r} (known: {known})", Location(display_path(folder)))
+    return path
+
+
+def load_profile(
+    name_or_path: str | Path,
+    *,
+    profiles_dir: Path | None = None,
+) -> LoadedProfile:
+    """Load a profile by name (from ``profiles_dir``) or by path to a YAML file.
+
+    ``extends`` always resolves by name in ``profiles_dir`` (the bundled profiles by
+    default). The profile's name is its file's stem.
+    """
+    folder = Path(profiles_dir) if profiles_dir else data_dir("profiles")
+    if isinstance(name_or_path, Path) or "/" in str(name_or_path) or str(name_or_path).endswith((".yaml", ".yml")):
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise UsageError(f"profile file not found: {display_path(path)}")
+    else:
+        path = profile_path(str(name_or_path), folder)
+    name = path.stem
+    if not re.fullmatch(DNS_LABEL, name):
+        raise UsageError(
+            f"profile file name {path.name!r} must be a DNS-1123 label plus .yaml (it names the output folder)",
+            Location(display_path(path)),
+        )
+    data, positions, chain = _resolve(path, folder, ())
+    if data.pop("abstract", False) is True:
+        raise UsageError(f"profile {name!r} is abstract: other profiles extend it, but it is not rendered itself")
+    return LoadedProfile(name, path, _validate(data, positions), chain, positions)
+
+
+def _read(path: Path) -> tuple[dict[str, Any], Positions]:
+    shown_path = display_path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read profile: {exc.strerror}", Location(shown_path)) from None
+    if len(raw) > MAX_PROFILE_BYTES:
+        raise ProfileError(f"profile is larger than {MAX_PROFILE_BYTES} bytes", Location(shown_path, 1, 1))
+    try:
+        data, positions = load_yaml(decode_utf8(raw), shown_path)
+    except YamlSourceError as exc:
+        raise ProfileError(exc.message, Location(shown_path, exc.line, exc.col)) from None
+    if not isinstance(data, dict):
+        where = positions.value(())
+        raise ProfileError(f"expected a mapping at the top of the profile, got {shown(data)}", where)
+    return data, positions
+
+
+def _resolve(path: Path, folder: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], Positions, tuple[Path, ...]]:
+    data, positions = _read(path)
+    chain = seen + (path.resolve(),)
+    if seen:
+        # `abstract` describes one file and is never inherited.
+        data.pop("abstract", None)
+    parent_name = data.pop("extends", None)
+    if parent_name is None:
+        return data, positions, chain
+    where = positions.value(("extends",))
+    if not isinstance(parent_name, str) or not re.fullmatch(DNS_LABEL, parent_name):
+        raise ProfileError(f"expected a profile name, got {shown(parent_name)}", where, "extends")
+    parent_path = folder / f"{parent_name}.yaml"
+    if not parent_path.is_file():
+        known = ", ".join(profile_names(folder, include_abstract=True)) or "none"
+        raise ProfileError(f"unknown profile {parent_name!r} (known: {known})", where, "extends")
+    if parent_path.resolve() in chain:
+        cycle = " -> ".join(p.stem for p in chain + (parent_path,))
+        raise ProfileError(f"extends cycle: {cycle}", where, "extends")
+    if len(chain) > MAX_EXTENDS_DEPTH:
+        raise ProfileError(f"extends chain deeper than {MAX_EXTENDS_DEPTH}", where, "extends")
+    parent_data, parent_positions, chain = _resolve(parent_path, folder, chain)
+    return deep_merge(parent_data, data), parent_positions.overlaid(positions), chain
+
+
+def _validate(data: dict[str, Any], positions: Positions) -> Profile:
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        # Report the first problem in document order: the one a reader meets first. At
+        # one position, a bad key comes before what is missing below it.
+        errors = exc.errors(include_url=False)
+        placed = sorted(
+            (_placed(error, positions) for error in errors),
+            key=lambda e: (e.location.file, e.location.line, e.location.col, e.field_rank),
+        )
+        raise placed[0] from None
+
+
+def field_path(loc: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text
+
+
+class _Placed(ProfileError):
+    field_rank = 1
+
+
+class _PlacedKey(_Placed):
+    field_rank = 0
+
+
+def _placed(error: dict[str, Any], positions: Positions) -> _Placed:
+    # Dict-key validation adds a "[key]" segment after the key it validates.
+    if "[key]" in error["loc"]:
+        loc = tuple(part for part in error["loc"] if part != "[key]")
+        return _PlacedKey(_message(error), positions.key(loc), field_path(loc))
+    loc = tuple(error["loc"])
+    kind = error["type"]
+    problem = (error.get("ctx") or {}).get("error")
+    if isinstance(problem, ReferenceProblem):
+        loc = loc + problem.path
+        return _Placed(problem.message, positions.value(loc), field_path(loc))
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        hint = f"; expected one of: {', '.join(allowed)}" if allowed else ""
+        return _PlacedKey(f"unknown key {str(loc[-1])!r}{hint}", positions.key(loc), field_path(loc))
+    if kind == "missing":
+        where = positions.key(loc[:-1]) if len(loc) > 1 else positions.value(())
+        return _Placed("required field is missing", where, field_path(loc))
+    return _Placed(_message(error), positions.value(loc), field_path(loc))
+
+
+_EXPECTED = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "list_type": "a list",
+}
+
+
+def _message(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    got = shown(error.get("input"))
+    ctx = error.get("ctx") or {}
+    if kind == "vr":
+        return error["msg"]
+    if kind in _EXPECTED:
+        return f"expected {_EXPECTED[kind]}, got {got}"
+    if kind == "literal_error":
+        return f"expected {ctx.get('expected')}, got {got}"
+    if kind == "too_short":
+        return f"expected at least {ctx.get('min_length')} item(s), got {ctx.get('actual_length')}"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        sign = {"greater_than": ">", "greater_than_equal": "≥", "less_than": "<", "less_than_equal": "≤"}[kind]
+        bound = next(iter(ctx.values()))
+        return f"expected a value {sign} {bound}, got {got}"
+    message = str(error.get("msg", "invalid value"))
+    return message[:1].lower() + message[1:]
+
+
+def _allowed_keys(loc: tuple[str | int, ...]) -> list[str]:
+    """Field names of the model at ``loc``, to suggest the right spelling."""
+    annotation: Any = Profile
+    for part in loc:
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(part))
+            if field is None:
+                return []
+            annotation = field.annotation
+        elif get_origin(annotation) in (dict, list):
+            annotation = get_args(annotation)[-1]
+        else:
+            return []
+    annotation = _unwrap(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return list(annotation.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    # Optional[Model] and Annotated[...] hide the model we want.
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _unwrap(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        options = [arg for arg in get_args(annotation) if arg is not type(None)]
+        return _unwrap(options[0]) if len(options) == 1 else annotation
+    return annotation

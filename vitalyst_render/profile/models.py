@@ -1,0 +1,325 @@
+"""The typed shape of an environment profile.
+
+Every model is frozen and forbids unknown keys, and every field carries a description:
+the JSON schema in ``docs/profile.schema.json`` is generated from these classes.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from .types import (
+    CheckId,
+    CpuQuantity,
+    Digest,
+    DnsLabel,
+    Duration,
+    EnvName,
+    EnvValue,
+    IntAtLeast,
+    MemoryQuantity,
+    NonEmptyText,
+    Port,
+    Ratio,
+    Text,
+    Uid,
+    UrlPath,
+)
+
+#: The stack's services. Templates know each one's role, so the set is fixed.
+STACK_SERVICES = ("backend", "frontend", "neo4j", "redis")
+APP_SERVICES = ("backend", "frontend")
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+# -- project and build -----------------------------------------------------------------
+
+
+class Project(Model):
+    name: DnsLabel = Field(description="Short name of the stack; prefixes stacks, namespaces and labels.")
+    description: NonEmptyText("a description") = Field(description="One-line description, used in OCI image labels.")
+    version: NonEmptyText("a version string") = Field(description="Application release version, used as OCI label.")
+    vendor: NonEmptyText("a vendor name") = Field(description="Organisation that ships the images (OCI vendor label).")
+    source: NonEmptyText("a source URL") = Field(description="Source repository URL (OCI source label).")
+    licenses: NonEmptyText("an SPDX license expression") = Field(description="SPDX license expression (OCI licenses label).")
+
+
+class BaseImage(Model):
+    image: NonEmptyText("an image name") = Field(description="Image repository, e.g. python or node.")
+    tag: NonEmptyText("an image tag") = Field(description="Image tag; never 'latest'.")
+    digest: Digest | None = Field(default=None, description="Content digest that pins the tag; required in prod.")
+
+    @property
+    def reference(self) -> str:
+        return f"{self.image}:{self.tag}" + (f"@{self.digest}" if self.digest else "")
+
+
+class RuntimeUser(Model):
+    uid: Uid = Field(description="Numeric user id that containers run as (≥ 10000, outside host ranges).")
+    gid: Uid = Field(description="Numeric group id that containers run as (≥ 10000).")
+    name: DnsLabel = Field(description="Name of the account created in the images (no login shell).")
+
+
+class Build(Model):
+    user: RuntimeUser = Field(description="The unprivileged account every image and pod runs as.")
+    base_images: dict[DnsLabel, BaseImage] = Field(
+        description="Base images by role (python, node); services name the one they build on."
+    )
+
+
+# -- services --------------------------------------------------------------------------
+
+
+class ImageRef(Model):
+    repository: NonEmptyText("an image repository") = Field(description="Registry path of the service image.")
+    tag: NonEmptyText("an image tag") = Field(description="Image tag the stack deploys.")
+    digest: Digest | None = Field(default=None, description="Content digest that pins the image; required in prod.")
+
+    @property
+    def reference(self) -> str:
+        return f"{self.repository}:{self.tag}" + (f"@{self.digest}" if self.digest else "")
+
+
+class ServicePort(Model):
+    name: DnsLabel = Field(description="Port name (IANA service name style, at most 15 characters).")
+    port: Port = Field(description="Port the process listens on inside the container.")
+    protocol: Literal["TCP", "UDP"] = Field(default="TCP", description="Transport protocol.")
+
+    @field_validator("name")
+    @classmethod
+    def _short(cls, value: str) -> str:
+        if len(value) > 15:
+            raise PydanticCustomError("vr", "expected a port name of at most 15 characters, got {n}", {"n": len(value)})
+        return value
+
+
+class ResourceAmounts(Model):
+    cpu: CpuQuantity = Field(description='CPU in Kubernetes quantity form ("500m", "2").')
+    memory: MemoryQuantity = Field(description='Memory in Kubernetes quantity form ("512Mi", "4Gi").')
+
+
+class Resources(Model):
+    requests: ResourceAmounts = Field(description="Guaranteed share: k8s requests and compose reservations.")
+    limits: ResourceAmounts = Field(description="Hard ceiling: k8s limits and compose limits.")
+
+
+class Health(Model):
+    kind: Literal["http", "tcp", "command"] = Field(description="How the service is probed.")
+    port: Port | None = Field(default=None, description="Port probed by http and tcp checks.")
+    path: UrlPath | None = Field(default=None, description="HTTP path probed by http checks, e.g. /health.")
+    command: list[Text] | None = Field(default=None, description="Argument vector run by command checks.")
+    interval: Duration = Field(description="Time between probes.")
+    timeout: Duration = Field(description="Time after which one probe counts as failed.")
+    retries: IntAtLeast(1) = Field(description="Consecutive failures before the container is unhealthy.")
+    start_period: Duration = Field(description="Grace period after start during which failures do not count.")
+
+    @model_validator(mode="after")
+    def _complete(self) -> Health:
+        if self.kind in ("http", "tcp") and self.port is None:
+            raise PydanticCustomError("vr", "a {kind} health check needs a port", {"kind": self.kind})
+        if self.kind == "http" and self.path is None:
+            raise PydanticCustomError("vr", "an http health check needs a path, e.g. /health", {})
+        if self.kind == "command" and not self.command:
+            raise PydanticCustomError("vr", "a command health check needs a non-empty command", {})
+        return self
+
+
+class AppBuild(Model):
+    base: DnsLabel = Field(description="Key into build.base_images for the builder and runtime stages.")
+    context: NonEmptyText("a build context path") = Field(
+        description="Folder of the app's sources, relative to the compose file (out/<profile>/compose/)."
+    )
+    command: list[Text] = Field(description="Exec-form command of the final stage.")
+
+
+class Metrics(Model):
+    port: Port = Field(description="Port that serves Prometheus metrics.")
+    path: UrlPath = Field(default="/metrics", description="HTTP path of the metrics endpoint.")
+    exporter: DnsLabel | None = Field(
+        default=None, description="Sidecar exporter image role (e.g. redis-exporter) when the service has none built in."
+    )
+
+
+class Storage(Model):
+    size: MemoryQuantity = Field(description="Size of the persistent volume per replica.")
+    mount: Text = Field(description="Path where the data volume is mounted.")
+
+
+class Service(Model):
+    image: ImageRef = Field(description="Image the service runs.")
+    build: AppBuild | None = Field(default=None, description="How the image is built; only for backend and frontend.")
+    ports: list[ServicePort] = Field(min_length=1, description="Ports the service listens on; the first is primary.")
+    replicas: IntAtLeast(1) = Field(description="Number of running copies.")
+    resources: Resources = Field(description="CPU and memory requests and limits.")
+    health: Health = Field(description="The one health definition behind HEALTHCHECK, compose healthcheck and probes.")
+    env: dict[EnvName, EnvValue] = Field(default_factory=dict, description="Plain environment, delivered verbatim.")
+    secrets: list[DnsLabel] = Field(default_factory=list, description="Names of top-level secrets mounted into the service.")
+    depends_on: list[DnsLabel] = Field(default_factory=list, description="Services this one calls (the allowed edges).")
+    metrics: Metrics | None = Field(default=None, description="Where Prometheus scrapes the service.")
+    storage: Storage | None = Field(default=None, description="Persistent data volume, for stateful services.")
+    scratch_paths: list[Text] = Field(
+        default_factory=list, description="Writable scratch directories (tmpfs / emptyDir) on a read-only root."
+    )
+
+
+class Secret(Model):
+    description: NonEmptyText("a description") = Field(description="What the secret holds, for operators.")
+    key: DnsLabel = Field(default="value", description="Key inside the Kubernetes Secret that holds the value.")
+    dev_file: Text | None = Field(
+        default=None,
+        description="Local file with a throwaway value, relative to the compose file; used by the dev compose file only.",
+    )
+
+
+# -- posture, monitoring, deployment -------------------------------------------------------
+
+
+class Kubernetes(Model):
+    version: Literal["1.29", "1.30", "1.31", "1.32", "1.33"] = Field(
+        default="1.31", description="Kubernetes minor version the manifests are validated against."
+    )
+    namespace: DnsLabel = Field(description="Namespace that holds every object of the stack.")
+    ingress_namespace: DnsLabel = Field(default="ingress-nginx", description="Namespace of the ingress controller.")
+    monitoring_namespace: DnsLabel = Field(default="monitoring", description="Namespace where Prometheus runs.")
+
+
+class Environment(Model):
+    tier: Literal["dev", "staging", "prod"] = Field(description="Environment class; prod demands pinned images.")
+    compose_mode: Literal["local", "swarm"] = Field(
+        description="local: a laptop compose file with builds; swarm: a stack for docker stack deploy."
+    )
+    kubernetes: Kubernetes | None = Field(default=None, description="Set to render Kubernetes manifests.")
+    domain: Text = Field(description="Public host name of the frontend.")
+
+
+class Security(Model):
+    read_only_root_filesystem: bool = Field(default=True, description="Mount every container root read-only.")
+    no_new_privileges: bool = Field(default=True, description="Forbid privilege escalation (setuid binaries).")
+    drop_capabilities: list[Text] = Field(default_factory=lambda: ["ALL"], description="Linux capabilities dropped.")
+    seccomp_profile: Literal["RuntimeDefault"] = Field(default="RuntimeDefault", description="Seccomp profile for pods.")
+    pod_security_level: Literal["restricted", "baseline"] = Field(
+        default="restricted", description="Pod Security Admission level enforced on the namespace."
+    )
+
+
+class Thresholds(Model):
+    cpu_ratio: Ratio = Field(default=0.8, description="CPU usage ÷ CPU limit above which ContainerHighCPU fires.")
+    memory_ratio: Ratio = Field(default=0.85, description="Working set ÷ memory limit above which ContainerHighMemory fires.")
+    restart_window: Duration = Field(default="15m", description="Window in which any restart fires ContainerRestarting.")
+    error_ratio: Ratio = Field(default=0.05, description="Backend 5xx ÷ all requests above which errors alert.")
+    latency_p99_seconds: float = Field(default=1.0, gt=0, description="Backend p99 latency above which latency alerts.")
+
+
+class Receiver(Model):
+    name: DnsLabel = Field(description="Alertmanager receiver name.")
+    kind: Literal["webhook", "slack"] = Field(description="Notification integration.")
+    url_secret: DnsLabel = Field(description="Secret whose file holds the webhook URL; never a literal.")
+    severities: list[Literal["critical", "warning", "info"]] = Field(min_length=1, description="Severities routed here.")
+
+
+class Monitoring(Model):
+    scrape_interval: Duration = Field(default="30s", description="Prometheus scrape interval.")
+    evaluation_interval: Duration = Field(default="30s", description="Prometheus rule evaluation interval.")
+    alert_for: Duration = Field(default="5m", description="How long a condition holds before resource alerts fire.")
+    thresholds: Thresholds = Field(default_factory=Thresholds, description="Alert thresholds.")
+    receivers: list[Receiver] = Field(min_length=1, description="Where Alertmanager sends notifications.")
+    runbook_base_url: NonEmptyText("a URL") = Field(
+        default="https://runbooks.vitalyst.example/alerts",
+        description="Base URL of the runbooks; each alert links to <base>/<AlertName>.",
+    )
+
+
+class UpdatePolicy(Model):
+    parallelism: IntAtLeast(1) = Field(default=1, description="Tasks updated at once (swarm update_config).")
+    delay: Duration = Field(default="10s", description="Pause between update batches.")
+    monitor: Duration = Field(default="30s", description="How long a task is watched for failure after an update.")
+
+
+class Deployment(Model):
+    strategy: Literal["rolling", "blue-green"] = Field(default="rolling", description="How new versions replace old.")
+    active_color: Literal["blue", "green"] = Field(default="blue", description="Colour that receives traffic in blue-green.")
+    min_ready_seconds: IntAtLeast(0) = Field(default=30, description="Seconds a new pod must be ready before it counts.")
+    revision_history_limit: IntAtLeast(1) = Field(default=10, description="Old ReplicaSets kept for rollout undo.")
+    update: UpdatePolicy = Field(default_factory=UpdatePolicy, description="Swarm update and rollback pacing.")
+
+
+class Suppression(Model):
+    id: CheckId = Field(description="ID of the check to silence.")
+    reason: NonEmptyText("a written reason") = Field(description="Why the finding does not apply; shown in every report.")
+
+
+class Checks(Model):
+    suppress: list[Suppression] = Field(default_factory=list, description="Checks silenced for this profile, with reasons.")
+
+
+# -- the profile -------------------------------------------------------------------------
+
+
+class Profile(Model):
+    """A resolved environment profile (after ``extends`` has been merged)."""
+
+    project: Project = Field(description="Identity of the stack.")
+    environment: Environment = Field(description="Per-environment settings.")
+    build: Build = Field(description="Image build settings.")
+    services: dict[DnsLabel, Service] = Field(description="The four services of the stack, keyed by DNS-1123 name.")
+    secrets: dict[DnsLabel, Secret] = Field(default_factory=dict, description="Secrets by name; values never live here.")
+    security: Security = Field(default_factory=Security, description="Container security posture.")
+    monitoring: Monitoring = Field(description="Scraping, alert thresholds and notification routes.")
+    deployment: Deployment = Field(default_factory=Deployment, description="Rollout strategy.")
+    checks: Checks = Field(default_factory=Checks, description="Check suppressions.")
+
+    @field_validator("services")
+    @classmethod
+    def _stack_services(cls, services: dict[str, Service]) -> dict[str, Service]:
+        missing = [name for name in STACK_SERVICES if name not in services]
+        unknown = [name for name in services if name not in STACK_SERVICES]
+        if unknown or missing:
+            raise PydanticCustomError(
+                "vr",
+                "expected exactly the services {expected}; {problem}",
+                {
+                    "expected": ", ".join(STACK_SERVICES),
+                    "problem": f"unknown: {', '.join(unknown)}" if unknown else f"missing: {', '.join(missing)}",
+                },
+            )
+        return services
+
+    @model_validator(mode="after")
+    def _references(self) -> Profile:
+        # Raised as plain ValueErrors carrying a path so the loader can place them.
+        for name, service in self.services.items():
+            for index, secret in enumerate(service.secrets):
+                if secret not in self.secrets:
+                    raise ReferenceProblem(("services", name, "secrets", index), f"unknown secret {secret!r}; declare it under secrets")
+            for index, target in enumerate(service.depends_on):
+                if target not in self.services or target == name:
+                    raise ReferenceProblem(("services", name, "depends_on", index), f"{target!r} is not another service of the stack")
+            if name in APP_SERVICES:
+                if service.build is None:
+                    raise ReferenceProblem(("services", name), "an app service needs a build section")
+                if service.build.base not in self.build.base_images:
+                    raise ReferenceProblem(
+                        ("services", name, "build", "base"),
+                        f"unknown base image {service.build.base!r}; expected one of: {', '.join(sorted(self.build.base_images))}",
+                    )
+            elif service.build is not None:
+                raise ReferenceProblem(("services", name, "build"), f"{name} runs an upstream image and is not built")
+        for index, receiver in enumerate(self.monitoring.receivers):
+            if receiver.url_secret not in self.secrets:
+                raise ReferenceProblem(("monitoring", "receivers", index, "url_secret"), f"unknown secret {receiver.url_secret!r}")
+        return self
+
+
+class ReferenceProblem(ValueError):
+    """A cross-field error that knows the path it belongs to."""
+
+    def __init__(self, path: tuple[str | int, ...], message: str):
+        super().__init__(message)
+        self.path = path
+        self.message = message

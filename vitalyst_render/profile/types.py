@@ -1,0 +1,178 @@
+"""Constrained scalar types shared by the profile models.
+
+Each type validates with its own one-line message (``expected …, got …``), which the
+loader places after ``file:line:col: field.path:``. Values keep the spelling the user
+wrote; the helpers at the bottom convert them for the artefacts that need numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+DURATION = r"^([0-9]+(ms|s|m|h|d))+$"
+CPU = r"^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$"
+MEMORY = r"^[0-9]+(Ki|Mi|Gi|Ti|k|M|G|T)?$"
+DIGEST = r"^sha256:[0-9a-f]{64}$"
+CHECK_ID = r"^VR[0-9]{3}$"
+URL_PATH = r"^/[A-Za-z0-9._~/-]*$"
+
+
+def shown(value: Any) -> str:
+    """How an offending input appears in an error message."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _fail(expected: str, value: Any) -> PydanticCustomError:
+    return PydanticCustomError("vr", "expected {expected}, got {got}", {"expected": expected, "got": shown(value)})
+
+
+def _matching(pattern: str, expected: str, max_length: int | None = None):
+    regex = re.compile(pattern)
+
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not regex.fullmatch(value) or (max_length and len(value) > max_length):
+            raise _fail(expected, value)
+        return value
+
+    return check
+
+
+def _int_at_least(low: int, high: int | None = None):
+    expected = f"an integer ≥ {low}" if high is None else f"an integer from {low} to {high}"
+
+    def check(value: Any) -> int:
+        if type(value) is not int or value < low or (high is not None and value > high):
+            raise _fail(expected, value)
+        return value
+
+    return check
+
+
+def _ratio(value: Any) -> float:
+    if type(value) not in (int, float) or not 0 < value <= 1:
+        raise _fail("a ratio in (0, 1]", value)
+    return float(value)
+
+
+def _cpu(value: Any) -> str:
+    # YAML reads `cpu: 2` as an int and `cpu: 0.5` as a float; both are valid quantities.
+    if type(value) in (int, float):
+        value = format(value, "g")
+    if not isinstance(value, str) or not re.fullmatch(CPU, value) or cpu_millis(value) == 0:
+        raise _fail('a CPU quantity such as "500m" or "2"', value)
+    return value
+
+
+def _env_value(value: Any) -> str:
+    if not isinstance(value, str):
+        hint = " (quote it in YAML)" if isinstance(value, (int, float, bool)) or value is None else ""
+        raise PydanticCustomError("vr", "expected a string{hint}, got {got}", {"hint": hint, "got": shown(value)})
+    if "\x00" in value:
+        raise PydanticCustomError("vr", "environment values cannot contain NUL characters", {})
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+        raise PydanticCustomError("vr", "environment values must be valid Unicode (no lone surrogates)", {})
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _fail("a string", value)
+    return value
+
+
+def _schema(**schema: Any) -> WithJsonSchema:
+    return WithJsonSchema(schema)
+
+
+DnsLabel = Annotated[
+    str,
+    BeforeValidator(_matching(DNS_LABEL, "a DNS-1123 label (lowercase letters, digits and '-', at most 63)", 63)),
+    _schema(type="string", pattern=DNS_LABEL, maxLength=63),
+]
+EnvName = Annotated[
+    str,
+    BeforeValidator(_matching(ENV_NAME, "an environment variable name ([A-Za-z_][A-Za-z0-9_]*)")),
+    _schema(type="string", pattern=ENV_NAME),
+]
+EnvValue = Annotated[str, BeforeValidator(_env_value), _schema(type="string")]
+Text = Annotated[str, BeforeValidator(_text), _schema(type="string")]
+Duration = Annotated[
+    str,
+    BeforeValidator(_matching(DURATION, 'a duration such as "30s", "5m" or "1h30m"')),
+    _schema(type="string", pattern=DURATION),
+]
+CpuQuantity = Annotated[
+    str, BeforeValidator(_cpu), _schema(anyOf=[{"type": "string", "pattern": CPU}, {"type": "number", "exclusiveMinimum": 0}])
+]
+MemoryQuantity = Annotated[
+    str,
+    BeforeValidator(_matching(MEMORY, 'a memory quantity such as "512Mi" or "4Gi"')),
+    _schema(type="string", pattern=MEMORY),
+]
+Digest = Annotated[
+    str, BeforeValidator(_matching(DIGEST, "an image digest (sha256: and 64 hex digits)")), _schema(type="string", pattern=DIGEST)
+]
+CheckId = Annotated[
+    str, BeforeValidator(_matching(CHECK_ID, "a check ID such as VR312")), _schema(type="string", pattern=CHECK_ID)
+]
+UrlPath = Annotated[
+    str,
+    BeforeValidator(_matching(URL_PATH, "an absolute URL path of letters, digits and . _ ~ / - (e.g. /health)")),
+    _schema(type="string", pattern=URL_PATH),
+]
+Ratio = Annotated[float, BeforeValidator(_ratio), _schema(type="number", exclusiveMinimum=0, maximum=1)]
+Port = Annotated[int, BeforeValidator(_int_at_least(1, 65535)), _schema(type="integer", minimum=1, maximum=65535)]
+Uid = Annotated[int, BeforeValidator(_int_at_least(10000, 2**31 - 1)), _schema(type="integer", minimum=10000)]
+
+
+def IntAtLeast(low: int) -> Any:  # noqa: N802 - reads as a type in annotations
+    return Annotated[int, BeforeValidator(_int_at_least(low)), _schema(type="integer", minimum=low)]
+
+
+def NonEmptyText(what: str) -> Any:  # noqa: N802
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise _fail(what, value)
+        return value
+
+    return Annotated[str, BeforeValidator(check), _schema(type="string", minLength=1)]
+
+
+# -- conversions used by templates ---------------------------------------------------
+
+_DURATION_PART = re.compile(r"([0-9]+)(ms|s|m|h|d)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_MEMORY_FACTOR = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+
+
+def duration_seconds(duration: str) -> float:
+    return sum(int(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION_PART.findall(duration))
+
+
+def cpu_millis(cpu: str) -> int:
+    if cpu.endswith("m"):
+        return int(cpu[:-1])
+    whole, _, fraction = cpu.partition(".")
+    return int(whole) * 1000 + int((fraction + "000")[:3])
+
+
+def memory_bytes(memory: str) -> int:
+    number, unit = re.match(r"^([0-9]+)([A-Za-z]*)$", memory).groups()  # type: ignore[union-attr]
+    return int(number) * _MEMORY_FACTOR[unit]

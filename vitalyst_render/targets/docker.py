@@ -1,0 +1,19 @@
+"""Dockerfiles and .dockerignore files for the services we build (backend, frontend)."""
+
+from __future__ import annotations
+
+from ..profile.loader import LoadedProfile
+from ..profile.models import APP_SERVICES
+from .base import Job, Target
+
+
+def _jobs(loaded: LoadedProfile) -> list[Job]:
+    jobs = []
+    for name in APP_SERVICES:
+        context = {"name": name, "service": loaded.profile.services[name]}
+        jobs.append(Job(f"docker/{name}.Dockerfile.j2", f"docker/{name}/Dockerfile", "dockerfile", "none", context))
+        jobs.append(Job(f"docker/{name}.dockerignore.j2", f"docker/{name}/.dockerignore", "text", "none", context))
+    return jobs
+
+
+TARGET = Target("docker", "multi-stage Dockerfiles and .dockerignore per built service", _jobs)

@@ -1,0 +1,17 @@
+"""Grafana provisioning (datasource, dashboard provider) and the stack dashboard."""
+
+from __future__ import annotations
+
+from ..profile.loader import LoadedProfile
+from .base import Job, Target
+
+
+def _jobs(loaded: LoadedProfile) -> list[Job]:
+    return [
+        Job("grafana/datasource.yml.j2", "grafana/provisioning/datasources/prometheus.yml", "yaml", "yaml"),
+        Job("grafana/dashboards.yml.j2", "grafana/provisioning/dashboards/vitalyst.yml", "yaml", "yaml"),
+        Job("grafana/overview.json.j2", "grafana/dashboards/overview.json", "json", "json"),
+    ]
+
+
+TARGET = Target("grafana", "datasource and dashboard provisioning plus dashboards", _jobs)

@@ -1,0 +1,225 @@
+"""Strict YAML reading with source positions.
+
+We compose the node graph with ruamel.yaml and build plain Python data ourselves, so
+that we control what the YAML may contain: only the core schema's tags, no duplicate
+keys, a single mapping or sequence document, and a bounded number of nodes (an alias
+bomb expands exponentially when constructed naively). Every key and value gets a
+1-based ``(line, col)`` keyed by its path, which later turns a pydantic error path
+into ``file:line:col``.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import Location
+
+#: Upper bound on constructed nodes, counting every alias expansion.
+MAX_NODES = 100_000
+
+Path = tuple[str | int, ...]
+
+_CORE = "tag:yaml.org,2002:"
+_ALLOWED_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "merge")}
+_INT_RE = re.compile(r"^[-+]?(0o[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*)$")
+
+
+class YamlSourceError(Exception):
+    """Malformed or refused YAML; carries the position of the offending node."""
+
+    def __init__(self, message: str, line: int = 0, col: int = 0):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.col = col
+
+
+@dataclass
+class Positions:
+    """Where each path's key and value start. Paths from several files may mix, which
+    is how a profile merged through ``extends`` keeps pointing at the right file."""
+
+    file: str
+    values: dict[Path, Location] = field(default_factory=dict)
+    keys: dict[Path, Location] = field(default_factory=dict)
+
+    def value(self, path: Path) -> Location:
+        # A missing field has no position of its own: point at its closest ancestor.
+        while path not in self.values:
+            if not path:
+                return Location(self.file, 1, 1)
+            path = path[:-1]
+        return self.values[path]
+
+    def key(self, path: Path) -> Location:
+        return self.keys.get(path) or self.value(path)
+
+    def overlaid(self, other: Positions) -> Positions:
+        """Positions of ``other`` win wherever both files define a path."""
+        return Positions(other.file, {**self.values, **other.values}, {**self.keys, **other.keys})
+
+
+def _tag(node: Node) -> str:
+    tag = node.tag
+    return str(getattr(tag, "value", tag))
+
+
+def _pos(node: Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def decode_utf8(raw: bytes) -> str:
+    """Decode strictly; a bad byte becomes a positioned error."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        line_start = before.rfind(b"\n") + 1
+        col = len(before[line_start:].decode("utf-8", "replace")) + 1
+        raise YamlSourceError(
+            f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x} cannot start a character here)",
+            line,
+            col,
+        ) from None
+
+
+class _Builder:
+    def __init__(self, positions: Positions, max_nodes: int):
+        self.positions = positions
+        self.budget = self.limit = max_nodes
+
+    def build(self, node: Node, path: Path) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            line, col = _pos(node)
+            raise YamlSourceError(
+                f"document expands to more than {self.limit} nodes through aliases", line, col
+            )
+        if path not in self.positions.values:
+            self.positions.values[path] = self._location(node)
+        tag = _tag(node)
+        if tag not in _ALLOWED_TAGS:
+            line, col = _pos(node)
+            raise YamlSourceError(f"YAML tag {tag!r} is not allowed; only the core schema's tags are", line, col)
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, SequenceNode):
+            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        assert isinstance(node, ScalarNode)
+        return _scalar(node, tag)
+
+    def _location(self, node: Node) -> Location:
+        return Location(self.positions.file, *_pos(node))
+
+    def _mapping(self, node: MappingNode, path: Path) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        merges: list[Node] = []
+        # Explicit keys first, so that their positions win over merged-in ones.
+        for key_node, value_node in node.value:
+            tag = _tag(key_node)
+            if tag == _CORE + "merge":
+                merges.append(value_node)
+                continue
+            if tag not in _ALLOWED_TAGS:
+                line, col = _pos(key_node)
+                raise YamlSourceError(f"YAML tag {tag!r} is not allowed; only the core schema's tags are", line, col)
+            if not isinstance(key_node, ScalarNode):
+                line, col = _pos(key_node)
+                raise YamlSourceError("mapping keys must be plain scalars", line, col)
+            # Keys are names: `8000:` or `true:` become the strings they spell.
+            key = str(key_node.value)
+            if key in result:
+                line, col = _pos(key_node)
+                raise YamlSourceError(f"duplicate key {key!r}", line, col)
+            self.positions.keys.setdefault(path + (key,), self._location(key_node))
+            result[key] = self.build(value_node, path + (key,))
+        for merge in merges:
+            for key, value in self._merge_sources(merge, path).items():
+                result.setdefault(key, value)
+        return result
+
+    def _merge_sources(self, node: Node, path: Path) -> dict[str, Any]:
+        """YAML merge keys: earlier sources win, as do the mapping's own keys."""
+        sources = node.value if isinstance(node, SequenceNode) else [node]
+        merged: dict[str, Any] = {}
+        for source in sources:
+            value = self.build(source, path)
+            if not isinstance(value, dict):
+                line, col = _pos(source)
+                raise YamlSourceError("a merge key (<<) needs a mapping or a list of mappings", line, col)
+            for key, item in value.items():
+                merged.setdefault(key, item)
+        return merged
+
+
+def _scalar(node: ScalarNode, tag: str) -> Any:
+    text: str = node.value
+    kind = tag[len(_CORE):]
+    if kind == "str":
+        return text
+    if kind == "null":
+        return None
+    if kind == "bool":
+        return text.lower() == "true"
+    if kind == "int":
+        if not _INT_RE.fullmatch(text):
+            return text  # e.g. 0b101: an int in YAML 1.1, a string in 1.2's core schema
+        digits = text.replace("_", "")
+        return int(digits, 0) if re.match(r"^[-+]?0[ox]", digits) else int(digits)
+    if kind == "float":
+        lowered = text.lower().lstrip("+")
+        if lowered in (".inf", "-.inf"):
+            return -math.inf if lowered.startswith("-") else math.inf
+        if lowered == ".nan":
+            return math.nan
+        try:
+            return float(text.replace("_", ""))
+        except ValueError:
+            return text
+    return text
+
+
+def _compose_all(text: str) -> list[Node]:
+    yaml = YAML(typ="rt", pure=True)
+    yaml.allow_duplicate_keys = True  # we detect duplicates ourselves, with positions
+    try:
+        return list(yaml.compose_all(io.StringIO(text)))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+        problem = exc.problem or exc.context or "malformed YAML"
+        raise YamlSourceError(f"invalid YAML: {problem}", line, col) from None
+    except YAMLError as exc:
+        raise YamlSourceError(f"invalid YAML: {exc}") from None
+
+
+def load_yaml(text: str, file: str, *, max_nodes: int = MAX_NODES) -> tuple[Any, Positions]:
+    """Parse one YAML document into plain data plus the position of every path."""
+    documents = _compose_all(text)
+    positions = Positions(file)
+    if not documents:
+        return None, positions
+    if len(documents) > 1:
+        line, col = _pos(documents[1])
+        raise YamlSourceError("expected a single YAML document, found several", line, col)
+    return _Builder(positions, max_nodes).build(documents[0], ()), positions
+
+
+def load_yaml_stream(text: str, file: str, *, max_nodes: int = MAX_NODES) -> list[tuple[Any, Positions]]:
+    """Parse a multi-document stream (Kubernetes manifests) with positions per document."""
+    result = []
+    for document in _compose_all(text):
+        positions = Positions(file)
+        result.append((_Builder(positions, max_nodes).build(document, ()), positions))
+    return result
