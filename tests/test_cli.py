@@ -137,6 +137,10 @@ BAD_INPUTS = {
     "not-a-mapping": (b"- just\n- a list\n", "1:1: expected a mapping at the top of the profile, got a list"),
     "duplicate-key": (b"extends: prod\nextends: dev\n", "2:1: duplicate key 'extends'"),
     "python-tag": (b"extends: !!python/name:os.system prod\n", "1:10: YAML tag"),
+    "unknown-suppression": (
+        b"extends: prod\nchecks:\n  suppress:\n    - id: VR999\n      reason: not a check\n",
+        "4:11: checks.suppress[0].id: unknown check ID 'VR999'",
+    ),
 }
 
 

@@ -160,3 +160,44 @@ def test_diff_reports_new_changed_and_stale(tmp_path, dev):
     assert diffs["extra.txt"].status == "stale"
     assert diffs["manifest.json"].status == "changed"
     assert snapshot(folder) == before  # diff never writes
+
+
+KILLED_WRITER = """
+import sys, time
+import vitalyst_render as vr
+from vitalyst_render import output, pipeline
+result = vr.render(vr.load_profile("dev"), checks=False)
+changed = pipeline.RenderResult("dev", {**result.files, "compose/docker-compose.yml": b"changed: true\\n"}, result.artefacts, result.report)
+real = output._write_file
+def slow(path, data):
+    real(path, data)
+    print("wrote", flush=True)
+    time.sleep(0.2)
+output._write_file = slow
+vr.write(changed, sys.argv[1])
+"""
+
+
+def test_sigkill_mid_write_leaves_the_old_tree(tmp_path, dev):
+    import signal
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    vr.write(dev, tmp_path)
+    before = snapshot(tmp_path / "dev")
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    for _ in range(3):  # let it write a few files into its staging folder
+        assert process.stdout.readline() == b"wrote\n"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+
+    assert snapshot(tmp_path / "dev") == before
+    vr.write(dev, tmp_path)  # the next render cleans the abandoned staging folder
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dev"]
+    assert snapshot(tmp_path / "dev") == before

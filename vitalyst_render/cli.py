@@ -16,6 +16,7 @@ import click
 from . import __version__, diff, load_profile, profile_names, render, write
 from .checks import Severity, registry
 from .errors import RenderError, UsageError
+from .pipeline import RenderResult
 from .profile.loader import LoadedProfile
 from .report import FORMATS, ProfileOutcome, checks_table, exit_code, json_report, junit_report, sarif_report, summary_line, text_lines, total_line
 from .resources import data_dir
@@ -88,7 +89,9 @@ def cli(
     started = time.perf_counter()
     try:
         loaded = _load(profiles, all_profiles, profile_files, profiles_dir)
-        outcomes = [_render_one(item, out, check, strict_tools) for item in loaded]
+        # Render everything before touching the disk: bad input anywhere writes nothing.
+        results = [render(item, out=out, strict_tools=strict_tools) for item in loaded]
+        outcomes = [_settle(result, out, check) for result in results]
     except RenderError as error:
         _fail(error)
         return
@@ -116,9 +119,9 @@ def _load(
     return list(seen.values())
 
 
-def _render_one(loaded: LoadedProfile, out: Path, check: bool, strict_tools: bool) -> ProfileOutcome:
-    result = render(loaded, out=out, strict_tools=strict_tools)
-    folder = (out / loaded.name).as_posix()
+def _settle(result: RenderResult, out: Path, check: bool) -> ProfileOutcome:
+    """Write one rendered profile, or compare it with the disk under --check."""
+    folder = (out / result.profile).as_posix()
     if check:
         return ProfileOutcome(result, folder, drift=tuple(diff(result, out)), checked=True)
     return ProfileOutcome(result, folder, written=write(result, out))

