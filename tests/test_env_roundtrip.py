@@ -9,10 +9,12 @@ mostly follows), then put through Compose ``${VAR}`` interpolation and Kubernete
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 
 import yaml as pyyaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
+from pydantic import ValidationError
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
@@ -87,3 +89,35 @@ def test_known_interpolation_attacks_are_neutralised():
         environment = compose["services"]["backend"]["environment"]
         assert "injected" not in environment
         assert compose_interpolate(environment["PROBE_VALUE"]) == value
+
+
+def with_description(text: str) -> vr.LoadedProfile:
+    """Validated like a loaded profile: text the model refuses never reaches a template."""
+    data = PROD.profile.project.model_dump()
+    project = type(PROD.profile.project).model_validate({**data, "description": text})
+    return dataclasses.replace(PROD, profile=PROD.profile.model_copy(update={"project": project}))
+
+
+def docker_unquote(word: str) -> str:
+    assert word.startswith('"') and word.endswith('"')
+    return re.sub(r"\\(.)", r"\1", word[1:-1])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=values)
+def test_no_profile_string_can_change_an_artefacts_structure(text):
+    """A free-text field that feeds YAML, JSON and Dockerfile artefacts at once."""
+    try:
+        loaded = with_description(text)
+    except ValidationError:
+        assume(False)
+    result = vr.render(loaded, checks=False)
+    assert [a.path for a in result.artefacts.values() if a.parse_error] == []
+    provider = RUAMEL.load(result.files["grafana/provisioning/dashboards/vitalyst.yml"].decode())
+    assert provider["providers"][0]["folder"] == text
+    assert pyyaml.safe_load(result.files["grafana/provisioning/dashboards/vitalyst.yml"].decode())["providers"][0]["folder"] == text
+    dashboard = json.loads(result.files["grafana/dashboards/overview.json"])
+    assert dashboard["title"] == f"{text} (prod)"
+    dockerfile = result.files["docker/backend/Dockerfile"].decode()
+    label = next(line for line in dockerfile.splitlines() if "org.opencontainers.image.description=" in line)
+    assert docker_unquote(label.split("=", 1)[1].rstrip(" \\")) == text

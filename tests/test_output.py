@@ -201,3 +201,26 @@ def test_sigkill_mid_write_leaves_the_old_tree(tmp_path, dev):
     vr.write(dev, tmp_path)  # the next render cleans the abandoned staging folder
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dev"]
     assert snapshot(tmp_path / "dev") == before
+
+
+def test_editing_any_committed_file_is_drift_naming_that_file(tmp_path, dev):
+    vr.write(dev, tmp_path)
+    folder = tmp_path / "dev"
+    for path in dev.files:
+        target = folder / path
+        original = target.read_bytes()
+        target.write_bytes(original + b"\n")
+        reported = [(d.path, d.status) for d in vr.diff(dev, tmp_path)]
+        target.write_bytes(original)
+        assert reported == [(path, "changed")], path
+
+
+def test_targets_cannot_write_outside_the_profile_folder():
+    from vitalyst_render.errors import TemplateError
+    from vitalyst_render.pipeline import _check_output_path
+    from vitalyst_render.targets import Job
+
+    for bad in ["../escape.yml", "/etc/passwd", "a/../../b", "manifest.json", "a//b", "./a"]:
+        with pytest.raises(TemplateError):
+            _check_output_path(Job("t.j2", bad, "yaml", "yaml"))
+    _check_output_path(Job("t.j2", "kubernetes/backend.yaml", "yaml", "yaml"))

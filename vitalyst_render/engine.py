@@ -28,6 +28,7 @@ import json
 import math
 import re
 import sys
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -164,6 +165,15 @@ def dockerfile_scalar(value: Any) -> str:
     return text
 
 
+def dockerfile_quote(value: Any) -> Verbatim:
+    """A double-quoted Dockerfile word (LABEL, ENV): ``\\``, ``"`` and ``$`` escaped, so
+    the builder's variable substitution leaves the value exactly as given."""
+    text = str(value)
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in text):
+        raise TemplateError(f"cannot put a control character or line break in a Dockerfile value: {text!r}")
+    return Verbatim('"' + re.sub(r'(["\\$])', r"\\\1", text) + '"')
+
+
 def text_scalar(value: Any) -> str:
     return value if isinstance(value, str) else _number(value) if isinstance(value, (int, float)) else str(value)
 
@@ -287,6 +297,7 @@ def filters_for(syntax: str) -> dict[str, Callable[..., Any]]:
         "flow_list": lambda values: _flow_list(values, escape),
         "block": lambda text, indent: block_literal(text, indent, escape=escape),
         "k8s_escape": kubernetes_escape,
+        "dq": dockerfile_quote,
         "seconds": duration_seconds,
         "cpu_millis": cpu_millis,
         "memory_bytes": memory_bytes,

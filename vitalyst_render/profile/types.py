@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, WithJsonSchema
@@ -147,9 +148,11 @@ def IntAtLeast(low: int) -> Any:  # noqa: N802 - reads as a type in annotations
 
 
 def NonEmptyText(what: str) -> Any:  # noqa: N802
+    """One line of text: names, versions, descriptions that land in labels and headers."""
+
     def check(value: Any) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise _fail(what, value)
+        if not isinstance(value, str) or not value.strip() or any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in value):
+            raise _fail(f"{what} (one line, no control characters)", value)
         return value
 
     return Annotated[str, BeforeValidator(check), _schema(type="string", minLength=1)]
