@@ -3,7 +3,8 @@
 The Dockerfile HEALTHCHECK and the compose healthcheck both call this, so they cannot
 drift apart. Each program used here exists in the image that runs it: the backend's
 final stage has Python, the frontend's has Node, and the upstream images bring their
-own tools (wget in neo4j, redis-cli in redis).
+own tools (bash in neo4j, redis-cli in redis). Where an image has no HTTP client,
+bash's ``/dev/tcp`` sends the request and the status line is checked.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from .profile.models import Health
 from .profile.types import duration_seconds
 
 #: Program that performs an HTTP probe inside each service's image.
-HTTP_PROBE_PROGRAM = {"backend": "python", "frontend": "node", "neo4j": "wget"}
+HTTP_PROBE_PROGRAM = {"backend": "python", "frontend": "node", "neo4j": "bash"}
 
 
 def probe_url(health: Health) -> str:
@@ -29,9 +30,9 @@ def probe_command(service: str, health: Health) -> list[str]:
         return list(health.command or [])
     timeout = max(1, int(duration_seconds(health.timeout)))
     if health.kind == "tcp":
-        return ["sh", "-c", f"exec 3<>/dev/tcp/127.0.0.1/{health.port}"]
+        return ["bash", "-c", f"exec 3<>/dev/tcp/127.0.0.1/{health.port}"]
     url = probe_url(health)
-    program = HTTP_PROBE_PROGRAM.get(service, "wget")
+    program = HTTP_PROBE_PROGRAM.get(service, "bash")
     if program == "python":
         code = (
             "import sys, urllib.request; "
@@ -44,4 +45,9 @@ def probe_command(service: str, health: Health) -> list[str]:
             "(res) => process.exit(res.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))"
         )
         return ["node", "-e", code]
-    return ["wget", "--quiet", "--spider", f"--timeout={timeout}", url]
+    request = f"GET {health.path} HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n"
+    script = (
+        f"exec 3<>/dev/tcp/127.0.0.1/{health.port} && printf '{request}' >&3 "
+        f"&& timeout {timeout} head -n 1 <&3 | grep -Eq '^HTTP/[0-9.]+ [23][0-9][0-9] '"
+    )
+    return ["bash", "-c", script]
