@@ -287,7 +287,7 @@ def test_bad_profile_file_name_is_a_usage_error(workdir):
 def test_missing_profile_file_is_a_usage_error(workdir):
     error = load_error(workdir / "absent.yaml")
     assert isinstance(error, UsageError)
-    assert str(error) == "profile file not found: absent.yaml"
+    assert str(error) == "profile file not found or not a regular file: absent.yaml"
 
 
 def test_unknown_profile_name_is_a_usage_error():

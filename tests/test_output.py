@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -97,7 +98,7 @@ def test_a_failing_write_leaves_the_old_tree(tmp_path, dev, monkeypatch):
         real(path, data)
 
     monkeypatch.setattr(output, "_write_file", dying)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(vr.ArtefactError, match="disk full"):
         vr.write(changed, tmp_path)
     assert snapshot(tmp_path / "dev") == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dev"]
@@ -224,3 +225,53 @@ def test_targets_cannot_write_outside_the_profile_folder():
         with pytest.raises(TemplateError):
             _check_output_path(Job("t.j2", bad, "yaml", "yaml"))
     _check_output_path(Job("t.j2", "kubernetes/backend.yaml", "yaml", "yaml"))
+
+
+def test_manifest_entries_outside_the_folder_are_never_read(tmp_path, dev):
+    vr.write(dev, tmp_path)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("hunter2\n")
+    manifest_path = tmp_path / "dev" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"].update({"../secret.txt": "x", str(secret): "x", "a/../../secret.txt": "x"})
+    manifest_path.write_text(json.dumps(manifest))
+    diffs = vr.diff(dev, tmp_path)
+    assert [d.path for d in diffs] == ["manifest.json"]
+    assert "hunter2" not in "".join(d.text for d in diffs)
+    vr.write(dev, tmp_path)
+    assert secret.read_text() == "hunter2\n"
+
+
+def test_diff_does_not_follow_links_out_of_the_folder(tmp_path, dev):
+    vr.write(dev, tmp_path)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "docker-compose.yml").write_text("outside: true\n")
+    compose = tmp_path / "dev" / "compose"
+    shutil.rmtree(compose)
+    os.symlink(outside, compose)
+    diffs = {d.path: d for d in vr.diff(dev, tmp_path)}
+    assert diffs["compose/docker-compose.yml"].status == "new"
+    assert "outside: true" not in diffs["compose/docker-compose.yml"].text
+
+
+def test_concurrent_writers_queue_instead_of_colliding(tmp_path, dev):
+    from concurrent.futures import ThreadPoolExecutor
+
+    variants = [
+        vr.pipeline.RenderResult("dev", {**dev.files, "compose/docker-compose.yml": f"n: {i}\n".encode()}, dev.artefacts, dev.report)
+        for i in range(6)
+    ]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(lambda r: vr.write(r, tmp_path), variants))
+    files = snapshot(tmp_path / "dev")
+    assert files["compose/docker-compose.yml"] in {v.files["compose/docker-compose.yml"] for v in variants}
+    assert set(files) == set(dev.files)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dev"]
+
+
+def test_unwritable_out_is_an_artefact_error(tmp_path, dev):
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    with pytest.raises(vr.ArtefactError, match="file system error"):
+        vr.write(dev, blocker / "sub")

@@ -189,7 +189,7 @@ def test_cpu_numbers_from_yaml_become_quantities():
 
 @pytest.mark.parametrize(
     ("duration", "seconds"),
-    [("1h30m", 5400), ("30s", 30), ("5m", 300), ("1d", 86400), ("1500ms", 1.5), ("1m30s", 90)],
+    [("1h30m", 5400), ("30s", 30), ("5m", 300), ("1500ms", 1.5), ("1m30s", 90)],
 )
 def test_duration_seconds(duration, seconds):
     assert duration_seconds(duration) == seconds

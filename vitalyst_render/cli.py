@@ -7,6 +7,7 @@ subcommands (``render deploy ...``) join without changing ``render --profile pro
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -14,6 +15,8 @@ from pathlib import Path
 import click
 
 from . import __version__, diff, load_profile, profile_names, render, write
+from .output import check_writable
+from .profile.types import DNS_LABEL
 from .checks import Severity, registry
 from .errors import RenderError, UsageError
 from .pipeline import RenderResult
@@ -76,6 +79,8 @@ def cli(
     """
     if ctx.invoked_subcommand is not None:
         return
+    if profiles_dir is not None and not profiles_dir.is_dir():
+        _fail(UsageError(f"profiles folder not found: {profiles_dir}"))
     if list_profiles:
         for name in profile_names(profiles_dir):
             click.echo(name)
@@ -91,6 +96,9 @@ def cli(
         loaded = _load(profiles, all_profiles, profile_files, profiles_dir)
         # Render everything before touching the disk: bad input anywhere writes nothing.
         results = [render(item, out=out, strict_tools=strict_tools) for item in loaded]
+        if not check:
+            for result in results:
+                check_writable(result, out)
         outcomes = [_settle(result, out, check) for result in results]
     except RenderError as error:
         _fail(error)
@@ -103,6 +111,9 @@ def _load(
     profiles: tuple[str, ...], all_profiles: bool, profile_files: tuple[Path, ...], profiles_dir: Path | None
 ) -> list[LoadedProfile]:
     """Load and validate everything first: bad input stops the run before any write."""
+    for name in profiles:
+        if not re.fullmatch(DNS_LABEL, name):
+            raise UsageError(f"--profile takes a profile name, got {name!r}; use --profile-file for a path")
     names = list(profiles)
     if all_profiles:
         names += [n for n in profile_names(profiles_dir) if n not in names]
@@ -127,15 +138,12 @@ def _settle(result: RenderResult, out: Path, check: bool) -> ProfileOutcome:
     return ProfileOutcome(result, folder, written=write(result, out))
 
 
+_MACHINE_FORMATS = {"json": json_report, "sarif": sarif_report, "junit": junit_report}
+
+
 def _report(outcomes: list[ProfileOutcome], fmt: str, seconds: float) -> None:
-    if fmt == "json":
-        click.echo(json_report(outcomes))
-        return
-    if fmt == "sarif":
-        click.echo(sarif_report(outcomes))
-        return
-    if fmt == "junit":
-        click.echo(junit_report(outcomes))
+    if fmt in _MACHINE_FORMATS:
+        click.echo(_MACHINE_FORMATS[fmt](outcomes))
         return
     colour = _colour()
     for outcome in outcomes:

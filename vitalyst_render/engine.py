@@ -3,9 +3,11 @@
 Every ``{{ expression }}`` goes through the ``finalize`` hook of its template's syntax,
 so a value from a profile can never change the structure of an artefact:
 
-* ``yaml``: strings become double-quoted YAML scalars; numbers, booleans and null stay
-  plain. ``compose`` is ``yaml`` plus ``$`` → ``$$`` so that Compose interpolation
-  (``${VAR}``) leaves every value exactly as written in the profile.
+* ``yaml``: strings become YAML scalars that read back as the same string in YAML 1.1
+  and 1.2 (plain when that is safe, double-quoted otherwise); numbers, booleans and
+  null stay plain. ``dollar-yaml`` is ``yaml`` plus ``$`` → ``$$`` for files whose
+  consumer interpolates variables (Compose, Grafana provisioning), so every value
+  arrives exactly as written in the profile.
 * ``json``: every value becomes a JSON literal.
 * ``conf`` (redis.conf): plain words pass; anything else is double-quoted with escapes.
 * ``dockerfile``: plain words pass; anything else must be quoted explicitly with
@@ -41,7 +43,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from .errors import Location, TemplateError
 from .profile.types import cpu_millis, duration_seconds, memory_bytes
 
-SYNTAXES = ("yaml", "compose", "json", "conf", "dockerfile", "text")
+SYNTAXES = ("yaml", "dollar-yaml", "json", "conf", "dockerfile", "text")
 
 
 class Verbatim(str):
@@ -102,20 +104,16 @@ def yaml_scalar(value: Any) -> str:
     raise TemplateError(f"cannot emit a {type(value).__name__} as a YAML scalar; use |to_yaml or a loop")
 
 
-def compose_scalar(value: Any) -> str:
+def escape_dollars(text: str) -> str:
+    """``$`` → ``$$``: the literal dollar of Compose and Grafana interpolation (``$VAR``,
+    ``${VAR}``) and of Kubernetes ``$(VAR)`` expansion in command, args and env values."""
+    return text.replace("$", "$$")
+
+
+def dollar_yaml_scalar(value: Any) -> str:
     if isinstance(value, str) and not isinstance(value, Verbatim):
-        value = compose_escape(value)
+        value = escape_dollars(value)
     return yaml_scalar(value)
-
-
-def compose_escape(text: str) -> str:
-    """Compose interpolates ``$VAR`` and ``${VAR}`` everywhere; ``$$`` is a literal ``$``."""
-    return text.replace("$", "$$")
-
-
-def kubernetes_escape(text: str) -> str:
-    """Kubernetes expands ``$(VAR)`` in command, args and env values; ``$$`` is a literal ``$``."""
-    return text.replace("$", "$$")
 
 
 # Valid in JSON strings, but YAML readers treat them as line breaks or strip them.
@@ -189,7 +187,7 @@ def _strict(finalize: Callable[[Any], str]) -> Callable[[Any], str]:
 
 _FINALIZE: dict[str, Callable[[Any], str]] = {
     "yaml": yaml_scalar,
-    "compose": compose_scalar,
+    "dollar-yaml": dollar_yaml_scalar,
     "json": json_scalar,
     "conf": conf_scalar,
     "dockerfile": dockerfile_scalar,
@@ -289,18 +287,15 @@ def _flow_list(values: Any, escape: Callable[[str], str]) -> Verbatim:
 def filters_for(syntax: str) -> dict[str, Callable[..., Any]]:
     """The filters of one syntax. In compose, everything that emits text escapes ``$``
     (Compose interpolates the whole file), so no filter can bypass the escape."""
-    escape = compose_escape if syntax == "compose" else _identity
+    escape = escape_dollars if syntax == "dollar-yaml" else _identity
     return {
         "verbatim": Verbatim,
         "json": lambda value, indent=None: Verbatim(escape(json_literal(value, indent))),
         "to_yaml": lambda value, indent=0: _to_yaml(value, indent, escape=escape),
         "flow_list": lambda values: _flow_list(values, escape),
         "block": lambda text, indent: block_literal(text, indent, escape=escape),
-        "k8s_escape": kubernetes_escape,
+        "k8s_escape": escape_dollars,
         "dq": dockerfile_quote,
-        "seconds": duration_seconds,
-        "cpu_millis": cpu_millis,
-        "memory_bytes": memory_bytes,
         "cpus": _cpus,
         "compose_memory": _compose_memory,
     }

@@ -13,12 +13,16 @@ import ctypes
 import ctypes.util
 import difflib
 import errno
+import fcntl
 import json
 import os
+import posixpath
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from .errors import ArtefactError, Location
 from .pipeline import MANIFEST, RenderResult
@@ -39,6 +43,17 @@ class FileDiff:
     text: str
 
 
+def _safe_name(name: object) -> bool:
+    """A manifest entry we may act on: relative, normalised, inside the folder."""
+    return (
+        isinstance(name, str)
+        and bool(name)
+        and not name.startswith("/")
+        and posixpath.normpath(name) == name
+        and ".." not in name.split("/")
+    )
+
+
 def _previous_files(folder: Path) -> set[str]:
     path = folder / MANIFEST
     if not path.exists():
@@ -51,11 +66,13 @@ def _previous_files(folder: Path) -> set[str]:
         raise ArtefactError(
             "manifest.json is unreadable; remove it (and the files it listed) to render again", Location(str(path))
         ) from None
-    return {name for name in files if isinstance(name, str)} | {MANIFEST}
+    # The manifest is input like any other file in the tree: names that point outside
+    # the folder are ignored, never read or removed.
+    return {name for name in files if _safe_name(name)} | {MANIFEST}
 
 
 def _on_disk(folder: Path) -> dict[str, Path]:
-    """Every file and symlink below ``folder``, by POSIX relative path."""
+    """Every file and symlink below ``folder``, by POSIX relative path (links not followed)."""
     found: dict[str, Path] = {}
     if not folder.is_dir():
         return found
@@ -74,14 +91,18 @@ def _target_folder(result: RenderResult, out: Path) -> Path:
     return folder
 
 
-def write(result: RenderResult, out: str | Path = "out") -> WriteSummary:
-    """Write ``result`` to ``out/<profile>/`` atomically; return what changed."""
-    out = Path(out)
+@dataclass(frozen=True)
+class _Plan:
+    folder: Path
+    foreign: dict[str, Path]
+    written: tuple[str, ...]
+    removed: tuple[str, ...]
+
+
+def _plan(result: RenderResult, out: Path) -> _Plan:
     folder = _target_folder(result, out)
-    _recover(out, result.profile)
     previous = _previous_files(folder)
     existing = _on_disk(folder)
-    ours = {p for p in existing if p in previous}
     foreign = {p: existing[p] for p in existing if p not in previous}
     clashes = sorted(p for p in foreign if p in result.files or any(f.startswith(p + "/") for f in result.files))
     if clashes:
@@ -89,26 +110,70 @@ def write(result: RenderResult, out: str | Path = "out") -> WriteSummary:
             f"refusing to overwrite {clashes[0]!r}: vitalyst-render did not make it (not in manifest.json); move it away",
             Location(str(folder / clashes[0])),
         )
-    written = tuple(p for p, data in result.files.items() if p not in existing or _read(existing[p]) != data)
-    removed = tuple(sorted(ours - set(result.files)))
-    if folder.is_dir() and not written and not removed:
-        return WriteSummary(folder, (), (), True)
-    out.mkdir(parents=True, exist_ok=True)
+    written = tuple(p for p, data in result.files.items() if _read(existing.get(p)) != data)
+    removed = tuple(sorted(p for p in existing if p in previous and p not in result.files))
+    return _Plan(folder, foreign, written, removed)
+
+
+@contextmanager
+def _io_errors(where: Path) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        name = exc.filename or where
+        raise ArtefactError(f"file system error: {exc.strerror or exc}", Location(str(name))) from None
+
+
+@contextmanager
+def _locked(out: Path) -> Iterator[None]:
+    """One writer per output root at a time: concurrent renders queue instead of
+    deleting each other's staging folders."""
+    fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def check_writable(result: RenderResult, out: str | Path = "out") -> None:
+    """Raise :class:`ArtefactError` if :func:`write` would refuse ``result``; write nothing."""
+    with _io_errors(Path(out)):
+        _plan(result, Path(out))
+
+
+def write(result: RenderResult, out: str | Path = "out") -> WriteSummary:
+    """Write ``result`` to ``out/<profile>/`` atomically; return what changed."""
+    out = Path(out)
+    with _io_errors(out):
+        out.mkdir(parents=True, exist_ok=True)
+        with _locked(out):
+            _recover(out, result.profile)
+            plan = _plan(result, out)
+            if plan.folder.is_dir() and not plan.written and not plan.removed:
+                return WriteSummary(plan.folder, (), (), True)
+            _stage_and_swap(result, out, plan)
+    return WriteSummary(plan.folder, plan.written, plan.removed, False)
+
+
+def _stage_and_swap(result: RenderResult, out: Path, plan: _Plan) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{result.profile}.new-", dir=out))
     try:
         os.chmod(staging, 0o755)  # mkdtemp makes it private; the tree it becomes is not
         for path, data in result.files.items():
             _write_file(staging / path, data)
-        for path, source in foreign.items():
+        for path, source in plan.foreign.items():
             _carry(source, staging / path)
         _fsync_dir(staging)
-        _swap_in(staging, folder)
+        _swap_in(staging, plan.folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return WriteSummary(folder, written, removed, False)
 
 
-def _read(path: Path) -> bytes | None:
+def _read(path: Path | None) -> bytes | None:
+    """A regular file's bytes; None for anything else (missing, a link, a folder)."""
+    if path is None or path.is_symlink() or not path.is_file():
+        return None
     try:
         return path.read_bytes()
     except OSError:
@@ -193,20 +258,25 @@ def _recover(out: Path, profile: str) -> None:
 
 
 def diff(result: RenderResult, out: str | Path = "out") -> list[FileDiff]:
-    """Compare ``result`` with ``out/<profile>/``: new, changed and stale files."""
+    """Compare ``result`` with ``out/<profile>/``: new, changed and stale files.
+
+    Only files found inside the folder are read; links are not followed.
+    """
     out = Path(out)
     folder = out / result.profile
-    shown = (out / result.profile).as_posix()
-    previous = _previous_files(folder) if (folder / MANIFEST).is_file() else set()
+    shown = folder.as_posix()
+    with _io_errors(folder):
+        on_disk = _on_disk(folder) if not folder.is_symlink() else {}
+        previous = _previous_files(folder) if MANIFEST in on_disk else set()
     diffs: list[FileDiff] = []
     for path, data in result.files.items():
-        current = _read(folder / path)
+        current = _read(on_disk.get(path))
         if current == data:
             continue
         status = "new" if current is None else "changed"
         diffs.append(FileDiff(path, status, _unified(f"{shown}/{path}", current, data)))
     for path in sorted(previous - set(result.files)):
-        current = _read(folder / path)
+        current = _read(on_disk.get(path))
         if current is not None:
             diffs.append(FileDiff(path, "stale", _unified(f"{shown}/{path}", current, None)))
     return diffs

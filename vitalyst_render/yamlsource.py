@@ -29,7 +29,10 @@ Path = tuple[str | int, ...]
 
 _CORE = "tag:yaml.org,2002:"
 _ALLOWED_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "merge", "timestamp", "value")}
-_INT_RE = re.compile(r"^[-+]?(0o[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*)$")
+# YAML 1.2 core schema integers; anything else a resolver calls an int is a string.
+_INT_RE = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+#: Deepest nesting accepted; real profiles and artefacts stay far below it.
+MAX_DEPTH = 64
 
 
 class YamlSourceError(Exception):
@@ -100,6 +103,9 @@ class _Builder:
         self.budget = self.limit = max_nodes
 
     def build(self, node: Node, path: Path) -> Any:
+        if len(path) > MAX_DEPTH:
+            line, col = _pos(node)
+            raise YamlSourceError(f"nesting deeper than {MAX_DEPTH} levels", line, col)
         self.budget -= 1
         if self.budget < 0:
             line, col = _pos(node)
@@ -172,12 +178,16 @@ def _scalar(node: ScalarNode, tag: str) -> Any:
     if kind == "null":
         return None
     if kind == "bool":
-        return text.lower() == "true"
+        # Only true/false are booleans in YAML 1.2; `!!bool yes` stays the string it
+        # spells, so validation reports it instead of silently reading false.
+        return {"true": True, "false": False}.get(text.lower(), text)
     if kind == "int":
         if not _INT_RE.fullmatch(text):
-            return text  # e.g. 0b101: an int in YAML 1.1, a string in 1.2's core schema
-        digits = text.replace("_", "")
-        return int(digits, 0) if re.match(r"^[-+]?0[ox]", digits) else int(digits)
+            return text  # e.g. 0b101 or 1_000: ints in YAML 1.1, strings in 1.2's core schema
+        if len(text) > 100:
+            line, col = _pos(node)
+            raise YamlSourceError("integer has more than 100 digits", line, col)
+        return int(text, 0) if text.startswith(("0o", "0x")) else int(text)
     if kind == "float":
         lowered = text.lower().lstrip("+")
         if lowered in (".inf", "-.inf"):
@@ -206,26 +216,28 @@ def _compose_all(text: str, fast: bool) -> list[Node]:
         raise YamlSourceError(f"invalid YAML: {problem}", line, col) from None
     except YAMLError as exc:
         raise YamlSourceError(f"invalid YAML: {exc}") from None
+    except RecursionError:
+        # The composer recursed before we could see where; blame the document start.
+        raise YamlSourceError(f"invalid YAML: nesting too deep (the limit is {MAX_DEPTH} levels)", 1, 1) from None
 
 
 def load_yaml(text: str, file: str, *, max_nodes: int = MAX_NODES, fast: bool = False) -> tuple[Any, Positions]:
     """Parse one YAML document into plain data plus the position of every path."""
-    documents = _compose_all(text, fast)
-    positions = Positions(file)
-    if not documents:
-        return None, positions
+    documents = load_yaml_stream(text, file, max_nodes=max_nodes, fast=fast)
     if len(documents) > 1:
-        line, col = _pos(documents[1])
-        raise YamlSourceError("expected a single YAML document, found several", line, col)
-    return _Builder(positions, max_nodes).build(documents[0], ()), positions
+        line = min(documents[1][1].values.values(), key=lambda loc: loc.line).line
+        raise YamlSourceError("expected a single YAML document, found several", line, 1)
+    return documents[0] if documents else (None, Positions(file))
 
 
 def load_yaml_stream(
     text: str, file: str, *, max_nodes: int = MAX_NODES, fast: bool = False
 ) -> list[tuple[Any, Positions]]:
-    """Parse a multi-document stream (Kubernetes manifests) with positions per document."""
+    """Parse a YAML stream (Kubernetes manifests) with positions per document. The
+    node budget is shared by all documents."""
+    builder = _Builder(Positions(file), max_nodes)
     result = []
     for document in _compose_all(text, fast):
-        positions = Positions(file)
-        result.append((_Builder(positions, max_nodes).build(document, ()), positions))
+        builder.positions = Positions(file)
+        result.append((builder.build(document, ()), builder.positions))
     return result

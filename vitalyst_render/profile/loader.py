@@ -95,7 +95,7 @@ def load_profile(
     if isinstance(name_or_path, Path) or "/" in str(name_or_path) or str(name_or_path).endswith((".yaml", ".yml")):
         path = Path(name_or_path)
         if not path.is_file():
-            raise UsageError(f"profile file not found: {display_path(path)}")
+            raise UsageError(f"profile file not found or not a regular file: {display_path(path)}")
     else:
         path = profile_path(str(name_or_path), folder)
     name = path.stem
@@ -113,7 +113,8 @@ def load_profile(
 def _read(path: Path) -> tuple[dict[str, Any], Positions]:
     shown_path = display_path(path)
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_PROFILE_BYTES + 1)
     except OSError as exc:
         raise UsageError(f"cannot read profile: {exc.strerror}", Location(shown_path)) from None
     if len(raw) > MAX_PROFILE_BYTES:

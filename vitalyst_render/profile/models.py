@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 from .types import (
+    AbsPath,
     CheckId,
     CpuQuantity,
     Digest,
@@ -19,11 +20,15 @@ from .types import (
     Duration,
     EnvName,
     EnvValue,
+    HttpUrl,
+    ImageName,
+    ImageTag,
     IntAtLeast,
     MemoryQuantity,
     NonEmptyText,
     Port,
     Ratio,
+    RelPath,
     Text,
     Uid,
     UrlPath,
@@ -51,8 +56,8 @@ class Project(Model):
 
 
 class BaseImage(Model):
-    image: NonEmptyText("an image name") = Field(description="Image repository, e.g. python or node.")
-    tag: NonEmptyText("an image tag") = Field(description="Image tag; never 'latest'.")
+    image: ImageName = Field(description="Image repository, e.g. python or node.")
+    tag: ImageTag = Field(description="Image tag; never 'latest'.")
     digest: Digest | None = Field(default=None, description="Content digest that pins the tag; required in prod.")
 
     @property
@@ -77,8 +82,8 @@ class Build(Model):
 
 
 class ImageRef(Model):
-    repository: NonEmptyText("an image repository") = Field(description="Registry path of the service image.")
-    tag: NonEmptyText("an image tag") = Field(description="Image tag the stack deploys.")
+    repository: ImageName = Field(description="Registry path of the service image.")
+    tag: ImageTag = Field(description="Image tag the stack deploys.")
     digest: Digest | None = Field(default=None, description="Content digest that pins the image; required in prod.")
 
     @property
@@ -132,7 +137,7 @@ class Health(Model):
 
 class AppBuild(Model):
     base: DnsLabel = Field(description="Key into build.base_images for the builder and runtime stages.")
-    context: NonEmptyText("a build context path") = Field(
+    context: RelPath = Field(
         description="Folder of the app's sources, relative to the compose file (out/<profile>/compose/)."
     )
     command: list[Text] = Field(description="Exec-form command of the final stage.")
@@ -148,7 +153,7 @@ class Metrics(Model):
 
 class Storage(Model):
     size: MemoryQuantity = Field(description="Size of the persistent volume per replica.")
-    mount: Text = Field(description="Path where the data volume is mounted.")
+    mount: AbsPath = Field(description="Path where the data volume is mounted.")
 
 
 class Service(Model):
@@ -163,7 +168,7 @@ class Service(Model):
     depends_on: list[DnsLabel] = Field(default_factory=list, description="Services this one calls (the allowed edges).")
     metrics: Metrics | None = Field(default=None, description="Where Prometheus scrapes the service.")
     storage: Storage | None = Field(default=None, description="Persistent data volume, for stateful services.")
-    scratch_paths: list[Text] = Field(
+    scratch_paths: list[AbsPath] = Field(
         default_factory=list, description="Writable scratch directories (tmpfs / emptyDir) on a read-only root."
     )
 
@@ -171,7 +176,7 @@ class Service(Model):
 class Secret(Model):
     description: NonEmptyText("a description") = Field(description="What the secret holds, for operators.")
     key: DnsLabel = Field(default="value", description="Key inside the Kubernetes Secret that holds the value.")
-    dev_file: Text | None = Field(
+    dev_file: RelPath | None = Field(
         default=None,
         description="Local file with a throwaway value, relative to the compose file; used by the dev compose file only.",
     )
@@ -229,7 +234,7 @@ class Monitoring(Model):
     alert_for: Duration = Field(default="5m", description="How long a condition holds before resource alerts fire.")
     thresholds: Thresholds = Field(default_factory=Thresholds, description="Alert thresholds.")
     receivers: list[Receiver] = Field(min_length=1, description="Where Alertmanager sends notifications.")
-    runbook_base_url: NonEmptyText("a URL") = Field(
+    runbook_base_url: HttpUrl = Field(
         default="https://runbooks.vitalyst.example/alerts",
         description="Base URL of the runbooks; each alert links to <base>/<AlertName>.",
     )
@@ -308,8 +313,11 @@ class Profile(Model):
                         ("services", name, "build", "base"),
                         f"unknown base image {service.build.base!r}; expected one of: {', '.join(sorted(self.build.base_images))}",
                     )
-            elif service.build is not None:
-                raise ReferenceProblem(("services", name, "build"), f"{name} runs an upstream image and is not built")
+            else:
+                if service.build is not None:
+                    raise ReferenceProblem(("services", name, "build"), f"{name} runs an upstream image and is not built")
+                if service.storage is None:
+                    raise ReferenceProblem(("services", name), f"{name} keeps data: it needs a storage section")
         for index, receiver in enumerate(self.monitoring.receivers):
             if receiver.url_secret not in self.secrets:
                 raise ReferenceProblem(("monitoring", "receivers", index, "url_secret"), f"unknown secret {receiver.url_secret!r}")

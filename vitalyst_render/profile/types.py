@@ -17,12 +17,21 @@ from pydantic_core import PydanticCustomError
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
-DURATION = r"^([0-9]+(ms|s|m|h|d))+$"
+# Units every consumer (Docker, Compose, Prometheus, Kubernetes) reads alike.
+DURATION = r"^([0-9]+(ms|s|m|h))+$"
 CPU = r"^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$"
 MEMORY = r"^[0-9]+(Ki|Mi|Gi|Ti|k|M|G|T)?$"
 DIGEST = r"^sha256:[0-9a-f]{64}$"
 CHECK_ID = r"^VR[0-9]{3}$"
 URL_PATH = r"^/[A-Za-z0-9._~/-]*$"
+ABS_PATH = r"^/[A-Za-z0-9._/-]*$"
+REL_PATH = r"^[A-Za-z0-9._-][A-Za-z0-9._/-]*$"
+HTTP_URL = r"^https?://[A-Za-z0-9._~:/?#@!&'()*+,;=%-]+$"
+# The distribution reference grammar: [domain[:port]/]component(/component)*.
+_IMAGE_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE_DOMAIN = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?"
+IMAGE_NAME = rf"^(?:{_IMAGE_DOMAIN}/)?{_IMAGE_COMPONENT}(?:/{_IMAGE_COMPONENT})*$"
+IMAGE_TAG = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
 
 
 def shown(value: Any) -> str:
@@ -138,6 +147,31 @@ UrlPath = Annotated[
     BeforeValidator(_matching(URL_PATH, "an absolute URL path of letters, digits and . _ ~ / - (e.g. /health)")),
     _schema(type="string", pattern=URL_PATH),
 ]
+AbsPath = Annotated[
+    str,
+    BeforeValidator(_matching(ABS_PATH, "an absolute path of letters, digits and . _ / - (e.g. /data)")),
+    _schema(type="string", pattern=ABS_PATH),
+]
+RelPath = Annotated[
+    str,
+    BeforeValidator(_matching(REL_PATH, "a relative path of letters, digits and . _ / - (e.g. ../../../backend)")),
+    _schema(type="string", pattern=REL_PATH),
+]
+HttpUrl = Annotated[
+    str,
+    BeforeValidator(_matching(HTTP_URL, "an http(s) URL without spaces, quotes or braces")),
+    _schema(type="string", pattern=HTTP_URL),
+]
+ImageName = Annotated[
+    str,
+    BeforeValidator(_matching(IMAGE_NAME, "an image repository such as ghcr.io/vitalyst/backend (lowercase)")),
+    _schema(type="string", pattern=IMAGE_NAME),
+]
+ImageTag = Annotated[
+    str,
+    BeforeValidator(_matching(IMAGE_TAG, "an image tag (letters, digits, _ . -, at most 128)")),
+    _schema(type="string", pattern=IMAGE_TAG),
+]
 Ratio = Annotated[float, BeforeValidator(_ratio), _schema(type="number", exclusiveMinimum=0, maximum=1)]
 Port = Annotated[int, BeforeValidator(_int_at_least(1, 65535)), _schema(type="integer", minimum=1, maximum=65535)]
 Uid = Annotated[int, BeforeValidator(_int_at_least(10000, 2**31 - 1)), _schema(type="integer", minimum=10000)]
@@ -160,8 +194,8 @@ def NonEmptyText(what: str) -> Any:  # noqa: N802
 
 # -- conversions used by templates ---------------------------------------------------
 
-_DURATION_PART = re.compile(r"([0-9]+)(ms|s|m|h|d)")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION_PART = re.compile(r"([0-9]+)(ms|s|m|h)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
 _MEMORY_FACTOR = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
 
 

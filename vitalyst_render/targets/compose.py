@@ -26,7 +26,7 @@ def _jobs(loaded: LoadedProfile) -> list[Job]:
         for name, service in loaded.profile.services.items()
         if service.build is not None
     }
-    return [Job("compose/docker-compose.yml.j2", "compose/docker-compose.yml", "compose", "yaml", {"dockerfiles": dockerfiles})]
+    return [Job("compose/docker-compose.yml.j2", "compose/docker-compose.yml", "dollar-yaml", "yaml", {"dockerfiles": dockerfiles})]
 
 
 TARGET = Target("compose", "docker-compose.yml (local) or swarm stack file", _jobs)

@@ -8,8 +8,9 @@ from .base import Job, Target
 
 def _jobs(loaded: LoadedProfile) -> list[Job]:
     return [
-        Job("grafana/datasource.yml.j2", "grafana/provisioning/datasources/prometheus.yml", "yaml", "yaml"),
-        Job("grafana/dashboards.yml.j2", "grafana/provisioning/dashboards/vitalyst.yml", "yaml", "yaml"),
+        # Grafana expands $VAR in provisioning files: dollar-yaml keeps values literal.
+        Job("grafana/datasource.yml.j2", "grafana/provisioning/datasources/prometheus.yml", "dollar-yaml", "yaml"),
+        Job("grafana/dashboards.yml.j2", "grafana/provisioning/dashboards/vitalyst.yml", "dollar-yaml", "yaml"),
         Job("grafana/overview.json.j2", "grafana/dashboards/overview.json", "json", "json"),
     ]
 
