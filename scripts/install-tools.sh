@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# Installs the external validators the test suite runs for real:
+# Installs what the tests run for real, from Debian packages:
 #   promtool (prometheus), amtool (prometheus-alertmanager), redis-server.
+# With arguments, installs those Debian packages instead (the Makefile asks for
+# python3-venv when `python3 -m venv` is missing).
 # hadolint and the Kubernetes schemas come from PyPI with the test extra.
 set -euo pipefail
 
 missing=()
-command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
-command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
-command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+if [ $# -gt 0 ]; then
+  missing=("$@")
+else
+  command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+  command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-tools: promtool, amtool and redis-server are present"
@@ -16,18 +22,22 @@ fi
 
 if [ "$(id -u)" -eq 0 ]; then
   sudo=""
-elif command -v sudo >/dev/null 2>&1; then
-  sudo="sudo"
+elif sudo -n true >/dev/null 2>&1; then
+  sudo="sudo -n"
 else
-  echo "install-tools: need root or sudo to apt-get install ${missing[*]}" >&2
-  exit 1
+  # Without root the suite still runs: tests that need a missing tool are skipped
+  # with the reason (and fail under CI=true, where every tool must be present).
+  echo "install-tools: cannot apt-get install ${missing[*]} without root or sudo; tests needing them will skip" >&2
+  [ -n "${CI:-}" ] && exit 1
+  exit 0
 fi
 
 echo "install-tools: apt-get install ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
-# The packages' own services are not wanted: tests start what they need on 127.0.0.1.
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-for tool in promtool amtool redis-server; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "install-tools: $tool still missing" >&2; exit 1; }
-done
+if [ $# -eq 0 ]; then
+  for tool in promtool amtool redis-server; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "install-tools: $tool still missing" >&2; exit 1; }
+  done
+fi

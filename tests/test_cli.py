@@ -137,6 +137,20 @@ BAD_INPUTS = {
     "not-a-mapping": (b"- just\n- a list\n", "1:1: expected a mapping at the top of the profile, got a list"),
     "duplicate-key": (b"extends: prod\nextends: dev\n", "2:1: duplicate key 'extends'"),
     "python-tag": (b"extends: !!python/name:os.system prod\n", "1:10: YAML tag"),
+    "deep-nesting": (b"x: " + b"[" * 900 + b"]" * 900 + b"\n", "1:1: invalid YAML: nesting too deep"),
+    "bool-spelling": (b"extends: prod\nsecurity:\n  no_new_privileges: !!bool yes\n", '3:22: security.no_new_privileges: expected true or false, got "yes"'),
+    "tmpfs-options": (
+        b"extends: prod\nservices:\n  backend:\n    scratch_paths: ['/tmp:exec,mode=4777']\n",
+        "4:21: services.backend.scratch_paths[0]: expected an absolute path",
+    ),
+    "datastore-without-storage": (
+        b"extends: dev\nservices:\n  redis:\n    storage: null\n",
+        "services.redis: redis keeps data: it needs a storage section",
+    ),
+    "runbook-template": (
+        b"extends: prod\nmonitoring:\n  runbook_base_url: 'https://x/{{ with query \"up\" }}'\n",
+        "3:21: monitoring.runbook_base_url: expected an http(s) URL",
+    ),
     "unknown-suppression": (
         b"extends: prod\nchecks:\n  suppress:\n    - id: VR999\n      reason: not a check\n",
         "4:11: checks.suppress[0].id: unknown check ID 'VR999'",
@@ -210,3 +224,34 @@ def test_same_bytes_under_different_hash_seeds_locales_and_timezones(tmp_path):
         outputs.append(tree(tmp_path / f"o{index}" / "prod"))
     assert outputs[0] == outputs[1] == outputs[2]
     assert outputs[0] == tree(OUT / "prod")
+
+
+def test_profile_option_takes_names_not_paths(tmp_path, profile_file):
+    path = profile_file("extends: prod\n", name="evil")
+    result = CliRunner().invoke(cli, ["--profile", str(path), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "use --profile-file for a path" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_missing_profiles_dir_is_exit_2(tmp_path):
+    result = CliRunner().invoke(cli, ["--list-profiles", "--profiles-dir", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+    assert "profiles folder not found" in result.output
+
+
+def test_a_clash_in_one_profile_writes_no_profile(tmp_path):
+    out = tmp_path / "out"
+    (out / "staging" / "compose").mkdir(parents=True)
+    (out / "staging" / "compose" / "docker-compose.yml").write_text("mine\n")
+    result = CliRunner().invoke(cli, ["--all", "--out", str(out)])
+    assert result.exit_code == 2
+    assert "refusing to overwrite 'compose/docker-compose.yml'" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["staging"]
+
+
+def test_out_below_a_file_is_exit_2_without_traceback(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    result = run_process("--profile", "dev", "--out", str(tmp_path / "afile" / "sub"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1

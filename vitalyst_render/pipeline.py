@@ -109,7 +109,7 @@ def render_profile(
 ) -> RenderResult:
     started = time.perf_counter()
     _check_suppressions(loaded)
-    artefacts = _render_artefacts(loaded, engine)
+    artefacts = _render_artefacts(loaded, engine, out_prefix)
     prefix = posixpath.join(out_prefix, loaded.name)
     context = CheckContext(loaded, artefacts, prefix)
     report = run(context, strict_tools=strict_tools) if run_checks else Report()
@@ -130,12 +130,12 @@ def template_context(loaded: LoadedProfile) -> dict[str, Any]:
     }
 
 
-def _render_artefacts(loaded: LoadedProfile, engine: Engine) -> dict[str, Artefact]:
+def _render_artefacts(loaded: LoadedProfile, engine: Engine, out: str) -> dict[str, Artefact]:
     base = template_context(loaded)
     rendered: dict[str, str] = {}
     artefacts: dict[str, Artefact] = {}
     for target in TARGETS:
-        for job in target.jobs(loaded):
+        for job in target.jobs(loaded, out):
             _check_output_path(job)
             context = {**base, "files": dict(rendered), **job.context}
             text = engine.render(job.template, job.syntax, context).text

@@ -64,3 +64,11 @@ def test_suppression_silences_by_id_and_is_reported(reason):
     assert report.findings == ()
     (entry,) = report.suppressed
     assert entry.check_id == "VR901" and entry.reason == reason and entry.count >= 1
+
+
+def test_hadolint_ignores_config_in_the_working_directory(tmp_path, monkeypatch):
+    (tmp_path / ".hadolint.yaml").write_text("override:\n  error: [DL3008]\nignored: [DL3015]\n")
+    monkeypatch.chdir(tmp_path)
+    text = "FROM debian:12\nRUN apt-get update && apt-get install -y curl\n"
+    levels = {p.message.split(":")[0]: p.severity for p in hadolint.hadolint(context_with_dockerfile(text))}
+    assert levels["DL3008"] is Severity.WARNING and "DL3015" in levels

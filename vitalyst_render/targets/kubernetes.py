@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from ..profile.loader import LoadedProfile
-from ..profile.models import APP_SERVICES
 from .base import Job, Target
 
 
-def _jobs(loaded: LoadedProfile) -> list[Job]:
+def _jobs(loaded: LoadedProfile, out: str) -> list[Job]:
     if loaded.profile.environment.kubernetes is None:
         return []
     jobs = [
@@ -15,8 +14,7 @@ def _jobs(loaded: LoadedProfile) -> list[Job]:
         Job("kubernetes/networkpolicy.yaml.j2", "kubernetes/networkpolicy.yaml", "yaml", "yaml-stream"),
     ]
     for name, service in loaded.profile.services.items():
-        template = "kubernetes/app.yaml.j2" if name in APP_SERVICES else "kubernetes/datastore.yaml.j2"
-        jobs.append(Job(template, f"kubernetes/{name}.yaml", "yaml", "yaml-stream", {"name": name, "service": service}))
+        jobs.append(Job("kubernetes/workload.yaml.j2", f"kubernetes/{name}.yaml", "yaml", "yaml-stream", {"name": name, "service": service}))
     return jobs
 
 

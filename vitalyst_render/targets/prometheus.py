@@ -6,7 +6,7 @@ from ..profile.loader import LoadedProfile
 from .base import Job, Target
 
 
-def _jobs(loaded: LoadedProfile) -> list[Job]:
+def _jobs(loaded: LoadedProfile, out: str) -> list[Job]:
     return [
         Job("prometheus/rules.yml.j2", "prometheus/rules.yml", "yaml", "yaml"),
         Job("prometheus/rules.test.yml.j2", "prometheus/rules.test.yml", "yaml", "yaml"),

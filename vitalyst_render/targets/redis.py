@@ -6,7 +6,7 @@ from ..profile.loader import LoadedProfile
 from .base import Job, Target
 
 
-def _jobs(loaded: LoadedProfile) -> list[Job]:
+def _jobs(loaded: LoadedProfile, out: str) -> list[Job]:
     return [Job("redis/redis.conf.j2", "redis/redis.conf", "conf", "none", {"service": loaded.profile.services["redis"]})]
 
 
