@@ -111,66 +111,30 @@ def _schema(**schema: Any) -> WithJsonSchema:
     return WithJsonSchema(schema)
 
 
-DnsLabel = Annotated[
-    str,
-    BeforeValidator(_matching(DNS_LABEL, "a DNS-1123 label (lowercase letters, digits and '-', at most 63)", 63)),
-    _schema(type="string", pattern=DNS_LABEL, maxLength=63),
-]
-EnvName = Annotated[
-    str,
-    BeforeValidator(_matching(ENV_NAME, "an environment variable name ([A-Za-z_][A-Za-z0-9_]*)")),
-    _schema(type="string", pattern=ENV_NAME),
-]
+def _pattern(pattern: str, expected: str, max_length: int | None = None) -> Any:
+    """A string type checked against ``pattern``, with its own error and JSON schema."""
+    schema: dict[str, Any] = {"type": "string", "pattern": pattern}
+    if max_length:
+        schema["maxLength"] = max_length
+    return Annotated[str, BeforeValidator(_matching(pattern, expected, max_length)), WithJsonSchema(schema)]
+
+
+DnsLabel = _pattern(DNS_LABEL, "a DNS-1123 label (lowercase letters, digits and '-', at most 63)", 63)
+EnvName = _pattern(ENV_NAME, "an environment variable name ([A-Za-z_][A-Za-z0-9_]*)")
+Duration = _pattern(DURATION, 'a duration such as "30s", "5m" or "1h30m"')
+MemoryQuantity = _pattern(MEMORY, 'a memory quantity such as "512Mi" or "4Gi"')
+Digest = _pattern(DIGEST, "an image digest (sha256: and 64 hex digits)")
+CheckId = _pattern(CHECK_ID, "a check ID such as VR312")
+UrlPath = _pattern(URL_PATH, "an absolute URL path of letters, digits and . _ ~ / - (e.g. /health)")
+AbsPath = _pattern(ABS_PATH, "an absolute path of letters, digits and . _ / - (e.g. /data)")
+RelPath = _pattern(REL_PATH, "a relative path of letters, digits and . _ / - (e.g. ../../../backend)")
+HttpUrl = _pattern(HTTP_URL, "an http(s) URL without spaces, quotes or braces")
+ImageName = _pattern(IMAGE_NAME, "an image repository such as ghcr.io/vitalyst/backend (lowercase)")
+ImageTag = _pattern(IMAGE_TAG, "an image tag (letters, digits, _ . -, at most 128)")
 EnvValue = Annotated[str, BeforeValidator(_env_value), _schema(type="string")]
 Text = Annotated[str, BeforeValidator(_text), _schema(type="string")]
-Duration = Annotated[
-    str,
-    BeforeValidator(_matching(DURATION, 'a duration such as "30s", "5m" or "1h30m"')),
-    _schema(type="string", pattern=DURATION),
-]
 CpuQuantity = Annotated[
     str, BeforeValidator(_cpu), _schema(anyOf=[{"type": "string", "pattern": CPU}, {"type": "number", "exclusiveMinimum": 0}])
-]
-MemoryQuantity = Annotated[
-    str,
-    BeforeValidator(_matching(MEMORY, 'a memory quantity such as "512Mi" or "4Gi"')),
-    _schema(type="string", pattern=MEMORY),
-]
-Digest = Annotated[
-    str, BeforeValidator(_matching(DIGEST, "an image digest (sha256: and 64 hex digits)")), _schema(type="string", pattern=DIGEST)
-]
-CheckId = Annotated[
-    str, BeforeValidator(_matching(CHECK_ID, "a check ID such as VR312")), _schema(type="string", pattern=CHECK_ID)
-]
-UrlPath = Annotated[
-    str,
-    BeforeValidator(_matching(URL_PATH, "an absolute URL path of letters, digits and . _ ~ / - (e.g. /health)")),
-    _schema(type="string", pattern=URL_PATH),
-]
-AbsPath = Annotated[
-    str,
-    BeforeValidator(_matching(ABS_PATH, "an absolute path of letters, digits and . _ / - (e.g. /data)")),
-    _schema(type="string", pattern=ABS_PATH),
-]
-RelPath = Annotated[
-    str,
-    BeforeValidator(_matching(REL_PATH, "a relative path of letters, digits and . _ / - (e.g. ../../../backend)")),
-    _schema(type="string", pattern=REL_PATH),
-]
-HttpUrl = Annotated[
-    str,
-    BeforeValidator(_matching(HTTP_URL, "an http(s) URL without spaces, quotes or braces")),
-    _schema(type="string", pattern=HTTP_URL),
-]
-ImageName = Annotated[
-    str,
-    BeforeValidator(_matching(IMAGE_NAME, "an image repository such as ghcr.io/vitalyst/backend (lowercase)")),
-    _schema(type="string", pattern=IMAGE_NAME),
-]
-ImageTag = Annotated[
-    str,
-    BeforeValidator(_matching(IMAGE_TAG, "an image tag (letters, digits, _ . -, at most 128)")),
-    _schema(type="string", pattern=IMAGE_TAG),
 ]
 Ratio = Annotated[float, BeforeValidator(_ratio), _schema(type="number", exclusiveMinimum=0, maximum=1)]
 Port = Annotated[int, BeforeValidator(_int_at_least(1, 65535)), _schema(type="integer", minimum=1, maximum=65535)]
