@@ -255,3 +255,19 @@ def test_out_below_a_file_is_exit_2_without_traceback(tmp_path):
     result = run_process("--profile", "dev", "--out", str(tmp_path / "afile" / "sub"), cwd=tmp_path)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("profile", "finding"),
+    [
+        ("extends: prod\nservices:\n  backend:\n    env:\n      DB_PASSWORD: hunter2\n", "error VR207 service backend sets DB_PASSWORD as a value"),
+        ("extends: prod\nbuild:\n  base_images:\n    node:\n      digest: null\n", "error VR103 base image 'node:22-bookworm-slim' is not pinned by digest in prod"),
+        ("extends: dev\nbuild:\n  base_images:\n    node:\n      tag: 18-alpine\n", "error VR106 node 18-alpine is end of life"),
+    ],
+)
+def test_error_findings_exit_1_with_file_and_line(tmp_path, profile_file, profile, finding):
+    path = profile_file(profile, name="risky")
+    result = run_cli("--profile-file", str(path), "--out", str(tmp_path))
+    assert result.exit_code == 1, result.output
+    line = next(line for line in result.output.splitlines() if finding in line)
+    assert re.match(rf"^{re.escape(str(tmp_path))}/risky/(compose/docker-compose.yml|docker/frontend/Dockerfile):\d+:\d+: ", line)

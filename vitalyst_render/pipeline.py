@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import __version__
+from . import __version__, dockerfile
 from .checks import Finding, Problem, Severity, Skip, Suppressed, ToolUnavailable, registry
 from .engine import Engine
 from .errors import Location, ProfileError, TemplateError
@@ -72,6 +72,14 @@ class CheckContext:
 
     def of_syntax(self, *kinds: str) -> list[Artefact]:
         return [a for a in self.artefacts.values() if a.syntax in kinds]
+
+    def parsed(self, parse_as: str) -> list[Artefact]:
+        """Artefacts of one parse kind that parsed (unparsed ones are VR001's business)."""
+        return [a for a in self.artefacts.values() if a.parse_as == parse_as and a.parse_error is None and a.data is not None]
+
+    def artefact(self, path: str) -> Artefact | None:
+        found = self.artefacts.get(path)
+        return found if found is not None and found.parse_error is None else None
 
 
 @dataclass(frozen=True)
@@ -161,6 +169,8 @@ def _parse(job: Job, text: str, engine: Engine, context: dict[str, Any]) -> Arte
             return _with(artefact, data=[d for d, _ in documents], positions=[p for _, p in documents])
         if job.parse_as == "json":
             return _with(artefact, data=json.loads(text))
+        if job.parse_as == "dockerfile":
+            return _with(artefact, data=dockerfile.parse(text))
     except YamlSourceError as exc:
         return _with(artefact, parse_error=_blame(job, engine, context, exc.message, exc.line, exc.col))
     except json.JSONDecodeError as exc:

@@ -12,6 +12,20 @@ from .base import Check, Finding, Problem, Severity, Skip, Suppressed, ToolUnava
 
 CHECK_MODULES = (
     "artefact_parses",
+    "docker_final_user",
+    "docker_healthcheck",
+    "docker_base_pinning",
+    "docker_secret_env",
+    "docker_add_url",
+    "docker_eol_base",
+    "compose_schema",
+    "compose_hardening",
+    "compose_healthcheck",
+    "compose_references",
+    "compose_ports",
+    "compose_updates",
+    "compose_secrets",
+    "compose_networks",
     "hadolint",
 )
 

@@ -151,6 +151,11 @@ class Metrics(Model):
     )
 
 
+class ImageUser(Model):
+    uid: IntAtLeast(1) = Field(description="Numeric user id of the upstream image's own account (never 0).")
+    gid: IntAtLeast(1) = Field(description="Numeric group id of that account.")
+
+
 class Storage(Model):
     size: MemoryQuantity = Field(description="Size of the persistent volume per replica.")
     mount: AbsPath = Field(description="Path where the data volume is mounted.")
@@ -170,6 +175,16 @@ class Service(Model):
     storage: Storage | None = Field(default=None, description="Persistent data volume, for stateful services.")
     scratch_paths: list[AbsPath] = Field(
         default_factory=list, description="Writable scratch directories (tmpfs / emptyDir) on a read-only root."
+    )
+    image_user: ImageUser | None = Field(
+        default=None,
+        description="For upstream images: the account compose runs them as, so their entrypoints need no root "
+        "(built images always run as build.user).",
+    )
+    writable_root_reason: NonEmptyText("a reason") | None = Field(
+        default=None,
+        description="Set only when the image cannot run on a read-only root filesystem; says why, "
+        "and every report shows it.",
     )
 
 
@@ -318,6 +333,8 @@ class Profile(Model):
                     raise ReferenceProblem(("services", name, "build"), f"{name} runs an upstream image and is not built")
                 if service.storage is None:
                     raise ReferenceProblem(("services", name), f"{name} keeps data: it needs a storage section")
+            if service.build is not None and service.image_user is not None:
+                raise ReferenceProblem(("services", name, "image_user"), "built images run as build.user; remove image_user")
         for index, receiver in enumerate(self.monitoring.receivers):
             if receiver.url_secret not in self.secrets:
                 raise ReferenceProblem(("monitoring", "receivers", index, "url_secret"), f"unknown secret {receiver.url_secret!r}")

@@ -8,7 +8,7 @@ from typing import Any, Callable, Literal
 from ..profile.loader import LoadedProfile
 
 #: How an artefact is parsed back after rendering.
-ParseAs = Literal["yaml", "yaml-stream", "json", "none"]
+ParseAs = Literal["yaml", "yaml-stream", "json", "dockerfile", "none"]
 
 
 @dataclass(frozen=True)

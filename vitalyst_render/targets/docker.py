@@ -11,7 +11,7 @@ def _jobs(loaded: LoadedProfile, out: str) -> list[Job]:
     jobs = []
     for name in APP_SERVICES:
         context = {"name": name, "service": loaded.profile.services[name]}
-        jobs.append(Job(f"docker/{name}.Dockerfile.j2", f"docker/{name}/Dockerfile", "dockerfile", "none", context))
+        jobs.append(Job(f"docker/{name}.Dockerfile.j2", f"docker/{name}/Dockerfile", "dockerfile", "dockerfile", context))
         jobs.append(Job(f"docker/{name}.dockerignore.j2", f"docker/{name}/.dockerignore", "text", "none", context))
     return jobs
 

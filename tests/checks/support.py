@@ -1,0 +1,50 @@
+"""Building check contexts for PASS/FAIL tests: a rendered profile with some files
+replaced by hand-written or mutated text, parsed the way the pipeline parses them."""
+
+from __future__ import annotations
+
+import copy
+import io
+from functools import cache
+from typing import Any, Callable
+
+from ruamel.yaml import YAML
+
+import vitalyst_render as vr
+from vitalyst_render.checks import registry
+from vitalyst_render.pipeline import CheckContext, _parse
+from vitalyst_render.targets import Job
+
+
+@cache
+def rendered(profile: str) -> vr.RenderResult:
+    return vr.render(vr.load_profile(profile), checks=False)
+
+
+def context(profile: str = "prod", replace: dict[str, str] | None = None) -> CheckContext:
+    result = rendered(profile)
+    artefacts = dict(result.artefacts)
+    for path, text in (replace or {}).items():
+        old = artefacts[path]
+        job = Job(old.template, path, old.syntax, old.parse_as)
+        artefacts[path] = _parse(job, text, None, {})  # type: ignore[arg-type]
+    return CheckContext(vr.load_profile(profile), artefacts, f"out/{profile}")
+
+
+def dump_yaml(data: Any) -> str:
+    stream = io.StringIO()
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.dump(data, stream)
+    return stream.getvalue()
+
+
+def mutated(profile: str, path: str, change: Callable[[Any], None]) -> CheckContext:
+    """The profile's context with one YAML artefact changed in place by ``change``."""
+    data = copy.deepcopy(rendered(profile).artefacts[path].data)
+    change(data)
+    return context(profile, {path: dump_yaml(data)})
+
+
+def problems(check_id: str, ctx: CheckContext) -> list:
+    return list(registry()[check_id].function(ctx))

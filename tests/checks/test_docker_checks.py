@@ -1,0 +1,113 @@
+"""VR101–VR105: our own Dockerfile checks, each with a PASS and a FAIL case."""
+
+from __future__ import annotations
+
+import pytest
+
+from .support import context, problems
+
+BACKEND = "docker/backend/Dockerfile"
+
+
+def dockerfile(text: str, profile: str = "prod"):
+    return context(profile, {BACKEND: text})
+
+
+@pytest.mark.parametrize("check_id", ["VR101", "VR102", "VR103", "VR104", "VR105", "VR106"])
+@pytest.mark.parametrize("profile", ["dev", "staging", "prod"])
+def test_committed_dockerfiles_pass(check_id, profile):
+    assert problems(check_id, context(profile)) == []
+
+
+def test_vr101_pass_numeric_user():
+    assert problems("VR101", dockerfile("FROM python:3.12-slim@sha256:" + "a" * 64 + "\nUSER 10001:10001\n")) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("FROM python:3.12\nCMD [\"x\"]\n", "no USER"),
+        ("FROM python:3.12\nUSER vitalyst\n", "not numeric"),
+        ("FROM python:3.12\nUSER 1000\n", "below 10000"),
+        ("FROM python:3.12\nUSER 0:0\n", "(root)"),
+        ("FROM python:3.12\nRUN useradd -u 10001 app\nUSER 10001\n", "login shell"),
+    ],
+)
+def test_vr101_fail(text, message):
+    (problem,) = problems("VR101", dockerfile(text))
+    assert message in problem.message
+    assert problem.location.file == f"out/prod/{BACKEND}"
+
+
+def test_vr101_fail_reports_the_user_line():
+    (problem,) = problems("VR101", dockerfile("FROM python:3.12 AS build\nUSER 10001\nFROM python:3.12\nUSER app\n"))
+    assert problem.location.line == 4
+
+
+def test_vr102_pass_installed_program():
+    text = "FROM python:3.12-slim\nRUN apt-get update && apt-get install -y --no-install-recommends curl=8.0\nHEALTHCHECK CMD curl -f http://127.0.0.1/\n"
+    assert problems("VR102", dockerfile(text)) == []
+
+
+def test_vr102_fail_seed_curl_on_slim_python():
+    text = (
+        "FROM python:3.11-slim as builder\nRUN apt-get install -y curl\n"
+        "FROM python:3.11-slim\nUSER 10001\n"
+        "HEALTHCHECK --interval=30s CMD curl -f http://localhost:8000/health || exit 1\n"
+    )
+    (problem,) = problems("VR102", dockerfile(text))
+    assert "'curl'" in problem.message and problem.location.line == 5
+
+
+def test_vr102_fail_missing_and_disabled():
+    assert "no HEALTHCHECK" in problems("VR102", dockerfile("FROM python:3.12\nUSER 10001\n"))[0].message
+    assert "disables" in problems("VR102", dockerfile("FROM python:3.12\nHEALTHCHECK NONE\n"))[0].message
+
+
+def test_vr103_pass_stage_references_and_dev_tags():
+    text = "FROM node:22 AS build\nFROM build AS test\nFROM scratch\n"
+    assert problems("VR103", dockerfile(text, "dev")) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "profile", "message"),
+    [
+        ("FROM python\n", "dev", "has no tag"),
+        ("FROM node:latest\n", "dev", "latest"),
+        ("FROM localhost:5000/python\n", "dev", "has no tag"),
+        ("FROM python:3.12-slim\n", "prod", "not pinned by digest"),
+    ],
+)
+def test_vr103_fail(text, profile, message):
+    (problem,) = problems("VR103", dockerfile(text, profile))
+    assert message in problem.message
+
+
+def test_vr104_pass_file_variables():
+    assert problems("VR104", dockerfile("FROM python:3.12\nENV DB_PASSWORD_FILE=/run/secrets/db\nARG VERSION=1\n")) == []
+
+
+@pytest.mark.parametrize("line", ["ENV DB_PASSWORD=hunter2", "ENV API_KEY abc", "ARG NPM_TOKEN", "ENV A=1 GITHUB_TOKEN=x"])
+def test_vr104_fail(line):
+    (problem,) = problems("VR104", dockerfile(f"FROM python:3.12\n{line}\n"))
+    assert "looks like a credential" in problem.message and problem.location.line == 2
+
+
+def test_vr105_pass_copy_and_checksummed_add():
+    text = "FROM python:3.12\nCOPY tool.tgz /opt/\nADD --checksum=sha256:" + "a" * 64 + " https://x.example/t.tgz /opt/\n"
+    assert problems("VR105", dockerfile(text)) == []
+
+
+def test_vr105_fail_remote_add():
+    (problem,) = problems("VR105", dockerfile("FROM python:3.12\nADD https://x.example/t.tgz /opt/\n"))
+    assert "https://x.example/t.tgz" in problem.message
+
+
+def test_vr106_pass_maintained_runtimes():
+    assert problems("VR106", dockerfile("FROM node:22-bookworm-slim AS a\nFROM python:3.11-slim\nFROM python:3.13\nFROM debian:12\n")) == []
+
+
+@pytest.mark.parametrize("line", ["FROM node:18-alpine", "FROM python:3.9-slim", "FROM python:2"])
+def test_vr106_fail_end_of_life(line):
+    (problem,) = problems("VR106", dockerfile(line + "\n"))
+    assert "end of life" in problem.message

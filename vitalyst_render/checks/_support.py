@@ -1,0 +1,61 @@
+"""Helpers that several checks share (not checks themselves)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator
+
+from ..dockerfile import Dockerfile, Instruction, shell_words
+from ..errors import Location
+
+#: Variable or key names that announce a credential. ``*_FILE`` names a file holding
+#: one, which is the safe pattern, and is excluded by :func:`looks_secret`.
+SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL", re.IGNORECASE)
+
+
+def looks_secret(name: str) -> bool:
+    return bool(SECRET_NAME.search(name)) and not name.upper().endswith("_FILE")
+
+
+def dockerfiles(ctx) -> Iterator[tuple[Any, Dockerfile]]:  # noqa: ANN001 - CheckContext
+    for artefact in ctx.parsed("dockerfile"):
+        yield artefact, artefact.data
+
+
+def at(ctx, artefact, instruction: Instruction | int) -> Location:  # noqa: ANN001
+    line = instruction if isinstance(instruction, int) else instruction.line
+    return ctx.location(artefact.path, line, 1)
+
+
+def env_pairs(instruction: Instruction) -> list[tuple[str, str]]:
+    """``ENV``/``ARG`` key-value pairs, in both ``K=V`` and legacy ``K V`` forms."""
+    text = instruction.arguments.strip()
+    if instruction.keyword == "ENV" and "=" not in text.split(" ", 1)[0]:
+        key, _, value = text.partition(" ")
+        return [(key, value.strip())]
+    pairs = []
+    for word in shell_words(text):
+        key, _, value = word.partition("=")
+        pairs.append((key, value))
+    return pairs
+
+
+def compose_document(ctx):  # noqa: ANN001, ANN201
+    """The parsed compose artefact, or None when it did not parse."""
+    return ctx.artefact("compose/docker-compose.yml")
+
+
+def compose_services(ctx) -> Iterator[tuple[str, dict, Any]]:  # noqa: ANN001
+    """(name, service mapping, artefact) for every service in the compose file."""
+    artefact = compose_document(ctx)
+    if artefact is None or not isinstance(artefact.data, dict):
+        return
+    for name, service in (artefact.data.get("services") or {}).items():
+        if isinstance(service, dict):
+            yield name, service, artefact
+
+
+def where(ctx, artefact, *path: str | int) -> Location:  # noqa: ANN001
+    """The rendered location of ``path`` inside a parsed YAML artefact."""
+    loc = artefact.positions.value(tuple(path))
+    return ctx.location(artefact.path, loc.line, loc.col)

@@ -1,0 +1,33 @@
+"""VR205: published ports stay where they belong."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from ._support import compose_services, where
+from .base import Problem, Severity, check
+
+
+@check("VR205", "compose-published-ports", "compose publishes a port beyond what the environment allows", Severity.ERROR)
+def compose_ports(ctx) -> Iterable[Problem]:
+    """On a laptop (``compose_mode: local``) every published port binds 127.0.0.1, so
+    the stack is not reachable from the network. In a swarm only the frontend is
+    published; the backend and the data stores are reached over internal networks.
+
+    Remediation: the template derives this from ``compose_mode``; do not publish
+    data stores.
+
+    FAIL: ``ports: ["8000:8000"]`` in dev, or any ``ports`` on neo4j in prod.
+    PASS: ``ports: ["127.0.0.1:8000:8000/tcp"]`` in dev; only frontend published in prod.
+    """
+    local = ctx.profile.environment.compose_mode == "local"
+    for name, service, artefact in compose_services(ctx):
+        for index, port in enumerate(service.get("ports") or []):
+            location = where(ctx, artefact, "services", name, "ports", index)
+            if local:
+                host_ip = port.get("host_ip") if isinstance(port, dict) else (str(port).split(":")[0] if str(port).count(":") == 2 else None)
+                if host_ip != "127.0.0.1":
+                    yield Problem(f"service {name} publishes {port!r} beyond 127.0.0.1", location,
+                                  hint='bind as "127.0.0.1:HOST:CONTAINER"')
+            elif name != "frontend":
+                yield Problem(f"service {name} is published in a swarm; only the frontend may be", location)

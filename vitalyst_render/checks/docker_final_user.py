@@ -1,0 +1,50 @@
+"""VR101: the final stage runs as a numeric, unprivileged user without a login shell."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from ._support import at, dockerfiles
+from .base import Problem, Severity, check
+
+MIN_UID = 10000
+_NOLOGIN = ("/usr/sbin/nologin", "/sbin/nologin", "/bin/false", "/usr/bin/false")
+
+
+@check("VR101", "docker-final-user", "final stage does not run as a numeric non-root user", Severity.ERROR)
+def final_user(ctx) -> Iterable[Problem]:
+    """The last stage of every Dockerfile sets ``USER`` to a numeric uid ≥ 10000.
+
+    A missing ``USER`` runs the app as root. A name instead of a number cannot be
+    verified by Kubernetes ``runAsNonRoot``, and uids below 10000 can collide with
+    accounts on the host. An account created in the stage must have no login shell.
+
+    Remediation: ``USER 10001:10001`` after creating the account with
+    ``useradd --shell /usr/sbin/nologin``; set ``build.user`` in the profile.
+
+    FAIL: ``USER vitalyst`` or no ``USER`` at all in the final stage.
+    PASS: ``USER 10001:10001``.
+    """
+    for artefact, parsed in dockerfiles(ctx):
+        final = parsed.final
+        if final is None:
+            continue
+        user = final.last("USER")
+        if user is None:
+            yield Problem("final stage has no USER: the container runs as root", at(ctx, artefact, final.line),
+                          hint="set USER <uid>:<gid> with a uid of at least 10000")
+            continue
+        uid = user.arguments.split(":")[0].strip()
+        if not uid.isdigit():
+            yield Problem(f"USER {user.arguments!r} is not numeric; runAsNonRoot cannot verify a name",
+                          at(ctx, artefact, user), hint="use the numeric uid:gid of build.user")
+        elif int(uid) < MIN_UID:
+            yield Problem(f"USER uid {uid} is below {MIN_UID}" + (" (root)" if int(uid) == 0 else ""),
+                          at(ctx, artefact, user), hint="set build.user.uid to 10000 or more")
+        for instruction in final.all("RUN"):
+            for command in re.split(r"&&|;|\|\|", instruction.arguments):
+                words = command.split()
+                if words and words[0] in ("useradd", "adduser") and not any(shell in command for shell in _NOLOGIN):
+                    yield Problem("account created with a login shell", at(ctx, artefact, instruction),
+                                  hint="add --shell /usr/sbin/nologin")

@@ -1,0 +1,17 @@
+"""The JSON schemas we ship in schemas/, loaded and compiled once per process."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+
+from jsonschema import Draft202012Validator
+
+from .resources import data_dir
+
+
+@cache
+def validator(name: str) -> Draft202012Validator:
+    schema = json.loads((data_dir("schemas") / name).read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
