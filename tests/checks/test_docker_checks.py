@@ -13,7 +13,7 @@ def dockerfile(text: str, profile: str = "prod"):
     return context(profile, {BACKEND: text})
 
 
-@pytest.mark.parametrize("check_id", ["VR101", "VR102", "VR103", "VR104", "VR105", "VR106"])
+@pytest.mark.parametrize("check_id", ["VR101", "VR102", "VR103", "VR104", "VR105", "VR106", "VR107"])
 @pytest.mark.parametrize("profile", ["dev", "staging", "prod"])
 def test_committed_dockerfiles_pass(check_id, profile):
     assert problems(check_id, context(profile)) == []
@@ -111,3 +111,22 @@ def test_vr106_pass_maintained_runtimes():
 def test_vr106_fail_end_of_life(line):
     (problem,) = problems("VR106", dockerfile(line + "\n"))
     assert "end of life" in problem.message
+
+
+def test_vr102_fail_probe_port_not_exposed():
+    text = 'FROM python:3.12\nEXPOSE 8000\nHEALTHCHECK CMD ["python", "-c", "urlopen(\'http://127.0.0.1:9000/health\')"]\n'
+    (problem,) = problems("VR102", dockerfile(text))
+    assert "port 9000" in problem.message
+
+
+def test_vr107_pass_build_tools_in_builder_only():
+    text = "FROM python:3.12 AS builder\nRUN apt-get install -y build-essential\nFROM python:3.12\nRUN apt-get install -y --no-install-recommends tini\n"
+    assert problems("VR107", dockerfile(text)) == []
+
+
+def test_vr107_fail_compiler_in_final_stage():
+    text = "FROM python:3.12 AS builder\nFROM python:3.12\nRUN apt-get update && apt-get install -y gcc=12 git\n"
+    assert sorted(p.message for p in problems("VR107", dockerfile(text))) == [
+        "final stage installs build tool gcc",
+        "final stage installs build tool git",
+    ]

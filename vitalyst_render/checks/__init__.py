@@ -18,6 +18,7 @@ CHECK_MODULES = (
     "docker_secret_env",
     "docker_add_url",
     "docker_eol_base",
+    "docker_build_tools",
     "compose_schema",
     "compose_hardening",
     "compose_healthcheck",

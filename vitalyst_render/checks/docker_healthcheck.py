@@ -84,6 +84,8 @@ def healthcheck(ctx) -> Iterable[Problem]:
     Remediation: probe with a program the stage has (``python -c``, ``node -e``), or
     install the program in the final stage.
 
+    The probed port must be one the image exposes.
+
     FAIL: ``FROM python:3.12-slim`` then ``HEALTHCHECK CMD curl -f http://localhost:8000/health``.
     PASS: ``HEALTHCHECK CMD ["python", "-c", "import urllib.request; ..."]``.
     """
@@ -100,6 +102,12 @@ def healthcheck(ctx) -> Iterable[Problem]:
         if program is None:
             yield Problem("HEALTHCHECK NONE disables the image's health check", at(ctx, artefact, probe))
             continue
+        exposed = {e.arguments.split("/")[0].strip() for e in final.all("EXPOSE")}
+        for port in re.findall(r"127\.0\.0\.1[:/](\d+)|localhost:(\d+)", probe.arguments):
+            port = port[0] or port[1]
+            if exposed and port not in exposed:
+                yield Problem(f"HEALTHCHECK probes port {port}, which the image does not EXPOSE ({', '.join(sorted(exposed))})",
+                              at(ctx, artefact, probe), hint="health.port must be one of the service's ports")
         available = programs_in(final)
         if available is None:
             yield Problem(f"cannot tell whether {program!r} exists in {final.image!r}", at(ctx, artefact, probe),

@@ -1,0 +1,34 @@
+"""VR107: the final stage carries no build tools."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from ._support import at, dockerfiles
+from .base import Problem, Severity, check
+from .docker_healthcheck import _INSTALL
+
+BUILD_TOOLS = {"build-essential", "gcc", "g++", "make", "cmake", "git", "clang", "musl-dev", "libc6-dev", "python3-dev"}
+
+
+@check("VR107", "docker-final-build-tools", "final stage installs build tools", Severity.WARNING)
+def final_build_tools(ctx) -> Iterable[Problem]:
+    """Compilers and source-control tools belong in a builder stage. In the image that
+    runs they only add size and give an attacker a toolchain.
+
+    Remediation: install them in the builder stage and ``COPY --from=builder`` the result.
+
+    FAIL: ``RUN apt-get install -y build-essential`` in the last stage.
+    PASS: ``RUN pip install …`` in ``FROM … AS builder``, ``COPY --from=builder /opt/venv /opt/venv`` after.
+    """
+    for artefact, parsed in dockerfiles(ctx):
+        final = parsed.final
+        if final is None or len(parsed.stages) == 0:
+            continue
+        for run in final.all("RUN"):
+            for match in _INSTALL.finditer(run.arguments):
+                packages = {re.split(r"[=<>]", w)[0] for w in (match.group(1) or match.group(2) or "").split() if not w.startswith("-")}
+                for tool in sorted(packages & BUILD_TOOLS):
+                    yield Problem(f"final stage installs build tool {tool}", at(ctx, artefact, run),
+                                  hint="move it to a builder stage")
