@@ -117,7 +117,7 @@ def test_sarif_and_junit_formats(tmp_path):
 
 
 def test_profile_file_outside_profiles_renders_under_its_stem(tmp_path, profile_file):
-    path = profile_file("extends: prod\nservices:\n  backend:\n    replicas: 5\n", name="evil")
+    path = profile_file("extends: staging\nservices:\n  backend:\n    replicas: 5\n", name="evil")
     result = run_cli("--profile-file", str(path), "--out", str(tmp_path / "out"))
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "evil" / "kubernetes" / "backend.yaml").is_file()

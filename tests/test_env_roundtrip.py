@@ -77,9 +77,11 @@ def test_env_value_round_trips_through_compose_and_kubernetes(value):
         assert compose_interpolate(compose["services"]["backend"]["environment"]["PROBE_VALUE"]) == value
     for documents in (list(RUAMEL.load_all(result.files["kubernetes/backend.yaml"].decode())),
                       list(pyyaml.safe_load_all(result.files["kubernetes/backend.yaml"].decode()))):
-        (deployment,) = [d for d in documents if d["kind"] == "Deployment"]
-        env = {e["name"]: e["value"] for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
-        assert kubernetes_expand(env["PROBE_VALUE"]) == value
+        deployments = [d for d in documents if d["kind"] == "Deployment"]  # two colours in blue-green
+        assert deployments
+        for deployment in deployments:
+            env = {e["name"]: e["value"] for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+            assert kubernetes_expand(env["PROBE_VALUE"]) == value
 
 
 def test_known_interpolation_attacks_are_neutralised():

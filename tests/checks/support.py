@@ -31,19 +31,32 @@ def context(profile: str = "prod", replace: dict[str, str] | None = None) -> Che
     return CheckContext(vr.load_profile(profile), artefacts, f"out/{profile}")
 
 
-def dump_yaml(data: Any) -> str:
+def dump_yaml(data: Any, stream_of_documents: bool = False) -> str:
     stream = io.StringIO()
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
-    yaml.dump(data, stream)
+    if stream_of_documents:
+        yaml.dump_all(data, stream)
+    else:
+        yaml.dump(data, stream)
     return stream.getvalue()
 
 
 def mutated(profile: str, path: str, change: Callable[[Any], None]) -> CheckContext:
-    """The profile's context with one YAML artefact changed in place by ``change``."""
-    data = copy.deepcopy(rendered(profile).artefacts[path].data)
+    """The profile's context with one YAML artefact (or stream) changed in place by ``change``."""
+    artefact = rendered(profile).artefacts[path]
+    data = copy.deepcopy(artefact.data)
     change(data)
-    return context(profile, {path: dump_yaml(data)})
+    return context(profile, {path: dump_yaml(data, artefact.parse_as == "yaml-stream")})
+
+
+def kind(documents: list, wanted: str, name: str | None = None) -> dict:
+    """The first document of a stream with this kind (and name)."""
+    return next(d for d in documents if d["kind"] == wanted and (name is None or d["metadata"]["name"] == name))
+
+
+def first_container(documents: list, workload: str = "Deployment") -> dict:
+    return kind(documents, workload)["spec"]["template"]["spec"]["containers"][0]
 
 
 def problems(check_id: str, ctx: CheckContext) -> list:

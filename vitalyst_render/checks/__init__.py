@@ -27,7 +27,21 @@ CHECK_MODULES = (
     "compose_updates",
     "compose_secrets",
     "compose_networks",
+    "kube_run_as_non_root",
+    "kube_container_security",
+    "kube_host_access",
+    "kube_image_pinning",
+    "kube_probes",
+    "kube_service_selector",
+    "kube_disruption",
+    "kube_resources",
+    "kube_network_policy",
+    "kube_deprecated_api",
+    "kube_secrets",
+    "kube_namespace",
+    "kube_service_account",
     "hadolint",
+    "kubernetes_schema",
 )
 
 _loaded = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 from ..dockerfile import Dockerfile, Instruction, shell_words
@@ -55,7 +56,71 @@ def compose_services(ctx) -> Iterator[tuple[str, dict, Any]]:  # noqa: ANN001
             yield name, service, artefact
 
 
-def where(ctx, artefact, *path: str | int) -> Location:  # noqa: ANN001
-    """The rendered location of ``path`` inside a parsed YAML artefact."""
-    loc = artefact.positions.value(tuple(path))
+def where(ctx, artefact, *path: str | int, positions=None) -> Location:  # noqa: ANN001
+    """The rendered location of ``path`` inside a parsed YAML artefact (or inside one
+    document of a stream, given that document's ``positions``)."""
+    loc = (positions or artefact.positions).value(tuple(path))
     return ctx.location(artefact.path, loc.line, loc.col)
+
+
+# -- Kubernetes ---------------------------------------------------------------------------
+
+WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod", "ReplicaSet"}
+
+
+@dataclass(frozen=True)
+class KubeObject:
+    artefact: Any
+    document: dict
+    positions: Any
+
+    @property
+    def kind(self) -> str:
+        return str(self.document.get("kind", ""))
+
+    @property
+    def name(self) -> str:
+        return str((self.document.get("metadata") or {}).get("name", "?"))
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.name}"
+
+    def at(self, ctx, *path: str | int) -> Location:  # noqa: ANN001
+        return where(ctx, self.artefact, *path, positions=self.positions)
+
+
+def kube_objects(ctx) -> Iterator[KubeObject]:  # noqa: ANN001
+    for artefact in ctx.parsed("yaml-stream"):
+        if artefact.path.startswith("kubernetes/"):
+            for document, positions in artefact.documents:
+                if isinstance(document, dict):
+                    yield KubeObject(artefact, document, positions)
+
+
+def pod_template(obj: KubeObject) -> tuple[dict, tuple] | None:
+    """(pod spec, its path) of a workload object; None for other kinds."""
+    spec = obj.document.get("spec") or {}
+    if obj.kind == "Pod":
+        return spec, ("spec",)
+    if obj.kind == "CronJob":
+        pod = ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}
+        return pod.get("spec") or {}, ("spec", "jobTemplate", "spec", "template", "spec")
+    if obj.kind in WORKLOAD_KINDS:
+        return (spec.get("template") or {}).get("spec") or {}, ("spec", "template", "spec")
+    return None
+
+
+def pod_labels(obj: KubeObject) -> dict:
+    spec = obj.document.get("spec") or {}
+    if obj.kind == "CronJob":
+        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+    return ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+
+
+def containers(pod: dict, prefix: tuple) -> Iterator[tuple[dict, tuple]]:
+    """Every container of a pod spec, init containers included, with its path."""
+    for field in ("initContainers", "containers"):
+        for index, container in enumerate(pod.get(field) or []):
+            if isinstance(container, dict):
+                yield container, prefix + (field, index)

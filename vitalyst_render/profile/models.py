@@ -15,6 +15,7 @@ from .types import (
     AbsPath,
     CheckId,
     CpuQuantity,
+    CronSchedule,
     Digest,
     DnsLabel,
     Duration,
@@ -146,9 +147,26 @@ class AppBuild(Model):
 class Metrics(Model):
     port: Port = Field(description="Port that serves Prometheus metrics.")
     path: UrlPath = Field(default="/metrics", description="HTTP path of the metrics endpoint.")
-    exporter: DnsLabel | None = Field(
-        default=None, description="Sidecar exporter image role (e.g. redis-exporter) when the service has none built in."
+    exporter: ImageRef | None = Field(
+        default=None, description="Sidecar exporter image, for services with no metrics endpoint of their own."
     )
+    exporter_secret: DnsLabel | None = Field(
+        default=None, description="Secret holding the password the exporter authenticates with."
+    )
+
+
+class Autoscaling(Model):
+    min_replicas: IntAtLeast(1) = Field(description="Fewest replicas the autoscaler keeps.")
+    max_replicas: IntAtLeast(1) = Field(description="Most replicas the autoscaler may run.")
+    cpu_utilization: IntAtLeast(1) = Field(
+        default=70, description="Target average CPU use, in percent of the request, that the autoscaler steers to."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Autoscaling:
+        if self.max_replicas < self.min_replicas:
+            raise PydanticCustomError("vr", "max_replicas ({mx}) is below min_replicas ({mn})", {"mx": self.max_replicas, "mn": self.min_replicas})
+        return self
 
 
 class ImageUser(Model):
@@ -172,6 +190,9 @@ class Service(Model):
     secrets: list[DnsLabel] = Field(default_factory=list, description="Names of top-level secrets mounted into the service.")
     depends_on: list[DnsLabel] = Field(default_factory=list, description="Services this one calls (the allowed edges).")
     metrics: Metrics | None = Field(default=None, description="Where Prometheus scrapes the service.")
+    autoscaling: Autoscaling | None = Field(
+        default=None, description="Kubernetes HorizontalPodAutoscaler bounds; for the stateless apps."
+    )
     storage: Storage | None = Field(default=None, description="Persistent data volume, for stateful services.")
     scratch_paths: list[AbsPath] = Field(
         default_factory=list, description="Writable scratch directories (tmpfs / emptyDir) on a read-only root."
@@ -181,11 +202,27 @@ class Service(Model):
         description="For upstream images: the account compose runs them as, so their entrypoints need no root "
         "(built images always run as build.user).",
     )
+    seeded_dirs: list[AbsPath] = Field(
+        default_factory=list,
+        description="Image folders the process must write to: Kubernetes copies their content into an emptyDir "
+        "with an init container, so the root filesystem stays read-only.",
+    )
     writable_root_reason: NonEmptyText("a reason") | None = Field(
         default=None,
         description="Set only when the image cannot run on a read-only root filesystem; says why, "
         "and every report shows it.",
     )
+
+    @model_validator(mode="after")
+    def _replicas_within_autoscaling(self) -> Service:
+        scaling = self.autoscaling
+        if scaling is not None and not scaling.min_replicas <= self.replicas <= scaling.max_replicas:
+            raise PydanticCustomError(
+                "vr",
+                "replicas ({n}) must lie within autoscaling min_replicas..max_replicas ({lo}..{hi})",
+                {"n": self.replicas, "lo": scaling.min_replicas, "hi": scaling.max_replicas},
+            )
+        return self
 
 
 class Secret(Model):
@@ -255,6 +292,18 @@ class Monitoring(Model):
     )
 
 
+class BackupJob(Model):
+    schedule: CronSchedule = Field(description="Cron schedule (five fields, UTC).")
+    retention_days: IntAtLeast(1) = Field(description="Days a backup is kept before the job deletes it.")
+
+
+class Backups(Model):
+    volume_size: MemoryQuantity = Field(description="Size of the PersistentVolumeClaim that holds backups.")
+    neo4j: BackupJob = Field(description="Nightly neo4j-admin database dump.")
+    redis: BackupJob = Field(description="RDB copy taken over the replication protocol.")
+    redis_secret: DnsLabel = Field(description="Secret with the password of the Redis ACL user that takes backups.")
+
+
 class UpdatePolicy(Model):
     parallelism: IntAtLeast(1) = Field(default=1, description="Tasks updated at once (swarm update_config).")
     delay: Duration = Field(default="10s", description="Pause between update batches.")
@@ -292,6 +341,7 @@ class Profile(Model):
     security: Security = Field(default_factory=Security, description="Container security posture.")
     monitoring: Monitoring = Field(description="Scraping, alert thresholds and notification routes.")
     deployment: Deployment = Field(default_factory=Deployment, description="Rollout strategy.")
+    backups: Backups | None = Field(default=None, description="Kubernetes backup CronJobs; required with kubernetes.")
     checks: Checks = Field(default_factory=Checks, description="Check suppressions.")
 
     @field_validator("services")
@@ -335,6 +385,14 @@ class Profile(Model):
                     raise ReferenceProblem(("services", name), f"{name} keeps data: it needs a storage section")
             if service.build is not None and service.image_user is not None:
                 raise ReferenceProblem(("services", name, "image_user"), "built images run as build.user; remove image_user")
+            if service.metrics and service.metrics.exporter_secret and service.metrics.exporter_secret not in self.secrets:
+                raise ReferenceProblem(("services", name, "metrics", "exporter_secret"), f"unknown secret {service.metrics.exporter_secret!r}")
+            if name in APP_SERVICES and self.environment.kubernetes is not None and service.autoscaling is None:
+                raise ReferenceProblem(("services", name), "an app on Kubernetes needs an autoscaling section")
+        if self.environment.kubernetes is not None and self.backups is None:
+            raise ReferenceProblem(("backups",), "Kubernetes profiles need a backups section (schedules, retention, volume)")
+        if self.backups is not None and self.backups.redis_secret not in self.secrets:
+            raise ReferenceProblem(("backups", "redis_secret"), f"unknown secret {self.backups.redis_secret!r}")
         for index, receiver in enumerate(self.monitoring.receivers):
             if receiver.url_secret not in self.secrets:
                 raise ReferenceProblem(("monitoring", "receivers", index, "url_secret"), f"unknown secret {receiver.url_secret!r}")

@@ -32,6 +32,7 @@ _IMAGE_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _IMAGE_DOMAIN = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?"
 IMAGE_NAME = rf"^(?:{_IMAGE_DOMAIN}/)?{_IMAGE_COMPONENT}(?:/{_IMAGE_COMPONENT})*$"
 IMAGE_TAG = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
+CRON = r"^([0-9*/,-]+ ){4}[0-9*/,A-Za-z-]+$"
 
 
 def shown(value: Any) -> str:
@@ -131,6 +132,7 @@ RelPath = _pattern(REL_PATH, "a relative path of letters, digits and . _ / - (e.
 HttpUrl = _pattern(HTTP_URL, "an http(s) URL without spaces, quotes or braces")
 ImageName = _pattern(IMAGE_NAME, "an image repository such as ghcr.io/vitalyst/backend (lowercase)")
 ImageTag = _pattern(IMAGE_TAG, "an image tag (letters, digits, _ . -, at most 128)")
+CronSchedule = _pattern(CRON, 'a cron schedule of five fields, e.g. "0 3 * * *"')
 EnvValue = Annotated[str, BeforeValidator(_env_value), _schema(type="string")]
 Text = Annotated[str, BeforeValidator(_text), _schema(type="string")]
 CpuQuantity = Annotated[

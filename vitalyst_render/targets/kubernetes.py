@@ -12,10 +12,11 @@ def _jobs(loaded: LoadedProfile, out: str) -> list[Job]:
     jobs = [
         Job("kubernetes/namespace.yaml.j2", "kubernetes/namespace.yaml", "yaml", "yaml-stream"),
         Job("kubernetes/networkpolicy.yaml.j2", "kubernetes/networkpolicy.yaml", "yaml", "yaml-stream"),
+        Job("kubernetes/backups.yaml.j2", "kubernetes/backups.yaml", "yaml", "yaml-stream"),
     ]
     for name, service in loaded.profile.services.items():
         jobs.append(Job("kubernetes/workload.yaml.j2", f"kubernetes/{name}.yaml", "yaml", "yaml-stream", {"name": name, "service": service}))
     return jobs
 
 
-TARGET = Target("kubernetes", "namespace, workloads, services and network policies", _jobs)
+TARGET = Target("kubernetes", "namespace, workloads, services, network policies and backup jobs", _jobs)

@@ -1,0 +1,60 @@
+"""What issue 4 promises of the committed staging and prod manifests, read from out/."""
+
+from __future__ import annotations
+
+import pytest
+from ruamel.yaml import YAML
+
+from .conftest import OUT
+
+READER = YAML(typ="safe", pure=True)
+
+
+def objects(profile: str) -> list[dict]:
+    return [d for path in sorted((OUT / profile / "kubernetes").glob("*.yaml")) for d in READER.load_all(path.read_text()) if d]
+
+
+def named(docs, kind, name=None):
+    return [d for d in docs if d["kind"] == kind and (name is None or d["metadata"]["name"] == name)]
+
+
+@pytest.mark.parametrize("profile", ["staging", "prod"])
+def test_complete_stack(profile):
+    docs = objects(profile)
+    (namespace,) = named(docs, "Namespace")
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert all(d["metadata"].get("namespace") == namespace["metadata"]["name"] for d in docs if d["kind"] != "Namespace")
+    (deny,) = named(docs, "NetworkPolicy", "default-deny-all")
+    assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    assert {d["metadata"]["name"] for d in named(docs, "CronJob")} == {"neo4j-backup", "redis-backup"}
+    assert {d["spec"]["scaleTargetRef"]["name"].split("-")[0] for d in named(docs, "HorizontalPodAutoscaler")} == {"backend", "frontend"}
+    for name in ("neo4j", "redis"):
+        (statefulset,) = named(docs, "StatefulSet", name)
+        assert statefulset["spec"]["volumeClaimTemplates"]
+        (service,) = named(docs, "Service", name)
+        assert service["spec"]["clusterIP"] == "None"
+    (config,) = named(docs, "ConfigMap", "redis-conf")
+    assert config["data"]["redis.conf"] == (OUT / profile / "redis" / "redis.conf").read_text()
+    assert not named(docs, "Secret")
+    for deployment in named(docs, "Deployment"):
+        strategy = deployment["spec"]["strategy"]
+        assert strategy == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+
+
+def test_no_policy_admits_any_source_to_backend_or_data_stores():
+    for profile in ("staging", "prod"):
+        for policy in named(objects(profile), "NetworkPolicy"):
+            target = policy["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/name")
+            if target in ("backend", "neo4j", "redis"):
+                for rule in policy["spec"].get("ingress", []):
+                    assert rule.get("from"), policy["metadata"]["name"]
+                    for peer in rule["from"]:
+                        assert peer.get("podSelector", {}).get("matchLabels"), policy["metadata"]["name"]
+
+
+def test_prod_is_blue_green_and_staging_rolling():
+    prod, staging = objects("prod"), objects("staging")
+    assert {d["metadata"]["name"] for d in named(prod, "Deployment")} == {"backend-blue", "backend-green", "frontend-blue", "frontend-green"}
+    (service,) = named(prod, "Service", "backend")
+    assert service["spec"]["selector"]["vitalyst.io/color"] == "blue"
+    assert {d["metadata"]["name"] for d in named(staging, "Deployment")} == {"backend", "frontend"}

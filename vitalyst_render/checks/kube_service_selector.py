@@ -1,0 +1,52 @@
+"""VR310: every Service selects pods that exist."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from ._support import kube_objects, pod_labels, pod_template
+from .base import Problem, Severity, check
+
+
+@check("VR310", "k8s-service-selector", "Service selector matches no pod", Severity.ERROR)
+def service_selector(ctx) -> Iterable[Problem]:
+    """A Service's selector matches the pod labels of at least one workload in the
+    same namespace, and each ``targetPort`` named there is a port of those pods. A
+    typo here leaves a Service with no endpoints and no error anywhere.
+
+    Remediation: selectors and labels come from the same template macro; check
+    hand-edited labels and the blue-green ``active_color``.
+
+    FAIL: ``selector: {app.kubernetes.io/name: backnd}``.
+    PASS: a selector equal to a subset of the Deployment's pod labels.
+    """
+    objects = list(kube_objects(ctx))
+    workloads = [(o, pod_labels(o), pod_template(o)) for o in objects if pod_template(o) is not None]
+    for obj in objects:
+        if obj.kind != "Service":
+            continue
+        spec = obj.document.get("spec") or {}
+        selector = spec.get("selector") or {}
+        if not selector:
+            continue  # selector-less Services are wired by hand (Endpoints) on purpose
+        namespace = (obj.document.get("metadata") or {}).get("namespace")
+        matches = [
+            (w, template)
+            for w, labels, template in workloads
+            if (w.document.get("metadata") or {}).get("namespace") == namespace and all(labels.get(k) == v for k, v in selector.items())
+        ]
+        if not matches:
+            yield Problem(f"Service {obj.name} selects {selector}, which no pod carries", obj.at(ctx, "spec", "selector"))
+            continue
+        names = set()
+        numbers = set()
+        for _, (pod, _) in matches:
+            for container in pod.get("containers") or []:
+                for port in container.get("ports") or []:
+                    names.add(port.get("name"))
+                    numbers.add(port.get("containerPort"))
+        for index, port in enumerate(spec.get("ports") or []):
+            target = port.get("targetPort", port.get("port"))
+            if target not in names and target not in numbers:
+                yield Problem(f"Service {obj.name} targets port {target!r}, which its pods do not expose",
+                              obj.at(ctx, "spec", "ports", index))
