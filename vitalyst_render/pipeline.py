@@ -10,6 +10,7 @@ import hashlib
 import json
 import posixpath
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -209,22 +210,30 @@ def _check_suppressions(loaded: LoadedProfile) -> None:
             )
 
 
+def _run_one(check, context: CheckContext) -> list[Problem] | ToolUnavailable:  # noqa: ANN001
+    try:
+        return list(check.function(context))
+    except ToolUnavailable as exc:
+        return exc
+
+
 def run(context: CheckContext, *, strict_tools: bool = False) -> Report:
     """Run every registered check; stamp IDs and severities; apply suppressions."""
     suppress = {s.id: s.reason for s in context.profile.checks.suppress}
     findings: list[Finding] = []
     skipped: list[Skip] = []
     silenced: dict[str, int] = {}
-    for check in registry().values():
-        try:
-            problems: list[Problem] = list(check.function(context))
-        except ToolUnavailable as exc:
-            if strict_tools:
-                problems = [Problem(f"required tool unavailable: {exc}", Location(check.tool or check.name), severity=Severity.ERROR)]
-            else:
-                skipped.append(Skip(check.id, str(exc)))
+    checks = list(registry().values())
+    # Adapters wait on external processes; running checks side by side overlaps them.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = list(pool.map(lambda check: _run_one(check, context), checks))
+    for check, outcome in zip(checks, outcomes):
+        if isinstance(outcome, ToolUnavailable):
+            if not strict_tools:
+                skipped.append(Skip(check.id, str(outcome)))
                 continue
-        for problem in problems:
+            outcome = [Problem(f"required tool unavailable: {outcome}", Location(check.tool or check.name), severity=Severity.ERROR)]
+        for problem in outcome:
             if check.id in suppress:
                 silenced[check.id] = silenced.get(check.id, 0) + 1
                 continue

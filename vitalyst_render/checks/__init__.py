@@ -40,8 +40,17 @@ CHECK_MODULES = (
     "kube_secrets",
     "kube_namespace",
     "kube_service_account",
+    "promql_parse",
+    "promql_counter_rate",
+    "promql_bytes_ratio",
+    "promql_catalogue",
+    "promql_rate_window",
+    "alert_hygiene",
+    "alert_annotation_labels",
     "hadolint",
     "kubernetes_schema",
+    "promtool",
+    "amtool",
 )
 
 _loaded = False

@@ -280,12 +280,38 @@ class Receiver(Model):
     severities: list[Literal["critical", "warning", "info"]] = Field(min_length=1, description="Severities routed here.")
 
 
+class HttpMetrics(Model):
+    requests: Text = Field(default="http_requests_total", description="Counter of handled requests.")
+    status_label: Text = Field(default="status", description="Label of that counter holding the HTTP status.")
+    error_status: Text = Field(default="5..", description="Regex of the status values that count as errors.")
+    duration: Text = Field(
+        default="http_request_duration_seconds", description="Histogram of request durations (without _bucket)."
+    )
+
+
+class Exporter(Model):
+    scrape: Literal["service", "kubelet-cadvisor", "kubelet", "static"] = Field(
+        description="How Prometheus finds it: a stack service's pods/tasks, the kubelet (cAdvisor or its own "
+        "metrics), or fixed targets."
+    )
+    platforms: list[Literal["kubernetes", "compose"]] = Field(
+        min_length=1, description="Where the exporter runs: Kubernetes profiles, compose/swarm profiles, or both."
+    )
+    service: DnsLabel | None = Field(default=None, description="For scrape: service, the stack service scraped.")
+    targets: list[Text] = Field(default_factory=list, description="For scrape: static, host:port targets.")
+    metrics: list[Text] = Field(min_length=1, description="The metric catalogue: every metric name it exports that rules may use.")
+
+
 class Monitoring(Model):
     scrape_interval: Duration = Field(default="30s", description="Prometheus scrape interval.")
     evaluation_interval: Duration = Field(default="30s", description="Prometheus rule evaluation interval.")
     alert_for: Duration = Field(default="5m", description="How long a condition holds before resource alerts fire.")
     thresholds: Thresholds = Field(default_factory=Thresholds, description="Alert thresholds.")
     receivers: list[Receiver] = Field(min_length=1, description="Where Alertmanager sends notifications.")
+    exporters: dict[DnsLabel, Exporter] = Field(
+        description="Scrape jobs by name, each with its metric catalogue; alerts may use only these metrics."
+    )
+    http: HttpMetrics = Field(default_factory=HttpMetrics, description="The backend's HTTP metrics.")
     runbook_base_url: HttpUrl = Field(
         default="https://runbooks.vitalyst.example/alerts",
         description="Base URL of the runbooks; each alert links to <base>/<AlertName>.",
@@ -295,6 +321,7 @@ class Monitoring(Model):
 class BackupJob(Model):
     schedule: CronSchedule = Field(description="Cron schedule (five fields, UTC).")
     retention_days: IntAtLeast(1) = Field(description="Days a backup is kept before the job deletes it.")
+    alert_after: Duration = Field(description="Time without a successful run after which BackupLate fires.")
 
 
 class Backups(Model):
@@ -393,6 +420,12 @@ class Profile(Model):
             raise ReferenceProblem(("backups",), "Kubernetes profiles need a backups section (schedules, retention, volume)")
         if self.backups is not None and self.backups.redis_secret not in self.secrets:
             raise ReferenceProblem(("backups", "redis_secret"), f"unknown secret {self.backups.redis_secret!r}")
+        for job, exporter in self.monitoring.exporters.items():
+            path = ("monitoring", "exporters", job)
+            if exporter.scrape == "service" and exporter.service not in self.services:
+                raise ReferenceProblem(path + ("service",), "a service exporter names one of the stack's services")
+            if exporter.scrape == "static" and not exporter.targets:
+                raise ReferenceProblem(path + ("targets",), "a static exporter needs targets")
         for index, receiver in enumerate(self.monitoring.receivers):
             if receiver.url_secret not in self.secrets:
                 raise ReferenceProblem(("monitoring", "receivers", index, "url_secret"), f"unknown secret {receiver.url_secret!r}")

@@ -1,0 +1,180 @@
+"""PromQL as our lint sees it: every expression of the rules and dashboards, parsed
+once, walked with its ancestors, and the label sets its results can carry."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Iterator
+
+import promql_parser as pql
+
+from ..errors import Location
+from ..profile.models import Profile
+
+RULES = "prometheus/rules.yml"
+DASHBOARDS = "grafana/dashboards/"
+
+COUNTER_SUFFIXES = ("_total", "_count", "_sum", "_bucket")
+RATE_FUNCTIONS = {"rate", "irate", "increase"}
+# Functions that legitimately take a raw counter: they ask about resets or existence.
+COUNTER_SAFE = RATE_FUNCTIONS | {"resets", "changes", "absent", "absent_over_time", "present_over_time", "timestamp"}
+COMPARISONS = {"==", "!=", ">", "<", ">=", "<="}
+#: Series every Prometheus has without an exporter declaring them.
+BUILT_IN = {"up", "ALERTS", "ALERTS_FOR_STATE", "scrape_duration_seconds", "scrape_samples_scraped"}
+
+
+@dataclass(frozen=True)
+class Expression:
+    text: str
+    location: Location
+    source: str  # "alert", "record" or "panel"
+    rule: dict | None = None
+
+
+@lru_cache(maxsize=1024)
+def parse(text: str) -> Any:
+    """The AST, or the ValueError promql-parser raised."""
+    try:
+        return pql.parse(text)
+    except ValueError as exc:
+        return exc
+
+
+def expressions(ctx) -> list[Expression]:  # noqa: ANN001
+    found: list[Expression] = []
+    rules = ctx.artefact(RULES)
+    if rules is not None and isinstance(rules.data, dict):
+        for g, group in enumerate(rules.data.get("groups") or []):
+            for r, rule in enumerate((group or {}).get("rules") or []):
+                if isinstance(rule, dict) and isinstance(rule.get("expr"), str):
+                    loc = rules.positions.value(("groups", g, "rules", r, "expr"))
+                    source = "alert" if "alert" in rule else "record"
+                    found.append(Expression(rule["expr"], ctx.location(RULES, loc.line, loc.col), source, rule))
+    for artefact in ctx.parsed("json"):
+        if artefact.path.startswith(DASHBOARDS):
+            lines = artefact.text.split("\n")
+            for text in _panel_exprs(artefact.data):
+                needle = '"expr": ' + json.dumps(text, ensure_ascii=False)
+                line = next((i + 1 for i, l in enumerate(lines) if needle in l), 0)
+                found.append(Expression(text, ctx.location(artefact.path, line), "panel"))
+    return found
+
+
+def _panel_exprs(dashboard: Any) -> Iterator[str]:
+    for panel in (dashboard or {}).get("panels") or []:
+        for target in (panel or {}).get("targets") or []:
+            if isinstance((target or {}).get("expr"), str):
+                yield target["expr"]
+        yield from _panel_exprs(panel)  # rows nest panels
+
+
+def children(node: Any) -> list[Any]:
+    if isinstance(node, pql.BinaryExpr):
+        return [node.lhs, node.rhs]
+    if isinstance(node, pql.AggregateExpr):
+        return [node.expr] + ([node.param] if node.param is not None else [])
+    if isinstance(node, pql.Call):
+        return list(node.args)
+    if isinstance(node, pql.MatrixSelector):
+        return [node.vector_selector]
+    if isinstance(node, (pql.ParenExpr, pql.UnaryExpr, pql.SubqueryExpr)):
+        return [node.expr]
+    return []
+
+
+def walk(node: Any, ancestors: tuple = ()) -> Iterator[tuple[Any, tuple]]:
+    """Every node with the tuple of its ancestors, outermost first."""
+    yield node, ancestors
+    for child in children(node):
+        yield from walk(child, ancestors + (node,))
+
+
+def is_comparison(node: Any) -> bool:
+    return isinstance(node, pql.BinaryExpr) and str(node.op).strip() in COMPARISONS
+
+
+def catalogue(profile: Profile) -> set[str]:
+    platform = "kubernetes" if profile.environment.kubernetes else "compose"
+    names = set(BUILT_IN)
+    for exporter in profile.monitoring.exporters.values():
+        if platform in exporter.platforms:
+            names.update(exporter.metrics)
+    return names
+
+
+# -- label sets ------------------------------------------------------------------------
+# None means "not provable": an open set we never report against.
+
+LabelSet = frozenset[str] | None
+
+
+def result_labels(node: Any) -> LabelSet:
+    if isinstance(node, (pql.NumberLiteral, pql.StringLiteral)):
+        return frozenset()
+    if isinstance(node, (pql.ParenExpr, pql.UnaryExpr)):
+        return result_labels(node.expr)
+    if isinstance(node, pql.AggregateExpr):
+        modifier = node.modifier
+        inner = result_labels(node.expr)
+        if modifier is None:
+            return frozenset()
+        labels = frozenset(modifier.labels)
+        if str(modifier.type).endswith("By"):
+            return labels
+        return inner - labels if inner is not None else None
+    if isinstance(node, pql.Call):
+        name = node.func.name
+        if name in ("time", "vector", "scalar", "pi") or (name in SCALAR_FUNCTIONS and not node.args):
+            return frozenset()
+        vectors = [a for a in node.args if not isinstance(a, (pql.NumberLiteral, pql.StringLiteral))]
+        if not vectors:
+            return frozenset()
+        inner = result_labels(vectors[-1])
+        if name == "histogram_quantile" and inner is not None:
+            return inner - {"le"}
+        return inner
+    if isinstance(node, pql.MatrixSelector):
+        return result_labels(node.vector_selector)
+    if isinstance(node, pql.BinaryExpr):
+        return _binary_labels(node)
+    return None  # selectors and subqueries: whatever the series carry
+
+
+SCALAR_FUNCTIONS = {"time", "scalar", "pi", "day_of_month", "day_of_week", "hour", "minute", "month", "year"}
+
+
+def is_scalar(node: Any) -> bool:
+    if isinstance(node, pql.NumberLiteral):
+        return True
+    if isinstance(node, (pql.ParenExpr, pql.UnaryExpr)):
+        return is_scalar(node.expr)
+    if isinstance(node, pql.Call):
+        return node.func.name in ("time", "scalar", "pi") or (node.func.name in SCALAR_FUNCTIONS and not node.args)
+    if isinstance(node, pql.BinaryExpr):
+        return is_scalar(node.lhs) and is_scalar(node.rhs)
+    return False
+
+
+def _binary_labels(node: Any) -> LabelSet:
+    left, right = result_labels(node.lhs), result_labels(node.rhs)
+    op = str(node.op).strip()
+    if is_scalar(node.rhs):
+        return left
+    if is_scalar(node.lhs):
+        return right
+    if op in ("or",):
+        return left & right if left is not None and right is not None else None
+    if op in ("and", "unless"):
+        return left
+    # Vector to vector: one-to-one matching keeps only the on() labels, or drops the
+    # ignoring() ones, whatever the operator; many-to-one keeps the "many" side's.
+    modifier = node.modifier
+    matching = modifier.matching if modifier is not None else None
+    if matching is not None and str(getattr(modifier, "card", "")).endswith("OneToOne"):
+        labels = frozenset(matching.labels)
+        if str(matching.type).endswith("Include"):
+            return labels
+        return left - labels if left is not None else None
+    return left

@@ -1,0 +1,60 @@
+"""Running external validators on rendered text, in a private temporary folder."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .base import ToolUnavailable
+
+TIMEOUT = 120
+
+
+@dataclass(frozen=True)
+class ToolRun:
+    returncode: int
+    output: str  # stdout and stderr together, as the tool prints them
+
+    def lines(self) -> list[str]:
+        return [line.rstrip() for line in self.output.splitlines() if line.strip()]
+
+
+def run_tool(program: str, arguments: list[str], files: dict[str, str]) -> ToolRun:
+    """Write ``files`` into an empty folder, run ``program arguments`` there."""
+    binary = shutil.which(program)
+    if binary is None:
+        raise ToolUnavailable(f"{program} not found (make test installs it)")
+    with tempfile.TemporaryDirectory(prefix=f"vr-{program}-") as folder:
+        for name, text in files.items():
+            path = Path(folder) / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        try:
+            completed = subprocess.run(
+                [binary, *arguments],
+                cwd=folder,
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUT,
+                env={"PATH": os.environ.get("PATH", ""), "HOME": folder, "LC_ALL": "C"},
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise ToolUnavailable(f"{program} did not finish within {TIMEOUT} s") from None
+    # The folder name is random; take it out so findings are stable.
+    output = (completed.stdout + completed.stderr).replace(folder + "/", "")
+    return ToolRun(completed.returncode, output)
+
+
+_LINE = re.compile(r"\bline (\d+)")
+
+
+def line_of(message: str) -> int:
+    """The first ``line N`` a tool mentions, else 0."""
+    match = _LINE.search(message)
+    return int(match.group(1)) if match else 0
