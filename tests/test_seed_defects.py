@@ -9,7 +9,11 @@ from ruamel.yaml import YAML
 
 from .conftest import OUT
 
-PROFILES = sorted(p.name for p in OUT.iterdir() if p.is_dir())
+PROFILES = ["dev", "prod", "staging"]
+
+
+def test_the_committed_tree_has_every_profile():
+    assert sorted(p.name for p in OUT.iterdir() if p.is_dir()) == PROFILES
 YAML_READER = YAML(typ="safe", pure=True)
 
 

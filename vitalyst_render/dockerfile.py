@@ -13,6 +13,7 @@ import shlex
 from dataclasses import dataclass, field
 
 _CONTINUATION = re.compile(r"\\\s*$")
+_HEREDOC = re.compile(r"<<(-?)[\"']?([A-Za-z_][A-Za-z0-9_]*)[\"']?")
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class Stage:
 class Dockerfile:
     instructions: tuple[Instruction, ...]
     stages: tuple[Stage, ...]
+    arguments: dict[str, str] = field(default_factory=dict)  # ARG defaults declared before the first FROM
 
     @property
     def final(self) -> Stage | None:
@@ -72,12 +74,40 @@ class Dockerfile:
     def stage_names(self) -> set[str]:
         return {s.name.lower() for s in self.stages if s.name}
 
+    def named_image(self, stage: Stage) -> str:
+        """What the stage's FROM names, with ARG defaults substituted."""
+        return _substitute(stage.image, self.arguments)
+
+    def image_of(self, stage: Stage) -> str:
+        """The image a stage really starts from: ARG defaults substituted, and earlier
+        stages followed back to their own base."""
+        image = _substitute(stage.image, self.arguments)
+        seen = {id(stage)}
+        while True:
+            parent = next((s for s in self.stages if s.name and s.name.lower() == image.lower() and id(s) not in seen), None)
+            if parent is None:
+                return image
+            seen.add(id(parent))
+            image = _substitute(parent.image, self.arguments)
+
 
 def parse(text: str) -> Dockerfile:
     instructions: list[Instruction] = []
     pending: list[str] = []
     start = 0
+    heredoc: tuple[str, bool] | None = None  # (delimiter, strip leading tabs)
     for number, raw in enumerate(text.splitlines(), start=1):
+        if heredoc is not None:
+            # A heredoc body belongs to the instruction that opened it, verbatim.
+            delimiter, strip_tabs = heredoc
+            line = raw.lstrip("\t") if strip_tabs else raw
+            if line == delimiter:
+                heredoc = None
+                instructions.append(_instruction(" ".join(pending), start))
+                pending = []
+            else:
+                pending.append(raw)
+            continue
         stripped = raw.strip()
         if not pending and (not stripped or stripped.startswith("#")):
             continue  # blank lines, comments and parser directives
@@ -89,11 +119,30 @@ def parse(text: str) -> Dockerfile:
             pending.append(_CONTINUATION.sub("", raw).strip())
             continue
         pending.append(stripped)
+        opened = _HEREDOC.search(stripped) if not stripped.startswith("#") else None
+        if opened:
+            heredoc = (opened.group(2), opened.group(1) == "-")
+            continue
         instructions.append(_instruction(" ".join(p for p in pending if p), start))
         pending = []
     if pending:
         instructions.append(_instruction(" ".join(p for p in pending if p), start))
-    return Dockerfile(tuple(instructions), _stages(instructions))
+    return Dockerfile(tuple(instructions), _stages(instructions), _global_arguments(instructions))
+
+
+def _global_arguments(instructions: list[Instruction]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for instruction in instructions:
+        if instruction.keyword == "FROM":
+            break
+        if instruction.keyword == "ARG":
+            name, _, default = instruction.arguments.partition("=")
+            found[name.strip()] = default.strip().strip('"')
+    return found
+
+
+def _substitute(text: str, arguments: dict[str, str]) -> str:
+    return re.sub(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", lambda m: arguments.get(m.group(1), m.group(0)), text)
 
 
 def _instruction(text: str, line: int) -> Instruction:

@@ -26,6 +26,7 @@ are only what the caller passes in, and Jinja's ``lipsum`` (random) is removed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -295,6 +296,7 @@ def filters_for(syntax: str) -> dict[str, Callable[..., Any]]:
         "flow_list": lambda values: _flow_list(values, escape),
         "block": lambda text, indent: block_literal(text, indent, escape=escape),
         "k8s_escape": escape_dollars,
+        "sha256": lambda text, length=64: hashlib.sha256(str(text).encode("utf-8")).hexdigest()[:length],
         "dq": dockerfile_quote,
         "cpus": _cpus,
         "compose_memory": _compose_memory,

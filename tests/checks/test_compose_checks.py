@@ -29,7 +29,9 @@ def test_upstream_compose_spec_accepts_every_rendered_file():
     from ruamel.yaml import YAML
 
     validator = jsonschema.Draft7Validator(json.loads(spec.read_text()))
-    for path in sorted(OUT.glob("*/compose/docker-compose.yml")):
+    paths = sorted(OUT.glob("*/compose/docker-compose.yml"))
+    assert len(paths) == 3  # dev, staging, prod: an empty out/ must not pass by checking nothing
+    for path in paths:
         document = YAML(typ="safe", pure=True).load(path.read_text())
         errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(document)]
         assert errors == [], path
@@ -120,8 +122,8 @@ def test_vr205_pass():
 def test_vr205_fail_dev_port_on_all_interfaces_and_published_data_store():
     dev = problems("VR205", mutated("dev", COMPOSE, lambda d: d["services"]["backend"].update(ports=["8000:8000"])))
     assert ["beyond 127.0.0.1" in p.message for p in dev] == [True]
-    prod = problems("VR205", mutated("prod", COMPOSE, lambda d: d["services"]["neo4j"].update(
-        ports=[{"target": 7474, "published": 7474, "protocol": "tcp", "mode": "ingress"}])))
+    prod = problems("VR205", mutated("prod", COMPOSE, lambda d: d["services"]["backend"].update(
+        ports=[{"target": 8000, "published": 8000, "protocol": "tcp", "mode": "ingress"}])))
     assert ["only the frontend" in p.message for p in prod] == [True]
 
 
@@ -181,3 +183,48 @@ def test_vr208_fail_open_data_network_and_plain_overlay():
         "data store redis joins non-internal network 'data'",
         "overlay network edge is not encrypted",
     ]
+
+
+def test_vr202_fail_capability_added_back():
+    found = problems("VR202", mutated("prod", COMPOSE, lambda d: d["services"]["redis"].update(cap_add=["SETUID"])))
+    assert any("adds capabilities" in p.message for p in found)
+
+
+def test_vr203_fail_user_without_password():
+    def change(data):
+        data["services"]["redis"]["healthcheck"]["test"] = ["CMD", "redis-cli", "--user", "healthcheck", "ping"]
+
+    (problem,) = problems("VR203", mutated("dev", COMPOSE, change))
+    assert "without authenticating" in problem.message
+
+
+def test_vr204_long_syntax_volumes():
+    ok = mutated("dev", COMPOSE, lambda d: d["services"]["redis"].update(volumes=[{"type": "volume", "source": "redis-data", "target": "/data"}]))
+    assert problems("VR204", ok) == []
+    bad = mutated("dev", COMPOSE, lambda d: d["services"]["redis"].update(volumes=[{"type": "volume", "source": "cache", "target": "/data"}]))
+    assert [p.message for p in problems("VR204", bad)] == ["service redis mounts undeclared volume 'cache'"]
+
+
+def test_vr205_fail_port_on_internal_only_service():
+    found = problems("VR205", mutated("dev", COMPOSE, lambda d: d["services"]["neo4j"].update(ports=["127.0.0.1:7474:7474/tcp"])))
+    assert [("joins only internal networks" in p.message) for p in found] == [True]
+
+
+def test_vr207_fail_credentials_in_values_and_no_false_port_flag():
+    def change(data):
+        data["services"]["neo4j"]["environment"]["NEO4J_AUTH"] = "neo4j/hunter2"
+        data["services"]["backend"]["environment"]["REDIS_URL"] = "redis://app:hunter2@redis:6379/0"
+        data["services"]["redis"]["command"] = ["redis-cli", "-p", "6379"]
+
+    found = sorted(p.message for p in problems("VR207", mutated("prod", COMPOSE, change)))
+    assert found == ["service backend sets REDIS_URL to a URL with a password", "service neo4j sets NEO4J_AUTH as a value"]
+
+
+def test_swarm_redis_config_is_named_by_content():
+    from .support import rendered
+
+    config = rendered("prod").artefacts[COMPOSE].data["configs"]["redis-conf"]
+    import hashlib
+
+    digest = hashlib.sha256(rendered("prod").files["redis/redis.conf"]).hexdigest()[:12]
+    assert config["name"] == f"vitalyst-redis-conf-{digest}"

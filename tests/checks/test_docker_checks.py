@@ -13,7 +13,7 @@ def dockerfile(text: str, profile: str = "prod"):
     return context(profile, {BACKEND: text})
 
 
-@pytest.mark.parametrize("check_id", ["VR101", "VR102", "VR103", "VR104", "VR105", "VR106", "VR107"])
+@pytest.mark.parametrize("check_id", ["VR101", "VR102", "VR103", "VR104", "VR105", "VR106", "VR107", "VR108"])
 @pytest.mark.parametrize("profile", ["dev", "staging", "prod"])
 def test_committed_dockerfiles_pass(check_id, profile):
     assert problems(check_id, context(profile)) == []
@@ -130,3 +130,76 @@ def test_vr107_fail_compiler_in_final_stage():
         "final stage installs build tool gcc",
         "final stage installs build tool git",
     ]
+
+
+# -- edge cases found in review -------------------------------------------------------------
+
+
+def test_heredoc_bodies_are_not_instructions():
+    text = "FROM python:3.12@sha256:" + "a" * 64 + "\nCOPY <<EOF /etc/motd\nFROM evil:latest\nEOF\nUSER 10001\n"
+    assert problems("VR103", dockerfile(text)) == []
+    build_tool = "FROM python:3.12 AS b\nFROM python:3.12\nRUN <<EOT\napt-get -y install gcc\nEOT\n"
+    assert problems("VR107", dockerfile(build_tool)) == [] or "gcc" in problems("VR107", dockerfile(build_tool))[0].message
+
+
+def test_vr102_fail_derived_stage_and_shell_wrapped_probe():
+    text = "FROM python:3.11-slim AS base\nFROM base\nUSER 10001\nHEALTHCHECK CMD [\"sh\", \"-c\", \"curl -f http://127.0.0.1:8000/\"]\n"
+    (problem,) = problems("VR102", dockerfile(text))
+    assert "'curl'" in problem.message and "python:3.11-slim" in problem.message
+
+
+def test_vr102_pass_apt_flags_copy_to_bin_and_multi_expose():
+    text = (
+        "FROM python:3.12-slim\nRUN apt-get -y install --no-install-recommends curl\nCOPY probe /usr/local/bin/\n"
+        "EXPOSE 8000 9090\nHEALTHCHECK CMD curl -f http://127.0.0.1:8000/\n"
+    )
+    assert problems("VR102", dockerfile(text)) == []
+    assert problems("VR102", dockerfile("FROM python:3.12\nCOPY probe /usr/local/bin/\nHEALTHCHECK CMD probe\n")) == []
+
+
+def test_vr103_resolves_build_argument_defaults():
+    text = "ARG BASE=python:3.12-slim@sha256:" + "a" * 64 + "\nFROM ${BASE}\n"
+    assert problems("VR103", dockerfile(text)) == []
+    (problem,) = problems("VR103", dockerfile("ARG BASE=python:latest\nFROM ${BASE}\n", "dev"))
+    assert "latest" in problem.message
+
+
+def test_vr104_word_matching_and_url_passwords():
+    assert problems("VR104", dockerfile("FROM python:3.12\nENV TOKENIZERS_PARALLELISM=false\n")) == []
+    (problem,) = problems("VR104", dockerfile("FROM python:3.12\nENV DATABASE_URL=postgres://app:hunter2@db/x\n"))
+    assert "URL with a password" in problem.message
+
+
+def test_vr105_fail_exec_form_add():
+    (problem,) = problems("VR105", dockerfile('FROM python:3.12\nADD ["https://x.example/t.tgz", "/opt/"]\n'))
+    assert "https://x.example/t.tgz" in problem.message
+
+
+def test_vr101_full_path_useradd_and_build_argument_user():
+    (problem,) = problems("VR101", dockerfile("FROM python:3.12\nRUN /usr/sbin/useradd -s /bin/bash app\nUSER 10001\n"))
+    assert "login shell" in problem.message
+    (info,) = problems("VR101", dockerfile("FROM python:3.12\nARG UID=10001\nUSER ${UID}\n"))
+    assert info.severity.value == "info"
+
+
+def test_vr106_node_20_is_end_of_life():
+    (problem,) = problems("VR106", dockerfile("FROM node:20-bookworm-slim\n"))
+    assert "end of life" in problem.message
+
+
+def test_vr108_pass_ignore_with_reason():
+    text = "FROM python:3.12\n# curl is pinned through the base image digest\n# hadolint ignore=DL3008\nRUN apt-get install -y curl\n"
+    assert problems("VR108", dockerfile(text)) == []
+
+
+def test_vr108_fail_bare_ignore():
+    (problem,) = problems("VR108", dockerfile("FROM python:3.12\n# hadolint ignore=DL3008\nRUN apt-get install -y curl\n"))
+    assert problem.location.line == 2
+
+
+def test_both_ignore_files_are_rendered_alike():
+    from .support import rendered
+
+    files = rendered("dev").files
+    assert files["docker/frontend/.dockerignore"] == files["docker/frontend/Dockerfile.dockerignore"]
+    assert b"**/node_modules/" in files["docker/frontend/Dockerfile.dockerignore"]

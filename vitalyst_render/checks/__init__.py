@@ -19,6 +19,7 @@ CHECK_MODULES = (
     "docker_add_url",
     "docker_eol_base",
     "docker_build_tools",
+    "docker_ignore_reason",
     "compose_schema",
     "compose_hardening",
     "compose_healthcheck",

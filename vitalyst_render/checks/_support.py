@@ -9,13 +9,34 @@ from typing import Any, Iterator
 from ..dockerfile import Dockerfile, Instruction, shell_words
 from ..errors import Location
 
-#: Variable or key names that announce a credential. ``*_FILE`` names a file holding
-#: one, which is the safe pattern, and is excluded by :func:`looks_secret`.
-SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL", re.IGNORECASE)
+#: Words that announce a credential in a variable or key name, matched as whole
+#: underscore-separated words (TOKENIZERS_PARALLELISM is not a token).
+SECRET_WORDS = {"PASSWORD", "PASSWD", "PASS", "SECRET", "TOKEN", "APIKEY", "CREDENTIAL", "CREDENTIALS", "AUTH"}
+SECRET_PAIRS = {("API", "KEY"), ("PRIVATE", "KEY"), ("ACCESS", "KEY")}
+#: A URL that carries a password: scheme://user:password@host.
+URL_WITH_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@", re.IGNORECASE)
+#: Packages an install command adds: apt-get/apt install and apk add, with any flags.
+INSTALL = re.compile(r"(?:apt-get|apt)\s+(?:-\S+\s+)*install\s+(.+?)(?:&&|;|\||$)|apk\s+(?:-\S+\s+)*add\s+(.+?)(?:&&|;|\||$)")
 
 
 def looks_secret(name: str) -> bool:
-    return bool(SECRET_NAME.search(name)) and not name.upper().endswith("_FILE")
+    """A name that announces a credential value (``*_FILE`` names a file: the safe pattern)."""
+    words = name.upper().split("_")
+    if words[-1] == "FILE":
+        return False
+    return bool(SECRET_WORDS & set(words)) or any(pair in SECRET_PAIRS for pair in zip(words, words[1:]))
+
+
+def secret_in_value(value: str) -> bool:
+    return bool(URL_WITH_PASSWORD.search(value))
+
+
+def installed_packages(arguments: str) -> set[str]:
+    packages: set[str] = set()
+    for match in INSTALL.finditer(arguments):
+        words = (match.group(1) or match.group(2) or "").split()
+        packages |= {re.split(r"[=<>]", w)[0] for w in words if not w.startswith("-")}
+    return packages
 
 
 def dockerfiles(ctx) -> Iterator[tuple[Any, Dockerfile]]:  # noqa: ANN001 - CheckContext

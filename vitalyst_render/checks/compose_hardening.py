@@ -18,7 +18,9 @@ def compose_hardening(ctx) -> Iterable[Problem]:
     Remediation: the template sets all of these from ``security`` and the service's
     ``resources``; an upstream image's account goes in ``image_user``.
 
-    FAIL: a service with ``cap_drop: []`` or no ``security_opt: [no-new-privileges:true]``.
+    No capability is added back: upstream images run as their own account instead.
+
+    FAIL: a service with ``cap_drop: []``, ``cap_add: [SYS_ADMIN]`` or no ``security_opt: [no-new-privileges:true]``.
     PASS: ``cap_drop: [ALL]``, ``security_opt: [no-new-privileges:true]``, ``read_only: true``, ``user: "10001:10001"``.
     """
     profile_services = ctx.profile.services
@@ -26,6 +28,9 @@ def compose_hardening(ctx) -> Iterable[Problem]:
         if "ALL" not in (service.get("cap_drop") or []):
             yield Problem(f"service {name} does not drop ALL capabilities", where(ctx, artefact, "services", name),
                           hint="cap_drop: [ALL]")
+        if service.get("cap_add"):
+            yield Problem(f"service {name} adds capabilities {service['cap_add']}", where(ctx, artefact, "services", name, "cap_add"),
+                          hint="run the image as its own account (image_user) instead")
         if "no-new-privileges:true" not in (service.get("security_opt") or []):
             yield Problem(f"service {name} allows privilege escalation", where(ctx, artefact, "services", name),
                           hint="security_opt: [no-new-privileges:true]")

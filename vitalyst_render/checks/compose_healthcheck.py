@@ -30,6 +30,7 @@ def compose_healthcheck(ctx) -> Iterable[Problem]:
             yield Problem(f"service {name} healthcheck does not run a command", where(ctx, artefact, "services", name, "healthcheck"))
             continue
         command = " ".join(test[1:])
-        if "redis-cli" in command and not any(flag in command for flag in ("REDISCLI_AUTH", "--user", "--pass", "-a ")):
+        # --user alone names the account; without a password redis-cli is still "default".
+        if "redis-cli" in command and not any(flag in command for flag in ("REDISCLI_AUTH", "--pass", "--askpass", "-a ")):
             yield Problem(f"service {name} pings Redis without authenticating", where(ctx, artefact, "services", name, "healthcheck"),
                           hint="use a healthcheck ACL user whose password comes from a secret file")

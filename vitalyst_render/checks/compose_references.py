@@ -34,7 +34,12 @@ def compose_references(ctx) -> Iterable[Problem]:
                 if source not in declared[kind]:
                     yield Problem(f"service {name} uses undeclared {kind[:-1]} {source!r}", where(ctx, artefact, "services", name, kind, index))
         for index, volume in enumerate(service.get("volumes") or []):
-            source = str(volume).split(":", 1)[0]
+            if isinstance(volume, dict):  # long syntax
+                if volume.get("type", "volume") != "volume":
+                    continue
+                source = str(volume.get("source", ""))
+            else:
+                source = str(volume).split(":", 1)[0]
             if not source.startswith((".", "/")) and source not in declared["volumes"]:
                 yield Problem(f"service {name} mounts undeclared volume {source!r}", where(ctx, artefact, "services", name, "volumes", index))
         for dependency in service.get("depends_on") or {}:

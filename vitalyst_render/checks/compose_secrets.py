@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from ._support import compose_document, compose_services, looks_secret, where
+from ._support import compose_document, compose_services, looks_secret, secret_in_value, where
 from .base import Problem, Severity, check
 
-_PASSWORD_FLAG = re.compile(r"(^|\s)(--requirepass|--pass(word)?|-a|-p)(\s|=|$)")
+_PASSWORD_FLAG = re.compile(r"(^|\s)(--requirepass|--pass(word)?|-a)(\s|=|$)")
 
 
 @check("VR207", "compose-secrets", "compose passes a secret as a value instead of a file", Severity.ERROR)
@@ -20,7 +20,9 @@ def compose_secrets(ctx) -> Iterable[Problem]:
 
     Remediation: declare the secret in the profile, mount it, and read ``*_FILE``.
 
-    FAIL: ``environment: {REDIS_PASSWORD: hunter2}`` or ``command: redis-server --requirepass …``.
+    URLs that carry a password (``redis://app:hunter2@redis``) count as values too.
+
+    FAIL: ``environment: {REDIS_PASSWORD: hunter2}``, ``NEO4J_AUTH: neo4j/hunter2`` or ``command: redis-server --requirepass …``.
     PASS: ``environment: {REDIS_PASSWORD_FILE: /run/secrets/redis-app-password}``.
     """
     artefact = compose_document(ctx)
@@ -32,10 +34,13 @@ def compose_secrets(ctx) -> Iterable[Problem]:
             yield Problem(f"secret {name} is read from a file in a swarm stack", where(ctx, artefact, "secrets", name),
                           hint="create it with docker secret create and mark it external")
     for name, service, _ in compose_services(ctx):
-        for key in (service.get("environment") or {}):
+        for key, value in (service.get("environment") or {}).items():
             if looks_secret(key):
                 yield Problem(f"service {name} sets {key} as a value", where(ctx, artefact, "services", name, "environment", key),
                               hint=f"mount a secret and set {key}_FILE")
+            elif secret_in_value(str(value)):
+                yield Problem(f"service {name} sets {key} to a URL with a password", where(ctx, artefact, "services", name, "environment", key),
+                              hint="keep the password in a secret file")
         for field in ("command", "entrypoint"):
             words = service.get(field) or []
             text = " ".join(words) if isinstance(words, list) else str(words)

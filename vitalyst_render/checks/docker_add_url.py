@@ -27,9 +27,12 @@ def add_url(ctx) -> Iterable[Problem]:
             if instruction.keyword != "ADD":
                 continue
             flags, rest = instruction.flags_and_rest()
+            rest = rest.strip()
             if "checksum" in flags:
                 continue
-            sources = rest.split()[:-1]
+            vector = instruction.exec_form if rest.startswith("[") else None
+            words = vector if vector is not None else rest.split()
+            sources = words[:-1]
             for source in sources:
                 if _REMOTE.match(source):
                     yield Problem(f"ADD fetches {source} with no checksum", at(ctx, artefact, instruction),

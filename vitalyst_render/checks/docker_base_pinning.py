@@ -35,13 +35,16 @@ def base_pinning(ctx) -> Iterable[Problem]:
     for artefact, parsed in dockerfiles(ctx):
         stages: set[str] = set()
         for stage in parsed.stages:
-            image = stage.image
+            image = parsed.named_image(stage)
             if image.lower() in stages or image == "scratch":
                 pass
             else:
                 _, tag, digest = split_reference(image)
                 where = at(ctx, artefact, stage.line)
-                if tag is None and digest is None:
+                if "$" in image:
+                    yield Problem(f"base image {image!r} depends on a build argument without a default", where,
+                                  severity=Severity.WARNING)
+                elif tag is None and digest is None:
                     yield Problem(f"base image {image!r} has no tag", where, hint="pin a version tag")
                 elif tag == "latest":
                     yield Problem(f"base image {image!r} uses the moving tag latest", where, hint="pin a version tag")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from typing import Iterable
 
-from ._support import at, dockerfiles
+from ._support import at, dockerfiles, installed_packages
 from .base import Problem, Severity, check
-from .docker_healthcheck import _INSTALL
 
 BUILD_TOOLS = {"build-essential", "gcc", "g++", "make", "cmake", "git", "clang", "musl-dev", "libc6-dev", "python3-dev"}
 
@@ -27,8 +25,5 @@ def final_build_tools(ctx) -> Iterable[Problem]:
         if final is None or len(parsed.stages) == 0:
             continue
         for run in final.all("RUN"):
-            for match in _INSTALL.finditer(run.arguments):
-                packages = {re.split(r"[=<>]", w)[0] for w in (match.group(1) or match.group(2) or "").split() if not w.startswith("-")}
-                for tool in sorted(packages & BUILD_TOOLS):
-                    yield Problem(f"final stage installs build tool {tool}", at(ctx, artefact, run),
-                                  hint="move it to a builder stage")
+            for tool in sorted(installed_packages(run.arguments) & BUILD_TOOLS):
+                yield Problem(f"final stage installs build tool {tool}", at(ctx, artefact, run), hint="move it to a builder stage")

@@ -36,7 +36,10 @@ def final_user(ctx) -> Iterable[Problem]:
                           hint="set USER <uid>:<gid> with a uid of at least 10000")
             continue
         uid = user.arguments.split(":")[0].strip()
-        if not uid.isdigit():
+        if "$" in uid:
+            yield Problem(f"USER {user.arguments!r} comes from a build argument; cannot verify it", at(ctx, artefact, user),
+                          severity=Severity.INFO)
+        elif not uid.isdigit():
             yield Problem(f"USER {user.arguments!r} is not numeric; runAsNonRoot cannot verify a name",
                           at(ctx, artefact, user), hint="use the numeric uid:gid of build.user")
         elif int(uid) < MIN_UID:
@@ -45,6 +48,6 @@ def final_user(ctx) -> Iterable[Problem]:
         for instruction in final.all("RUN"):
             for command in re.split(r"&&|;|\|\|", instruction.arguments):
                 words = command.split()
-                if words and words[0] in ("useradd", "adduser") and not any(shell in command for shell in _NOLOGIN):
+                if words and words[0].rsplit("/", 1)[-1] in ("useradd", "adduser") and not any(shell in command for shell in _NOLOGIN):
                     yield Problem("account created with a login shell", at(ctx, artefact, instruction),
                                   hint="add --shell /usr/sbin/nologin")

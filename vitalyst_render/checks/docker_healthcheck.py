@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Iterable
 
 from ..dockerfile import Stage, shell_words
-from ._support import at, dockerfiles
+from ._support import at, dockerfiles, installed_packages
 from .base import Problem, Severity, check
 
 _CORE = {"sh", "cat", "grep", "head", "test", "true", "false", "timeout", "sleep", "echo", "printf", "env", "ls"}
@@ -22,12 +23,10 @@ IMAGE_PROGRAMS = {
     "ubuntu": set(),
     "alpine": set(),
 }
-_INSTALL = re.compile(r"(?:apt-get|apt)\s+install\s+(.+?)(?:&&|;|$)|apk\s+add\s+(.+?)(?:&&|;|$)")
-
-
-def programs_in(stage: Stage) -> set[str] | None:
-    """Programs the stage can run, or None when its base image is unknown to us."""
-    image = stage.image.split("@")[0]
+def programs_in(stage: Stage, image: str) -> set[str] | None:
+    """Programs the stage can run, or None when its base image is unknown to us.
+    ``image`` is what the stage really starts from (ARGs and stage names resolved)."""
+    image = image.split("@")[0]
     name, _, tag = image.rpartition(":") if ":" in image.split("/")[-1] else (image, "", "")
     family = name.split("/")[-1]
     if family not in IMAGE_PROGRAMS:
@@ -35,13 +34,17 @@ def programs_in(stage: Stage) -> set[str] | None:
     programs = set(IMAGE_PROGRAMS[family])
     programs |= _BUSYBOX if "alpine" in tag or family == "alpine" else _DEBIAN
     for run in stage.all("RUN"):
-        for match in _INSTALL.finditer(run.arguments):
-            packages = match.group(1) or match.group(2) or ""
-            programs |= {word.split("=")[0] for word in packages.split() if not word.startswith("-")}
+        programs |= installed_packages(run.arguments)
     for copy in stage.all("COPY") + stage.all("ADD"):
-        destination = copy.arguments.split()[-1] if copy.arguments.split() else ""
+        _, rest = copy.flags_and_rest()
+        words = rest.split()
+        if len(words) < 2:
+            continue
+        destination = words[-1]
         if re.match(r"^/(usr/(local/)?)?s?bin/[^/]+$", destination):
             programs.add(destination.rsplit("/", 1)[-1])
+        elif re.match(r"^/(usr/(local/)?)?s?bin/$", destination):
+            programs |= {source.rstrip("/").rsplit("/", 1)[-1] for source in words[:-1]}
     return programs
 
 
@@ -52,13 +55,14 @@ def healthcheck_program(arguments: str) -> str | None:
         return None
     command = rest[3:].strip() if rest.upper().startswith("CMD") else rest
     if command.startswith("["):
-        import json
-
         try:
             vector = json.loads(command)
-            return vector[0] if vector else ""
-        except (json.JSONDecodeError, IndexError):
+        except json.JSONDecodeError:
             return ""
+        if len(vector) >= 3 and vector[0].rsplit("/", 1)[-1] in ("sh", "bash", "ash") and vector[1] == "-c":
+            command = vector[2]  # the shell runs the script's first program
+        else:
+            return vector[0] if vector else ""
     words = [w for w in shell_words(command) if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w)]
     return words[0] if words else ""
 
@@ -102,16 +106,17 @@ def healthcheck(ctx) -> Iterable[Problem]:
         if program is None:
             yield Problem("HEALTHCHECK NONE disables the image's health check", at(ctx, artefact, probe))
             continue
-        exposed = {e.arguments.split("/")[0].strip() for e in final.all("EXPOSE")}
+        exposed = {word.split("/")[0] for e in final.all("EXPOSE") for word in e.arguments.split()}
         for port in re.findall(r"127\.0\.0\.1[:/](\d+)|localhost:(\d+)", probe.arguments):
             port = port[0] or port[1]
             if exposed and port not in exposed:
                 yield Problem(f"HEALTHCHECK probes port {port}, which the image does not EXPOSE ({', '.join(sorted(exposed))})",
                               at(ctx, artefact, probe), hint="health.port must be one of the service's ports")
-        available = programs_in(final)
+        image = parsed.image_of(final)
+        available = programs_in(final, image)
         if available is None:
-            yield Problem(f"cannot tell whether {program!r} exists in {final.image!r}", at(ctx, artefact, probe),
+            yield Problem(f"cannot tell whether {program!r} exists in {image!r}", at(ctx, artefact, probe),
                           severity=Severity.INFO)
         elif program.rsplit("/", 1)[-1] not in available:
-            yield Problem(f"HEALTHCHECK runs {program!r}, which the final stage ({final.image}) does not have",
+            yield Problem(f"HEALTHCHECK runs {program!r}, which the final stage ({image}) does not have",
                           at(ctx, artefact, probe), hint="probe with python -c / node -e, or install it in the final stage")

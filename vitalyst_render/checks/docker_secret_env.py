@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from ._support import at, dockerfiles, env_pairs, looks_secret
+from ._support import at, dockerfiles, env_pairs, looks_secret, secret_in_value
 from .base import Problem, Severity, check
 
 
@@ -18,14 +18,19 @@ def secret_env(ctx) -> Iterable[Problem]:
     Remediation: mount a secret at run time and read it through a ``*_FILE`` variable;
     for build-time credentials use ``RUN --mount=type=secret``.
 
-    FAIL: ``ENV DB_PASSWORD=hunter2`` or ``ARG NPM_TOKEN``.
+    A URL value with a password in it (``postgres://app:hunter2@db``) counts too.
+
+    FAIL: ``ENV DB_PASSWORD=hunter2``, ``ARG NPM_TOKEN``, ``ENV DATABASE_URL=postgres://u:p@db/x``.
     PASS: ``ENV DB_PASSWORD_FILE=/run/secrets/db-password``.
     """
     for artefact, parsed in dockerfiles(ctx):
         for instruction in parsed.instructions:
             if instruction.keyword not in ("ENV", "ARG"):
                 continue
-            for key, _ in env_pairs(instruction):
+            for key, value in env_pairs(instruction):
                 if looks_secret(key):
                     yield Problem(f"{instruction.keyword} {key} looks like a credential", at(ctx, artefact, instruction),
                                   hint=f"mount it as a secret and read {key}_FILE")
+                elif secret_in_value(value):
+                    yield Problem(f"{instruction.keyword} {key} holds a URL with a password", at(ctx, artefact, instruction),
+                                  hint="keep the password in a mounted secret file")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from . import compose, docker, grafana, kubernetes, prometheus, redis
 from .base import Job, Target
 
-# Order matters only in that a later job may embed an earlier file: the Redis
-# ConfigMap carries redis/redis.conf verbatim.
+# Order matters only in that a later job may use an earlier file: the compose stack
+# names its Redis config after redis.conf's digest, and the ConfigMap carries it.
 TARGETS: tuple[Target, ...] = (
     docker.TARGET,
-    compose.TARGET,
     redis.TARGET,
+    compose.TARGET,
     kubernetes.TARGET,
     prometheus.TARGET,
     grafana.TARGET,
