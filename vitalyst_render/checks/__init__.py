@@ -41,6 +41,7 @@ CHECK_MODULES = (
     "kube_secrets",
     "kube_namespace",
     "kube_service_account",
+    "redis_conf",
     "promql_parse",
     "promql_counter_rate",
     "promql_bytes_ratio",
@@ -52,6 +53,7 @@ CHECK_MODULES = (
     "kubernetes_schema",
     "promtool",
     "amtool",
+    "redis_live",
 )
 
 _loaded = False

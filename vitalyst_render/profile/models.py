@@ -331,6 +331,45 @@ class Backups(Model):
     redis_secret: DnsLabel = Field(description="Secret with the password of the Redis ACL user that takes backups.")
 
 
+class SaveRule(Model):
+    seconds: IntAtLeast(1) = Field(description="Snapshot when this many seconds have passed ...")
+    changes: IntAtLeast(1) = Field(description="... and at least this many keys changed.")
+
+
+class RedisSettings(Model):
+    maxmemory_ratio: Ratio = Field(
+        default=0.7, description="maxmemory as a share of the container's memory limit; at most 0.75 with persistence."
+    )
+    maxmemory_policy: Literal[
+        "noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"
+    ] = Field(default="allkeys-lru", description="What Redis evicts at maxmemory.")
+    save: list[SaveRule] = Field(default_factory=list, description="RDB snapshot rules; empty disables RDB snapshots.")
+    appendonly: bool = Field(default=False, description="Keep an append-only file.")
+    appendfsync: Literal["always", "everysec", "no"] = Field(default="everysec", description="When the AOF is fsynced.")
+    tcp_keepalive: IntAtLeast(0) = Field(default=300, description="Seconds between TCP keepalives to clients.")
+    timeout: IntAtLeast(0) = Field(default=0, description="Close idle clients after this many seconds (0: never).")
+    latency_monitor_threshold: IntAtLeast(0) = Field(default=100, description="Record events slower than this (ms).")
+    users: dict[DnsLabel, NonEmptyText("ACL rules")] = Field(
+        description="ACL users and their rules (without passwords); the default user is always off."
+    )
+
+    @property
+    def persists(self) -> bool:
+        return bool(self.save) or self.appendonly
+
+    @model_validator(mode="after")
+    def _fork_headroom(self) -> RedisSettings:
+        if self.persists and self.maxmemory_ratio > 0.75:
+            raise PydanticCustomError(
+                "vr",
+                "maxmemory_ratio {r} leaves no room for the fork of a save; at most 0.75 with persistence",
+                {"r": self.maxmemory_ratio},
+            )
+        if "default" in self.users:
+            raise PydanticCustomError("vr", "the default user is always off; name your users", {})
+        return self
+
+
 class UpdatePolicy(Model):
     parallelism: IntAtLeast(1) = Field(default=1, description="Tasks updated at once (swarm update_config).")
     delay: Duration = Field(default="10s", description="Pause between update batches.")
@@ -369,6 +408,7 @@ class Profile(Model):
     monitoring: Monitoring = Field(description="Scraping, alert thresholds and notification routes.")
     deployment: Deployment = Field(default_factory=Deployment, description="Rollout strategy.")
     backups: Backups | None = Field(default=None, description="Kubernetes backup CronJobs; required with kubernetes.")
+    redis: RedisSettings = Field(description="redis.conf settings and ACL users.")
     checks: Checks = Field(default_factory=Checks, description="Check suppressions.")
 
     @field_validator("services")

@@ -7,7 +7,11 @@ from .base import Job, Target
 
 
 def _jobs(loaded: LoadedProfile, out: str) -> list[Job]:
-    return [Job("redis/redis.conf.j2", "redis/redis.conf", "conf", "none", {"service": loaded.profile.services["redis"]})]
+    context = {"service": loaded.profile.services["redis"]}
+    return [
+        Job("redis/redis.conf.j2", "redis/redis.conf", "conf", "none", context),
+        Job("redis/users.acl.template.j2", "redis/users.acl.template", "text", "none", context),
+    ]
 
 
-TARGET = Target("redis", "redis.conf with ACL-file auth and memory limits", _jobs)
+TARGET = Target("redis", "redis.conf with ACL-file auth and memory limits, and the ACL rules", _jobs)

@@ -1,0 +1,206 @@
+"""VR501–VR504: redis.conf validated against what Redis 7.0 accepts, offline."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from .. import redisconf
+from .base import Problem, Severity, check
+
+CONF = "redis/redis.conf"
+YESNO = ("yes", "no")
+POLICIES = ("volatile-lru", "allkeys-lru", "volatile-lfu", "allkeys-lfu", "volatile-random", "allkeys-random", "volatile-ttl", "noeviction")
+
+# name: (minimum arguments, maximum arguments or None for any, value kind)
+DIRECTIVES: dict[str, tuple[int, int | None, object]] = {
+    "bind": (1, None, "address"),
+    "port": (1, 1, ("int", 0, 65535)),
+    "protected-mode": (1, 1, YESNO),
+    "tcp-backlog": (1, 1, ("int", 0, 65535)),
+    "tcp-keepalive": (1, 1, ("int", 0, 2**31)),
+    "timeout": (1, 1, ("int", 0, 2**31)),
+    "unixsocket": (1, 1, "path"),
+    "unixsocketperm": (1, 1, "str"),
+    "daemonize": (1, 1, YESNO),
+    "supervised": (1, 1, ("no", "upstart", "systemd", "auto")),
+    "pidfile": (1, 1, "path"),
+    "loglevel": (1, 1, ("debug", "verbose", "notice", "warning", "nothing")),
+    "logfile": (1, 1, "str"),
+    "databases": (1, 1, ("int", 1, 2**31)),
+    "always-show-logo": (1, 1, YESNO),
+    "save": (1, None, "save"),
+    "stop-writes-on-bgsave-error": (1, 1, YESNO),
+    "rdbcompression": (1, 1, YESNO),
+    "rdbchecksum": (1, 1, YESNO),
+    "dbfilename": (1, 1, "str"),
+    "dir": (1, 1, "path"),
+    "aclfile": (1, 1, "path"),
+    "requirepass": (1, 1, "str"),
+    "maxclients": (1, 1, ("int", 1, 2**31)),
+    "maxmemory": (1, 1, "memory"),
+    "maxmemory-policy": (1, 1, POLICIES),
+    "maxmemory-samples": (1, 1, ("int", 1, 64)),
+    "lazyfree-lazy-eviction": (1, 1, YESNO),
+    "lazyfree-lazy-expire": (1, 1, YESNO),
+    "appendonly": (1, 1, YESNO),
+    "appendfilename": (1, 1, "str"),
+    "appenddirname": (1, 1, "str"),
+    "appendfsync": (1, 1, ("always", "everysec", "no")),
+    "no-appendfsync-on-rewrite": (1, 1, YESNO),
+    "auto-aof-rewrite-percentage": (1, 1, ("int", 0, 2**31)),
+    "auto-aof-rewrite-min-size": (1, 1, "memory"),
+    "aof-use-rdb-preamble": (1, 1, YESNO),
+    "slowlog-log-slower-than": (1, 1, ("int", -1, 2**62)),
+    "slowlog-max-len": (1, 1, ("int", 0, 2**62)),
+    "latency-monitor-threshold": (1, 1, ("int", 0, 2**62)),
+    "notify-keyspace-events": (1, 1, "str"),
+    "io-threads": (1, 1, ("int", 1, 128)),
+    "rename-command": (2, 2, "str"),
+    "include": (1, 1, "path"),
+    "loadmodule": (1, None, "path"),
+    "user": (1, None, "str"),
+    "replicaof": (2, 2, "str"),
+    "masterauth": (1, 1, "str"),
+    "masteruser": (1, 1, "str"),
+    "replica-read-only": (1, 1, YESNO),
+    "enable-debug-command": (1, 1, ("yes", "no", "local")),
+    "enable-module-command": (1, 1, ("yes", "no", "local")),
+    "enable-protected-configs": (1, 1, ("yes", "no", "local")),
+}
+REPEATABLE = {"save", "rename-command", "include", "loadmodule", "user"}
+
+
+def _directives(ctx):  # noqa: ANN001, ANN201
+    artefact = ctx.artefact(CONF)
+    if artefact is None:
+        return None
+    try:
+        return redisconf.parse(artefact.text)
+    except redisconf.ConfSyntaxError as exc:
+        return exc
+
+
+@check("VR501", "redis-conf-directives", "redis.conf has an unknown directive or the wrong number of arguments", Severity.ERROR)
+def directives(ctx) -> Iterable[Problem]:
+    """Every line is a directive Redis 7.0 knows (from our table of the directives a
+    server config uses), with an argument count it accepts, and the quoting parses.
+    Redis refuses to start on an unknown directive, and tells you only at boot.
+
+    Remediation: fix ``templates/redis/redis.conf.j2``.
+
+    FAIL: ``maxmemmory 1gb`` (typo); ``port`` with no value.
+    PASS: ``maxmemory 751619276``.
+    """
+    parsed = _directives(ctx)
+    if parsed is None:
+        return
+    if isinstance(parsed, redisconf.ConfSyntaxError):
+        yield Problem(str(parsed), ctx.location(CONF, parsed.line))
+        return
+    for directive in parsed:
+        spec = DIRECTIVES.get(directive.name)
+        if spec is None:
+            yield Problem(f"unknown directive {directive.name!r}", ctx.location(CONF, directive.line))
+            continue
+        low, high, _ = spec
+        count = len(directive.arguments)
+        if count < low or (high is not None and count > high):
+            expected = str(low) if low == high else f"{low}..{high if high is not None else 'n'}"
+            yield Problem(f"{directive.name} takes {expected} argument(s), got {count}", ctx.location(CONF, directive.line))
+
+
+@check("VR502", "redis-conf-values", "redis.conf directive has an invalid value", Severity.ERROR)
+def values(ctx) -> Iterable[Problem]:
+    """Arguments have the type Redis expects: yes/no flags, enums such as
+    ``maxmemory-policy`` and ``appendfsync``, memory sizes with Redis's units
+    (``1k`` = 1000, ``1kb`` = 1024), integers in range, and ``save`` as pairs of
+    seconds and changes (or one empty string to turn snapshots off).
+
+    Remediation: fix the value in the profile's ``redis`` section or the template.
+
+    FAIL: ``maxmemory 1Gi`` (Kubernetes unit), ``appendfsync sometimes``, ``port 70000``.
+    PASS: ``maxmemory 751619276``, ``appendfsync everysec``.
+    """
+    parsed = _directives(ctx)
+    if not isinstance(parsed, list):
+        return
+    for directive in parsed:
+        spec = DIRECTIVES.get(directive.name)
+        if spec is None or not directive.arguments:
+            continue
+        kind = spec[2]
+        where = ctx.location(CONF, directive.line)
+        value = directive.arguments[0]
+        if isinstance(kind, tuple) and kind and kind[0] == "int":
+            _, low, high = kind
+            if not re.fullmatch(r"-?\d+", value) or not low <= int(value) <= high:
+                yield Problem(f"{directive.name} must be an integer from {low} to {high}, got {value!r}", where)
+        elif isinstance(kind, tuple):
+            if value.lower() not in kind:
+                yield Problem(f"{directive.name} must be one of {', '.join(kind)}, got {value!r}", where)
+        elif kind == "memory" and redisconf.memory(value) is None:
+            yield Problem(f"{directive.name} must be a size such as 700mb or 734003200, got {value!r}", where)
+        elif kind == "save":
+            arguments = directive.arguments
+            if arguments == ("",):
+                continue
+            if len(arguments) % 2 or not all(re.fullmatch(r"\d+", a) for a in arguments):
+                yield Problem(f"save takes pairs of <seconds> <changes>, got {' '.join(arguments)!r}", where)
+
+
+@check("VR503", "redis-conf-duplicates", "redis.conf sets a directive twice", Severity.ERROR)
+def duplicates(ctx) -> Iterable[Problem]:
+    """A directive appears once (``save``, ``rename-command``, ``include``,
+    ``loadmodule`` and ``user`` may repeat). Redis silently keeps the last value, so a
+    second ``maxmemory`` undoes the first without a word.
+
+    Remediation: remove the duplicate from the template.
+
+    FAIL: ``maxmemory 700mb`` and, later, ``maxmemory 1gb``.
+    PASS: each single-valued directive once.
+    """
+    parsed = _directives(ctx)
+    if not isinstance(parsed, list):
+        return
+    first: dict[str, int] = {}
+    for directive in parsed:
+        if directive.name in REPEATABLE:
+            continue
+        if directive.name in first:
+            yield Problem(f"{directive.name} is set again (first on line {first[directive.name]})",
+                          ctx.location(CONF, directive.line), related=(ctx.location(CONF, first[directive.name]),))
+        else:
+            first[directive.name] = directive.line
+
+
+@check("VR504", "redis-conf-exposure", "redis.conf exposes an unauthenticated or passworded server", Severity.ERROR)
+def exposure(ctx) -> Iterable[Problem]:
+    """Redis listens beyond loopback only with protected mode on and authentication by
+    ACL file, never with ``requirepass`` (a password in the config), and never with a
+    ``user`` directive carrying a password. Binding ``0.0.0.0`` or ``*`` with
+    protected mode off and no ACL file is an open database.
+
+    Remediation: keep ``protected-mode yes`` and ``aclfile`` pointing at the mounted secret.
+
+    FAIL: ``bind 0.0.0.0`` with ``protected-mode no`` and no ``aclfile``; any ``requirepass``.
+    PASS: ``bind * -::*``, ``protected-mode yes``, ``aclfile /run/secrets/redis-acl``.
+    """
+    parsed = _directives(ctx)
+    if not isinstance(parsed, list):
+        return
+    by_name = {d.name: d for d in parsed}
+    for directive in parsed:
+        if directive.name in ("requirepass", "masterauth"):
+            yield Problem(f"{directive.name} puts a password in redis.conf", ctx.location(CONF, directive.line),
+                          hint="use an ACL file from a secret")
+        if directive.name == "user" and any(a.startswith((">", "#")) for a in directive.arguments):
+            yield Problem("a user directive carries a password", ctx.location(CONF, directive.line))
+    bind = by_name.get("bind")
+    loopback_only = bind is not None and all(a.lstrip("-") in ("127.0.0.1", "::1", "localhost") for a in bind.arguments)
+    protected = by_name.get("protected-mode")
+    if not loopback_only and "aclfile" not in by_name:
+        line = bind.line if bind else 1
+        yield Problem("Redis listens beyond loopback without an ACL file", ctx.location(CONF, line))
+    if protected is not None and protected.arguments[:1] == ("no",) and not loopback_only:
+        yield Problem("protected-mode is off on a non-loopback bind", ctx.location(CONF, protected.line))
