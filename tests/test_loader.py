@@ -266,6 +266,7 @@ def test_error_in_inherited_value_points_into_the_parent_file(workdir):
     folder.mkdir()
     base = (PROFILES / "base.yaml").read_text(encoding="utf-8")
     parent = write(folder, "base.yaml", base.replace("APP_ENV: production", "APP_ENV: 7", 1))
+    write(folder, "cluster.yaml", (PROFILES / "cluster.yaml").read_text(encoding="utf-8"))
     child = write(folder, "kid.yaml", (PROFILES / "prod.yaml").read_text(encoding="utf-8"))
     error = load_error(child, profiles_dir=folder)
     line = line_of(parent, "APP_ENV: 7")
@@ -377,7 +378,8 @@ def test_bundled_profiles_load(name):
     loaded = load_profile(name, profiles_dir=PROFILES)
     assert loaded.name == name
     assert loaded.profile.environment.tier == name
-    assert loaded.chain == ((PROFILES / f"{name}.yaml").resolve(), (PROFILES / "base.yaml").resolve())
+    parents = ("base",) if name == "dev" else ("cluster", "base")
+    assert loaded.chain == tuple((PROFILES / f"{n}.yaml").resolve() for n in (name, *parents))
 
 
 def test_profile_name_is_the_file_stem(workdir):

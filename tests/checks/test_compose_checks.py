@@ -174,13 +174,12 @@ def test_vr208_pass():
 
 def test_vr208_fail_open_data_network_and_plain_overlay():
     def change(data):
-        data["networks"]["data"]["internal"] = False
+        data["networks"]["redis-net"]["internal"] = False
         data["networks"]["edge"].pop("driver_opts")
 
     found = sorted(p.message for p in problems("VR208", mutated("prod", COMPOSE, change)))
     assert found == [
-        "data store neo4j joins non-internal network 'data'",
-        "data store redis joins non-internal network 'data'",
+        "data store redis joins non-internal network 'redis-net'",
         "overlay network edge is not encrypted",
     ]
 

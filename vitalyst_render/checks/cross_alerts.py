@@ -1,0 +1,86 @@
+"""VR607: alerts stand on scraped metrics, compare ratios of limits, and reach someone."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+import promql_parser as pql
+
+from ._promql import expressions, is_comparison, parse, walk
+from .base import Problem, Severity, check
+
+#: Denominators that make a ratio meaningful: a limit, a capacity, a maximum, or a total.
+_BOUND = re.compile(r"limit|capacity|max|quota|period|requests", re.IGNORECASE)
+
+
+def _metric_names(node) -> set[str]:  # noqa: ANN001
+    return {n.name for n, _ in walk(node) if isinstance(n, pql.VectorSelector) and n.name}
+
+
+@check("VR607", "cross-alert-coverage", "an alert reads unscraped metrics, a ratio has no limit, or a severity reaches no receiver", Severity.ERROR)
+def alert_coverage(ctx) -> Iterable[Problem]:
+    """Across rules, scrape config and Alertmanager:
+
+    * every metric an alert reads comes from an exporter that ``prometheus.yml``
+      actually scrapes (declared is not enough; VR404 checks declaration);
+    * a threshold between 0 and 1 compares a ratio whose denominator is a limit,
+      capacity, maximum or total, never a raw value;
+    * every severity an alert carries is routed to a receiver in ``alertmanager.yml``.
+
+    Remediation: add the scrape job, divide by the limit, or route the severity.
+
+    FAIL: an alert on ``redis_memory_used_bytes`` with no ``redis`` scrape job;
+    ``severity: info`` with only critical and warning routed.
+    PASS: the committed rules, scrape jobs and routes of every profile.
+    """
+    config = ctx.artefact("prometheus/prometheus.yml")
+    alerting = ctx.artefact("prometheus/alertmanager.yml")
+    jobs = {job.get("job_name") for job in (config.data.get("scrape_configs") or [])} if config else set()
+    platform = "kubernetes" if ctx.profile.environment.kubernetes else "compose"
+    provided: dict[str, set[str]] = {}
+    for job, exporter in ctx.profile.monitoring.exporters.items():
+        if platform in exporter.platforms:
+            for metric in exporter.metrics:
+                provided.setdefault(metric, set()).add(job)
+    records = {e.rule["record"] for e in expressions(ctx) if e.rule and "record" in e.rule}
+    routed: set[str] = set()
+    if alerting is not None:
+        for route in (alerting.data.get("route") or {}).get("routes") or []:
+            for matcher in route.get("matchers") or []:
+                match = re.match(r'severity\s*=~?\s*"([^"]*)"', str(matcher))
+                if match:
+                    routed |= set(match.group(1).split("|"))
+    for expression in expressions(ctx):
+        if expression.source != "alert" or expression.rule is None:
+            continue
+        tree = parse(expression.text)
+        if isinstance(tree, Exception):
+            continue
+        name = expression.rule.get("alert")
+        for metric in sorted(_metric_names(tree) - records):
+            sources = provided.get(metric)
+            if config is not None and sources and not sources & jobs:
+                yield Problem(f"alert {name} reads {metric} from {', '.join(sorted(sources))}, which prometheus.yml does not scrape",
+                              expression.location, related=(ctx.location(config.path),))
+        for node, _ in walk(tree):
+            if not is_comparison(node):
+                continue
+            for side, other in ((node.lhs, node.rhs), (node.rhs, node.lhs)):
+                if isinstance(other, pql.NumberLiteral) and 0 < other.val < 1:
+                    division = _division(side)
+                    if division is None or not any(_BOUND.search(m) for m in _metric_names(division.rhs)):
+                        yield Problem(f"alert {name} compares with {other.val:g} without dividing by a limit or total",
+                                      expression.location, hint="threshold ratios need usage / limit")
+        severity = (expression.rule.get("labels") or {}).get("severity")
+        if alerting is not None and severity and severity not in routed:
+            yield Problem(f"alert {name} has severity {severity!r}, which no Alertmanager route sends anywhere",
+                          expression.location, related=(ctx.location(alerting.path),))
+
+
+def _division(node):  # noqa: ANN001, ANN202
+    while isinstance(node, pql.ParenExpr):
+        node = node.expr
+    if isinstance(node, pql.BinaryExpr) and str(node.op).strip() == "/":
+        return node
+    return None
