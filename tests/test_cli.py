@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +14,7 @@ from click.testing import CliRunner
 
 from vitalyst_render.cli import cli
 
-from .conftest import OUT, PROFILES, REPO
+from .conftest import OUT, REPO
 
 LOCATION = re.compile(r"^render: error: [^:\n]+:\d+:\d+: ")
 

@@ -17,7 +17,7 @@ import click
 from . import __version__, diff, load_profile, profile_names, render, write
 from .output import check_writable
 from .profile.types import DNS_LABEL
-from .checks import Severity, registry
+from .checks import Severity
 from .errors import RenderError, UsageError
 from .pipeline import RenderResult
 from .profile.loader import LoadedProfile

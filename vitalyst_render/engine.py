@@ -42,7 +42,7 @@ import jinja2.lexer
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .errors import Location, TemplateError
-from .profile.types import cpu_millis, duration_seconds, memory_bytes
+from .profile.types import cpu_millis, memory_bytes
 
 SYNTAXES = ("yaml", "dollar-yaml", "json", "conf", "dockerfile", "text")
 

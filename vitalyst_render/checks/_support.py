@@ -139,6 +139,21 @@ def pod_labels(obj: KubeObject) -> dict:
     return ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
 
 
+def pods(ctx) -> Iterator[tuple[KubeObject, dict, tuple]]:  # noqa: ANN001
+    """(workload, pod spec, pod spec path) for every object that runs pods."""
+    for obj in kube_objects(ctx):
+        found = pod_template(obj)
+        if found is not None:
+            yield obj, found[0], found[1]
+
+
+def pod_containers(ctx) -> Iterator[tuple[KubeObject, dict, dict, tuple]]:  # noqa: ANN001
+    """(workload, pod spec, container, container path) for every container, init included."""
+    for obj, pod, prefix in pods(ctx):
+        for container, path in containers(pod, prefix):
+            yield obj, pod, container, path
+
+
 def containers(pod: dict, prefix: tuple) -> Iterator[tuple[dict, tuple]]:
     """Every container of a pod spec, init containers included, with its path."""
     for field in ("initContainers", "containers"):

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from ._support import containers, kube_objects, pod_template
+from ._support import pod_containers
 from .base import Problem, Severity, check
 
 
 def _each_container(ctx, test: Callable[[dict, dict], str | None]) -> Iterable[Problem]:  # noqa: ANN001
     """Yield a Problem for every container where ``test(container_ctx, pod_ctx)`` says what is wrong."""
-    for obj in kube_objects(ctx):
-        found = pod_template(obj)
-        if found is None:
-            continue
-        pod, prefix = found
-        for container, path in containers(pod, prefix):
-            problem = test(container.get("securityContext") or {}, pod.get("securityContext") or {})
-            if problem:
-                yield Problem(f"{obj.label} container {container.get('name')!r} {problem}", obj.at(ctx, *path))
+    for obj, pod, container, path in pod_containers(ctx):
+        problem = test(container.get("securityContext") or {}, pod.get("securityContext") or {})
+        if problem:
+            yield Problem(f"{obj.label} container {container.get('name')!r} {problem}", obj.at(ctx, *path))
 
 
 def _get(context: dict, *keys: str) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from ._support import containers, kube_objects, pod_template
+from ._support import pod_containers
 from .base import Problem, Severity, check
 from .docker_base_pinning import split_reference
 
@@ -20,18 +20,13 @@ def image_pinning(ctx) -> Iterable[Problem]:
     PASS: ``image: redis:7.0.15@sha256:…``.
     """
     prod = ctx.profile.environment.tier == "prod"
-    for obj in kube_objects(ctx):
-        found = pod_template(obj)
-        if found is None:
-            continue
-        pod, prefix = found
-        for container, path in containers(pod, prefix):
-            image = str(container.get("image", ""))
-            _, tag, digest = split_reference(image)
-            who = f"{obj.label} container {container.get('name')!r}"
-            if tag is None and digest is None:
-                yield Problem(f"{who} image {image!r} has no tag", obj.at(ctx, *path, "image"))
-            elif tag == "latest":
-                yield Problem(f"{who} image {image!r} uses the moving tag latest", obj.at(ctx, *path, "image"))
-            elif prod and digest is None:
-                yield Problem(f"{who} image {image!r} is not pinned by digest in prod", obj.at(ctx, *path, "image"))
+    for obj, _, container, path in pod_containers(ctx):
+        image = str(container.get("image", ""))
+        _, tag, digest = split_reference(image)
+        who = f"{obj.label} container {container.get('name')!r}"
+        if tag is None and digest is None:
+            yield Problem(f"{who} image {image!r} has no tag", obj.at(ctx, *path, "image"))
+        elif tag == "latest":
+            yield Problem(f"{who} image {image!r} uses the moving tag latest", obj.at(ctx, *path, "image"))
+        elif prod and digest is None:
+            yield Problem(f"{who} image {image!r} is not pinned by digest in prod", obj.at(ctx, *path, "image"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from ._support import containers, kube_objects, pod_template
+from ._support import kube_objects, pod_containers, pod_template
 from .base import Problem, Severity, check
 
 PROBES = ("startupProbe", "readinessProbe", "livenessProbe")
@@ -48,18 +48,13 @@ def probe_port(ctx) -> Iterable[Problem]:
     FAIL: ``containerPort: 8000`` with ``readinessProbe: {httpGet: {port: 9000}}``.
     PASS: probe port equal to a ``containerPort`` or its name.
     """
-    for obj in kube_objects(ctx):
-        found = pod_template(obj)
-        if found is None:
-            continue
-        pod, prefix = found
-        for container, path in containers(pod, prefix):
-            ports = container.get("ports") or []
-            exposed = {p.get("containerPort") for p in ports if isinstance(p, dict)} | {p.get("name") for p in ports if isinstance(p, dict)}
-            for probe in PROBES:
-                action = container.get(probe) or {}
-                for kind in ("httpGet", "tcpSocket", "grpc"):
-                    port = (action.get(kind) or {}).get("port")
-                    if port is not None and port not in exposed:
-                        yield Problem(f"{obj.label} container {container.get('name')!r} {probe} targets port {port!r}, "
-                                      f"which it does not expose", obj.at(ctx, *path, probe))
+    for obj, _, container, path in pod_containers(ctx):
+        ports = [p for p in container.get("ports") or [] if isinstance(p, dict)]
+        exposed = {p.get("containerPort") for p in ports} | {p.get("name") for p in ports}
+        for probe in PROBES:
+            action = container.get(probe) or {}
+            for kind in ("httpGet", "tcpSocket", "grpc"):
+                port = (action.get(kind) or {}).get("port")
+                if port is not None and port not in exposed:
+                    yield Problem(f"{obj.label} container {container.get('name')!r} {probe} targets port {port!r}, "
+                                  f"which it does not expose", obj.at(ctx, *path, probe))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from ._support import containers, kube_objects, pod_template
+from ._support import pod_containers
 from .base import Problem, Severity, check
 
 
@@ -19,15 +19,10 @@ def resources(ctx) -> Iterable[Problem]:
     FAIL: a container with ``resources: {}``.
     PASS: ``requests: {cpu: 500m, memory: 1Gi}``, ``limits: {cpu: "2", memory: 4Gi}``.
     """
-    for obj in kube_objects(ctx):
-        found = pod_template(obj)
-        if found is None:
-            continue
-        pod, prefix = found
-        for container, path in containers(pod, prefix):
-            amounts = container.get("resources") or {}
-            for kind in ("requests", "limits"):
-                for resource in ("cpu", "memory"):
-                    if resource not in (amounts.get(kind) or {}):
-                        yield Problem(f"{obj.label} container {container.get('name')!r} has no {resource} {kind[:-1]}",
-                                      obj.at(ctx, *path), hint=f"set services.<name>.resources.{kind}.{resource}")
+    for obj, _, container, path in pod_containers(ctx):
+        amounts = container.get("resources") or {}
+        for kind in ("requests", "limits"):
+            for resource in ("cpu", "memory"):
+                if resource not in (amounts.get(kind) or {}):
+                    yield Problem(f"{obj.label} container {container.get('name')!r} has no {resource} {kind[:-1]}",
+                                  obj.at(ctx, *path), hint=f"set services.<name>.resources.{kind}.{resource}")

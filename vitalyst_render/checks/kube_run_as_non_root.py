@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from ._support import containers, kube_objects, pod_template
+from ._support import pod_containers
 from .base import Problem, Severity, check
 
 MIN_ID = 10000
@@ -21,20 +21,13 @@ def run_as_non_root(ctx) -> Iterable[Problem]:
     FAIL: a container without ``runAsNonRoot``, or ``runAsUser: 1000``.
     PASS: ``securityContext: {runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001}``.
     """
-    for obj in kube_objects(ctx):
-        found = pod_template(obj)
-        if found is None:
-            continue
-        pod, prefix = found
-        pod_context = pod.get("securityContext") or {}
-        for container, path in containers(pod, prefix):
-            own = container.get("securityContext") or {}
-            merged = {**pod_context, **own}
-            who = f"{obj.label} container {container.get('name')!r}"
-            if merged.get("runAsNonRoot") is not True:
-                yield Problem(f"{who} does not set runAsNonRoot: true", obj.at(ctx, *path))
-            for field in ("runAsUser", "runAsGroup"):
-                value = merged.get(field)
-                if not isinstance(value, int) or value < MIN_ID:
-                    yield Problem(f"{who} has {field} {value!r}; expected at least {MIN_ID}", obj.at(ctx, *path),
-                                  hint="set build.user.uid/gid to 10000 or more")
+    for obj, pod, container, path in pod_containers(ctx):
+        merged = {**(pod.get("securityContext") or {}), **(container.get("securityContext") or {})}
+        who = f"{obj.label} container {container.get('name')!r}"
+        if merged.get("runAsNonRoot") is not True:
+            yield Problem(f"{who} does not set runAsNonRoot: true", obj.at(ctx, *path))
+        for field in ("runAsUser", "runAsGroup"):
+            value = merged.get(field)
+            if not isinstance(value, int) or value < MIN_ID:
+                yield Problem(f"{who} has {field} {value!r}; expected at least {MIN_ID}", obj.at(ctx, *path),
+                              hint="set build.user.uid/gid to 10000 or more")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 from typing import Iterable
 
-from ..yamlsource import load_yaml
 from ._tools import line_of, run_tool
 from .base import Problem, Severity, check
 
