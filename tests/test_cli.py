@@ -116,11 +116,11 @@ def test_sarif_and_junit_formats(tmp_path):
 
 
 def test_profile_file_outside_profiles_renders_under_its_stem(tmp_path, profile_file):
-    path = profile_file("extends: staging\nservices:\n  backend:\n    replicas: 5\n", name="evil")
+    path = profile_file("extends: staging\nservices:\n  backend:\n    replicas: 5\n", name="evil")  # within autoscaling 2..6
     result = run_cli("--profile-file", str(path), "--out", str(tmp_path / "out"))
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "evil" / "kubernetes" / "backend.yaml").is_file()
-    assert "replicas: 5" in (tmp_path / "out" / "evil" / "kubernetes" / "backend.yaml").read_text()
+    assert "      replicas: 5\n" in (tmp_path / "out" / "evil" / "compose" / "docker-compose.yml").read_text()
 
 
 BAD_INPUTS = {
@@ -271,3 +271,5 @@ def test_error_findings_exit_1_with_file_and_line(tmp_path, profile_file, profil
     assert result.exit_code == 1, result.output
     line = next(line for line in result.output.splitlines() if finding in line)
     assert re.match(rf"^{re.escape(str(tmp_path))}/risky/(compose/docker-compose.yml|docker/frontend/Dockerfile):\d+:\d+: ", line)
+    assert "risky: nothing written (error findings)" in result.output
+    assert not (tmp_path / "risky").exists()

@@ -96,10 +96,13 @@ def cli(
         loaded = _load(profiles, all_profiles, profile_files, profiles_dir)
         # Render everything before touching the disk: bad input anywhere writes nothing.
         results = [render(item, out=out, strict_tools=strict_tools) for item in loaded]
-        if not check:
+        # Error findings write nothing: out/ is committed, and a broken or leaking
+        # render must not replace the last good one.
+        write_files = not check and not any(result.report.failed for result in results)
+        if write_files:
             for result in results:
                 check_writable(result, out)
-        outcomes = [_settle(result, out, check) for result in results]
+        outcomes = [_settle(result, out, check, write_files) for result in results]
     except RenderError as error:
         _fail(error)
         return
@@ -130,12 +133,12 @@ def _load(
     return list(seen.values())
 
 
-def _settle(result: RenderResult, out: Path, check: bool) -> ProfileOutcome:
+def _settle(result: RenderResult, out: Path, check: bool, write_files: bool) -> ProfileOutcome:
     """Write one rendered profile, or compare it with the disk under --check."""
     folder = (out / result.profile).as_posix()
     if check:
         return ProfileOutcome(result, folder, drift=tuple(diff(result, out)), checked=True)
-    return ProfileOutcome(result, folder, written=write(result, out))
+    return ProfileOutcome(result, folder, written=write(result, out) if write_files else None)
 
 
 _MACHINE_FORMATS = {"json": json_report, "sarif": sarif_report, "junit": junit_report}

@@ -296,6 +296,7 @@ def filters_for(syntax: str) -> dict[str, Callable[..., Any]]:
         "flow_list": lambda values: _flow_list(values, escape),
         "block": lambda text, indent: block_literal(text, indent, escape=escape),
         "k8s_escape": escape_dollars,
+        "k8s_escape_all": lambda words: [escape_dollars(w) for w in words],
         "sha256": lambda text, length=64: hashlib.sha256(str(text).encode("utf-8")).hexdigest()[:length],
         "dq": dockerfile_quote,
         "cpus": _cpus,

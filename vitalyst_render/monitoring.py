@@ -42,6 +42,7 @@ class Alert:
     firing: Scenario
     silent: Scenario
     value: float | None = None  # the firing scenario's $value, when the description shows it
+    more: tuple[Scenario, ...] = ()  # further scenarios (other branches of an `or`)
 
     def rule(self, runbook_base: str) -> dict[str, Any]:
         return {
@@ -94,47 +95,66 @@ class _Builder:
         if self.kubernetes:
             by = "namespace, pod, container"
             who = {"namespace": self.kubernetes.namespace, "pod": "backend-0", "container": "backend"}
+            ns = f'namespace="{self.kubernetes.namespace}"'
             cpu_expr = (
-                f'sum by ({by}) (rate(container_cpu_usage_seconds_total{{container!="", container!="POD"}}[{RATE}]))\n'
+                f'sum by ({by}) (rate(container_cpu_usage_seconds_total{{{ns}, container!="", container!="POD"}}[{RATE}]))\n'
                 f"  / on ({by})\n"
-                f'sum by ({by}) (kube_pod_container_resource_limits{{resource="cpu", unit="core"}})\n'
+                f'sum by ({by}) (kube_pod_container_resource_limits{{{ns}, resource="cpu", unit="core"}})\n'
                 f"  > {t.cpu_ratio}"
             )
             mem_expr = (
-                f'sum by ({by}) (container_memory_working_set_bytes{{container!="", container!="POD"}})\n'
+                f'sum by ({by}) (container_memory_working_set_bytes{{{ns}, container!="", container!="POD"}})\n'
                 f"  / on ({by})\n"
-                f'sum by ({by}) (kube_pod_container_resource_limits{{resource="memory", unit="byte"}})\n'
+                f'sum by ({by}) (kube_pod_container_resource_limits{{{ns}, resource="memory", unit="byte"}})\n'
                 f"  > {t.memory_ratio}"
             )
-            restart_expr = f"increase(kube_pod_container_status_restarts_total[{t.restart_window}]) > 0"
-            cpu_limit = {f"kube_pod_container_resource_limits{_selector({**who, 'resource': 'cpu', 'unit': 'core'})}": f"{cores:g}x30"}
-            mem_limit = {f"kube_pod_container_resource_limits{_selector({**who, 'resource': 'memory', 'unit': 'byte'})}": f"{limit}x30"}
-            restarted = {f"kube_pod_container_status_restarts_total{_selector(who)}": "3x10 4x20"}
-            steady = {f"kube_pod_container_status_restarts_total{_selector(who)}": "7x40"}
+            restart_expr = f"increase(kube_pod_container_status_restarts_total{{{ns}}}[{t.restart_window}]) > 0"
+            # Series as scraped: kube-state-metrics adds its own job, instance and uid;
+            # cAdvisor adds id and image, plus pod-level (container="POD") and cgroup
+            # (container="") series that the alerts must not count.
+            ksm = {**who, "job": "kube-state-metrics", "instance": "10.0.3.7:8080", "uid": "6f1c0a52-9a8e-4b1e-9d2c-0b7e3f5a1c44"}
+            kubelet = {**who, "job": "cadvisor", "instance": "10.0.1.4:10250", "id": "/kubepods/burstable/pod6f1c0a52/3c9d", "image": "backend"}
+            noise = {
+                _selector({**kubelet, "container": "POD", "id": "/kubepods/burstable/pod6f1c0a52"}): "pause",
+                _selector({**kubelet, "container": "", "id": "/kubepods/burstable/pod6f1c0a52", "image": ""}): "cgroup",
+            }
+            cpu_limit = {f"kube_pod_container_resource_limits{_selector({**ksm, 'resource': 'cpu', 'unit': 'core'})}": f"{cores:g}x30"}
+            mem_limit = {f"kube_pod_container_resource_limits{_selector({**ksm, 'resource': 'memory', 'unit': 'byte'})}": f"{limit}x30"}
+            restarted = {f"kube_pod_container_status_restarts_total{_selector(ksm)}": "3x10 4x20"}
+            steady = {f"kube_pod_container_status_restarts_total{_selector(ksm)}": "7x40"}
+            restart_labels = ksm
             shown = "{{ $labels.namespace }}/{{ $labels.pod }}/{{ $labels.container }}"
         else:
             who = {"name": f"{self.profile.project.name}_backend.1.q2w3e4r5t6"}
+            # Only this stack's containers: swarm names them <stack>_<service>.<slot>.<task>.
+            ours = f'name=~"{self.profile.project.name}_.+"'
             cpu_expr = (
-                f'sum by (name) (rate(container_cpu_usage_seconds_total{{name!=""}}[{RATE}]))\n'
+                f"sum by (name) (rate(container_cpu_usage_seconds_total{{{ours}}}[{RATE}]))\n"
                 "  / on (name)\n"
-                '(sum by (name) (container_spec_cpu_quota{name!=""} > 0) / sum by (name) (container_spec_cpu_period{name!=""}))\n'
+                f"(sum by (name) (container_spec_cpu_quota{{{ours}}} > 0) / sum by (name) (container_spec_cpu_period{{{ours}}}))\n"
                 f"  > {t.cpu_ratio}"
             )
             mem_expr = (
-                'sum by (name) (container_memory_working_set_bytes{name!=""})\n'
+                f"sum by (name) (container_memory_working_set_bytes{{{ours}}})\n"
                 "  / on (name)\n"
-                'sum by (name) (container_spec_memory_limit_bytes{name!=""} > 0)\n'
+                f"sum by (name) (container_spec_memory_limit_bytes{{{ours}}} > 0)\n"
                 f"  > {t.memory_ratio}"
             )
-            restart_expr = f'changes(container_start_time_seconds{{name!=""}}[{t.restart_window}]) > 0'
-            sel = _selector(who)
+            restart_expr = f"changes(container_start_time_seconds{{{ours}}}[{t.restart_window}]) > 0"
+            kubelet = {**who, "job": "cadvisor-swarm", "instance": "10.0.9.2:8080", "id": "/docker/3c9d", "image": "backend"}
+            noise = {}
+            sel = _selector(kubelet)
             cpu_limit = {f"container_spec_cpu_quota{sel}": f"{int(cores * 100000)}x30", f"container_spec_cpu_period{sel}": "100000x30"}
             mem_limit = {f"container_spec_memory_limit_bytes{sel}": f"{limit}x30"}
             restarted = {f"container_start_time_seconds{sel}": "1700000000x10 1700000660x20"}
             steady = {f"container_start_time_seconds{sel}": "1700000000x40"}
+            restart_labels = kubelet
             shown = "{{ $labels.name }}"
-        sel = _selector(who)
+        sel = _selector(kubelet)
         fired = {**who, "severity": "warning"}
+        # Pause containers and cgroup totals burn CPU and memory that no limit covers.
+        cpu_noise = {f"container_cpu_usage_seconds_total{labels}": f"0+{round(cores * 60, 3):g}x30" for labels in noise}
+        mem_noise = {f"container_memory_working_set_bytes{labels}": f"{limit * 2}x30" for labels in noise}
         return [
             Alert(
                 "ContainerHighCPU", cpu_expr, self.monitoring.alert_for, "warning",
@@ -142,7 +162,7 @@ class _Builder:
                 f"Container {shown} has used {{{{ $value | humanizePercentage }}}} of its CPU limit for {self.monitoring.alert_for}.",
                 Scenario({f"container_cpu_usage_seconds_total{sel}": f"0+{round(cores * cpu_fire * 60, 3):g}x30", **cpu_limit}, "15m", [fired]),
                 # An idle container with a large cumulative counter: the seed's rule fired forever here.
-                Scenario({f"container_cpu_usage_seconds_total{sel}": "987654321+0x30", **cpu_limit}, "15m"),
+                Scenario({f"container_cpu_usage_seconds_total{sel}": "987654321+0x30", **cpu_noise, **cpu_limit}, "15m"),
                 value=cpu_fire,
             ),
             Alert(
@@ -152,14 +172,14 @@ class _Builder:
                 Scenario({f"container_memory_working_set_bytes{sel}": f"{int(limit * mem_fire)}x30", **mem_limit}, "15m", [fired]),
                 # Page cache inflates usage_bytes; the working set is what the OOM killer counts.
                 Scenario({f"container_memory_usage_bytes{sel}": f"{int(limit * 0.99)}x30",
-                          f"container_memory_working_set_bytes{sel}": f"{int(limit * 0.2)}x30", **mem_limit}, "15m"),
+                          f"container_memory_working_set_bytes{sel}": f"{int(limit * 0.2)}x30", **mem_noise, **mem_limit}, "15m"),
                 value=mem_fire,
             ),
             Alert(
                 "ContainerRestarting", restart_expr, "0m", "warning",
                 "Container restarted",
                 f"Container {shown} restarted within the last {t.restart_window}.",
-                Scenario(restarted, "12m", [fired]),
+                Scenario(restarted, "12m", [{**restart_labels, "severity": "warning"}]),
                 # An old, constant restart count is history, not an incident.
                 Scenario(steady, "30m"),
             ),
@@ -256,8 +276,9 @@ class _Builder:
         backups = self.profile.backups
         assert backups is not None
         pvc = {"namespace": ns, "persistentvolumeclaim": "data-neo4j-0"}
-        failed_job = {"namespace": ns, "job_name": "neo4j-backup-29000000"}
+        failed_job = {"namespace": ns, "job_name": "neo4j-backup-29000000", "condition": "true"}
         late = {"namespace": ns, "cronjob": "neo4j-backup"}
+        redis_cronjob = {"namespace": ns, "cronjob": "redis-backup"}
         hpa = {"namespace": ns, "horizontalpodautoscaler": "backend"}
         rollout = {"namespace": ns, "deployment": "backend", "condition": "Progressing", "status": "false"}
         neo4j_late = int(duration_seconds(backups.neo4j.alert_after))
@@ -277,16 +298,21 @@ class _Builder:
             ),
             Alert(
                 "BackupJobFailed",
-                f'kube_job_status_failed{{namespace="{ns}", job_name=~"(neo4j|redis)-backup-.*"}} > 0', "0m", "critical",
+                f'kube_job_failed{{namespace="{ns}", job_name=~"(neo4j|redis)-backup-.*", condition="true"}} == 1', "0m", "critical",
                 "Backup job failed",
                 "Backup job {{ $labels.job_name }} in {{ $labels.namespace }} failed; the last good backup is getting older.",
-                Scenario({f"kube_job_status_failed{_selector(failed_job)}": "0x5 1x10"}, "10m", [{**failed_job, "severity": "critical"}]),
-                Scenario({f"kube_job_status_failed{_selector(failed_job)}": "0x15"}, "10m"),
+                Scenario({f"kube_job_failed{_selector(failed_job)}": "0x5 1x10"}, "10m", [{**failed_job, "severity": "critical"}]),
+                # A pod that failed and was retried successfully leaves the Job not failed.
+                Scenario({f"kube_job_failed{_selector(failed_job)}": "0x15"}, "10m"),
             ),
             Alert(
                 "BackupLate",
-                f'(time() - kube_cronjob_status_last_successful_time{{namespace="{ns}", cronjob="neo4j-backup"}}) > {neo4j_late}\n'
-                f'or\n(time() - kube_cronjob_status_last_successful_time{{namespace="{ns}", cronjob="redis-backup"}}) > {redis_late}',
+                "\nor\n".join(
+                    f'(time() - kube_cronjob_status_last_successful_time{{namespace="{ns}", cronjob="{job}"}}) > {late_after}\n'
+                    f'or ((time() - kube_cronjob_created{{namespace="{ns}", cronjob="{job}"}}) > {late_after}\n'
+                    f'  unless on (namespace, cronjob) kube_cronjob_status_last_successful_time{{namespace="{ns}", cronjob="{job}"}})'
+                    for job, late_after in (("neo4j-backup", neo4j_late), ("redis-backup", redis_late))
+                ),
                 "0m", "warning",
                 "Backup has not succeeded in time",
                 "CronJob {{ $labels.cronjob }} in {{ $labels.namespace }} has not completed a backup in time.",
@@ -295,6 +321,13 @@ class _Builder:
                 Scenario({f"kube_cronjob_status_last_successful_time{_selector(late)}": f"{-(neo4j_late + 600)}x20"}, "10m",
                          [{**late, "severity": "warning"}]),
                 Scenario({f"kube_cronjob_status_last_successful_time{_selector(late)}": "0+60x40"}, "30m"),
+                more=(
+                    # A CronJob that never succeeded has no last-success series at all.
+                    Scenario({f"kube_cronjob_created{_selector(redis_cronjob)}": f"{-(redis_late + 600)}x20"}, "10m",
+                             [{**redis_cronjob, "severity": "warning"}]),
+                    Scenario({f"kube_cronjob_created{_selector(redis_cronjob)}": f"{-(redis_late + 600)}x20",
+                              f"kube_cronjob_status_last_successful_time{_selector(redis_cronjob)}": "0+60x20"}, "10m"),
+                ),
             ),
             Alert(
                 "HorizontalPodAutoscalerMaxedOut",
@@ -344,7 +377,7 @@ def rules_and_tests(profile: Profile) -> tuple[list[dict[str, Any]], dict[str, A
     tests = []
     for _, _, alerts in groups:
         for alert in alerts:
-            for scenario in (alert.firing, alert.silent):
+            for scenario in (alert.firing, alert.silent, *alert.more):
                 tests.append(
                     {
                         "interval": "1m",

@@ -19,7 +19,7 @@ from .checks import Finding, Problem, Severity, Skip, Suppressed, ToolUnavailabl
 from .engine import Engine
 from .errors import Location, ProfileError, TemplateError
 from .profile.loader import LoadedProfile, field_path
-from .probes import probe_command
+from .probes import exporter_command, probe_command
 from .profile.types import cpu_millis, duration_seconds, memory_bytes
 from .targets import TARGETS, Job
 from .yamlsource import Positions, YamlSourceError, load_yaml, load_yaml_stream
@@ -136,6 +136,7 @@ def template_context(loaded: LoadedProfile) -> dict[str, Any]:
         "cpu_millis": cpu_millis,
         "memory_bytes": memory_bytes,
         "probe_command": probe_command,
+        "exporter_command": exporter_command,
     }
 
 

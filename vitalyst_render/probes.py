@@ -51,3 +51,9 @@ def probe_command(service: str, health: Health) -> list[str]:
         f"&& timeout {timeout} head -n 1 <&3 | grep -Eq '^HTTP/[0-9.]+ [23][0-9][0-9] '"
     )
     return ["bash", "-c", script]
+
+
+def exporter_command(secret: str) -> list[str]:
+    """redis_exporter, with the password read from its secret file into the environment
+    (``--redis.password-file`` expects a JSON map, and argv is visible in ``ps``)."""
+    return ["/bin/sh", "-c", f'REDIS_PASSWORD="$(cat /run/secrets/{secret})" exec /redis_exporter']

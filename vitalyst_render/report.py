@@ -49,7 +49,7 @@ def summary_line(outcome: ProfileOutcome) -> str:
     if outcome.checked:
         disk = f"{_plural(len(outcome.drift), 'drifted file')} in {outcome.folder}" if outcome.drift else f"{outcome.folder} is up to date"
     elif outcome.written is None:
-        disk = "nothing written"
+        disk = "nothing written (error findings)"
     elif outcome.written.unchanged:
         disk = f"{_plural(files, 'file')} unchanged in {outcome.folder}"
     else:

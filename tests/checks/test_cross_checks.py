@@ -144,6 +144,13 @@ def test_vr607_pass():
     assert problems("VR607", context("prod")) == []
 
 
+def test_vr607_pass_root_route_catches_every_severity():
+    def root_only(config):
+        config["route"].pop("routes")
+
+    assert problems("VR607", mutated("prod", "prometheus/alertmanager.yml", root_only)) == []
+
+
 def test_vr607_fail_unscraped_exporter_raw_ratio_and_unrouted_severity():
     def drop_redis_job(config):
         config["scrape_configs"] = [job for job in config["scrape_configs"] if job["job_name"] != "redis"]
@@ -152,7 +159,10 @@ def test_vr607_fail_unscraped_exporter_raw_ratio_and_unrouted_severity():
     assert any("RedisMemoryNearMax reads redis_memory_max_bytes from redis, which prometheus.yml does not scrape" in m for m in found)
 
     def only_critical(config):
-        config["route"]["routes"][0]["matchers"] = ['severity=~"critical"']
+        # The root route goes to a receiver with no integration: only critical is delivered.
+        config["receivers"].append({"name": "null"})
+        config["route"]["receiver"] = "null"
+        config["route"]["routes"] = [dict(config["route"]["routes"][0], matchers=['severity="critical"'])]
 
     found = [p.message for p in problems("VR607", mutated("staging", "prometheus/alertmanager.yml", only_critical))]
     assert any("severity 'warning', which no Alertmanager route sends anywhere" in m for m in found)

@@ -186,7 +186,17 @@ def test_vr311_fail_missing_pdb_and_hpa():
         docs[:] = [d for d in docs if d["kind"] not in ("PodDisruptionBudget", "HorizontalPodAutoscaler")]
 
     found = sorted(messages("VR311", on_backend(change)))
-    assert found == ["Deployment backend has 2 replicas and no HorizontalPodAutoscaler", "Deployment backend has no PodDisruptionBudget"]
+    assert found == [
+        "Deployment backend has no PodDisruptionBudget",
+        "Deployment backend leaves its replica count to a HorizontalPodAutoscaler that does not exist",
+    ]
+    pinned = on_backend(lambda docs: change(docs) or kind(docs, "Deployment")["spec"].update(replicas=2))
+    assert "Deployment backend has 2 replicas and no HorizontalPodAutoscaler" in messages("VR311", pinned)
+
+
+def test_vr310_fail_selector_not_on_own_template():
+    ctx = on_backend(lambda docs: kind(docs, "Deployment")["spec"]["selector"]["matchLabels"].update({"tier": "api"}))
+    assert any("which its own pod template does not carry" in m for m in messages("VR310", ctx))
 
 
 def test_vr312_pass():
@@ -218,7 +228,7 @@ def test_vr313_fail_no_default_deny_and_open_peer():
 
     found = messages("VR313", mutated("staging", POLICIES, change))
     assert any("no default-deny" in m for m in found)
-    assert any("redis-ingress" in m and "admits any peer" in m for m in found)
+    assert any("redis-ingress" in m and "without a podSelector" in m for m in found)
 
 
 def test_vr314_pass():
@@ -273,3 +283,33 @@ def test_vr317_fail_default_account_with_token():
 
     found = sorted(messages("VR317", on_backend(change)))
     assert found == ["Deployment backend mounts a service account token", "Deployment backend runs under the default service account"]
+
+
+@pytest.mark.parametrize(
+    ("peer", "reason"),
+    [
+        ({"podSelector": {}}, "podSelector: {} admits every pod"),
+        ({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}, "without a podSelector"),
+        ({"ipBlock": {"cidr": "10.0.0.0/8"}}, "spans a large range"),
+    ],
+)
+def test_vr313_fail_peers_wider_than_named_pods(peer, reason):
+    ctx = mutated("staging", POLICIES, lambda docs: kind(docs, "NetworkPolicy", "redis-ingress")["spec"]["ingress"][0].update({"from": [peer]}))
+    assert any("redis-ingress" in m and reason in m for m in messages("VR313", ctx))
+
+
+def test_vr313_fail_portless_egress_and_missing_dns():
+    def change(docs):
+        docs[:] = [d for d in docs if d["metadata"]["name"] != "allow-dns-egress"]
+        kind(docs, "NetworkPolicy", "backend-egress")["spec"]["egress"][0].pop("ports")
+
+    found = messages("VR313", mutated("staging", POLICIES, change))
+    assert any("backend-egress egress[0] allows every port" in m for m in found)
+    assert any("nothing can resolve names" in m for m in found)
+
+
+def test_vr313_pass_internet_egress_only_on_declared_ports():
+    assert problems("VR313", context("prod")) == []
+    def widen(docs):
+        kind(docs, "NetworkPolicy", "backend-egress")["spec"]["egress"][-1]["ports"].append({"protocol": "TCP", "port": 22})
+    assert any("spans a large range" in m for m in messages("VR313", mutated("prod", POLICIES, widen)))

@@ -226,3 +226,20 @@ def test_vr906_fail_unknown_receiver():
     config["route"]["receiver"] = "nobody"
     found = problems("VR906", context("prod", {"prometheus/alertmanager.yml": dump_yaml(config)}))
     assert found and any("nobody" in p.message for p in found)
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "topk(3, sum by (pod) (rate(http_requests_total[5m]))) > 1",
+        'label_replace(sum by (namespace) (rate(http_requests_total[5m])), "pod", "$1", "namespace", "(.*)") > 1',
+    ],
+)
+def test_vr408_pass_label_keeping_functions(expr):
+    assert lint("VR408", alert(expr, annotations={"summary": "s", "description": "{{ $labels.pod }}", "runbook_url": "u"})) == []
+
+
+def test_vr403_fail_through_over_time():
+    assert lint("VR403", alert("max_over_time(container_memory_working_set_bytes[5m]) > 0.85")) == [
+        "container_memory_working_set_bytes (bytes) is compared with 0.85, a ratio"
+    ]

@@ -118,6 +118,8 @@ def result_labels(node: Any) -> LabelSet:
     if isinstance(node, pql.AggregateExpr):
         modifier = node.modifier
         inner = result_labels(node.expr)
+        if str(node.op).strip() in ("topk", "bottomk", "limitk", "limit_ratio"):
+            return inner  # these select series; they keep every label
         if modifier is None:
             return frozenset()
         labels = frozenset(modifier.labels)
@@ -131,6 +133,11 @@ def result_labels(node: Any) -> LabelSet:
         vectors = [a for a in node.args if not isinstance(a, (pql.NumberLiteral, pql.StringLiteral))]
         if not vectors:
             return frozenset()
+        if name in ("label_replace", "label_join"):
+            inner = result_labels(node.args[0])
+            target = node.args[1]
+            added = {target.val} if isinstance(target, pql.StringLiteral) else set()
+            return inner | added if inner is not None else None
         inner = result_labels(vectors[-1])
         if name == "histogram_quantile" and inner is not None:
             return inner - {"le"}
@@ -177,4 +184,7 @@ def _binary_labels(node: Any) -> LabelSet:
         if str(matching.type).endswith("Include"):
             return labels
         return left - labels if left is not None else None
+    if modifier is not None and str(getattr(modifier, "card", "")).endswith(("ManyToOne", "OneToMany")):
+        many = left if str(modifier.card).endswith("ManyToOne") else right
+        return many | frozenset(modifier.group_labels or ()) if many is not None else None
     return left

@@ -11,8 +11,10 @@ from ..errors import Location
 
 #: Words that announce a credential in a variable or key name, matched as whole
 #: underscore-separated words (TOKENIZERS_PARALLELISM is not a token).
-SECRET_WORDS = {"PASSWORD", "PASSWD", "PASS", "SECRET", "TOKEN", "APIKEY", "CREDENTIAL", "CREDENTIALS", "AUTH"}
+SECRET_WORDS = {"PASSWORD", "PASSWD", "PASS", "PASSPHRASE", "SECRET", "TOKEN", "APIKEY", "CREDENTIAL", "CREDENTIALS", "AUTH"}
 SECRET_PAIRS = {("API", "KEY"), ("PRIVATE", "KEY"), ("ACCESS", "KEY")}
+#: A name ending in one of these (JWT_SIGNING_KEY, SESSION_SALT) also holds key material.
+SECRET_SUFFIXES = {"KEY", "SALT"}
 #: A URL that carries a password: scheme://user:password@host.
 URL_WITH_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@", re.IGNORECASE)
 #: Packages an install command adds: apt-get/apt install and apk add, with any flags.
@@ -24,7 +26,11 @@ def looks_secret(name: str) -> bool:
     words = name.upper().split("_")
     if words[-1] == "FILE":
         return False
-    return bool(SECRET_WORDS & set(words)) or any(pair in SECRET_PAIRS for pair in zip(words, words[1:]))
+    return (
+        bool(SECRET_WORDS & set(words))
+        or words[-1] in SECRET_SUFFIXES
+        or any(pair in SECRET_PAIRS for pair in zip(words, words[1:]))
+    )
 
 
 def secret_in_value(value: str) -> bool:

@@ -26,7 +26,8 @@ def alert_coverage(ctx) -> Iterable[Problem]:
       actually scrapes (declared is not enough; VR404 checks declaration);
     * a threshold between 0 and 1 compares a ratio whose denominator is a limit,
       capacity, maximum or total, never a raw value;
-    * every severity an alert carries is routed to a receiver in ``alertmanager.yml``.
+    * every severity an alert carries reaches a receiver that has an integration, by
+      a severity route or through the root route.
 
     Remediation: add the scrape job, divide by the limit, or route the severity.
 
@@ -44,13 +45,7 @@ def alert_coverage(ctx) -> Iterable[Problem]:
             for metric in exporter.metrics:
                 provided.setdefault(metric, set()).add(job)
     records = {e.rule["record"] for e in expressions(ctx) if e.rule and "record" in e.rule}
-    routed: set[str] = set()
-    if alerting is not None:
-        for route in (alerting.data.get("route") or {}).get("routes") or []:
-            for matcher in route.get("matchers") or []:
-                match = re.match(r'severity\s*=~?\s*"([^"]*)"', str(matcher))
-                if match:
-                    routed |= set(match.group(1).split("|"))
+    routed = _routed_severities(alerting.data) if alerting is not None else set()
     for expression in expressions(ctx):
         if expression.source != "alert" or expression.rule is None:
             continue
@@ -73,9 +68,34 @@ def alert_coverage(ctx) -> Iterable[Problem]:
                         yield Problem(f"alert {name} compares with {other.val:g} without dividing by a limit or total",
                                       expression.location, hint="threshold ratios need usage / limit")
         severity = (expression.rule.get("labels") or {}).get("severity")
-        if alerting is not None and severity and severity not in routed:
+        if alerting is not None and severity and "*" not in routed and severity not in routed:
             yield Problem(f"alert {name} has severity {severity!r}, which no Alertmanager route sends anywhere",
                           expression.location, related=(ctx.location(alerting.path),))
+
+
+def _routed_severities(config: dict) -> set[str]:
+    """Severities some route delivers to a receiver with integrations; "*" when the
+    root route's receiver catches everything."""
+    receivers = {r.get("name"): r for r in config.get("receivers") or []}
+
+    def delivers(name: str | None) -> bool:
+        receiver = receivers.get(name) or {}
+        return any(key.endswith("_configs") and value for key, value in receiver.items())
+
+    root = config.get("route") or {}
+    routed = {"*"} if delivers(root.get("receiver")) else set()
+    for route in root.get("routes") or []:
+        if not delivers(route.get("receiver", root.get("receiver"))):
+            continue
+        for matcher in route.get("matchers") or []:
+            match = re.match(r'severity\s*=~?\s*"?([^"]*)"?', str(matcher).strip())
+            if match:
+                routed |= set(match.group(1).split("|"))
+        for key in ("match", "match_re"):
+            value = (route.get(key) or {}).get("severity")
+            if value:
+                routed |= set(str(value).split("|"))
+    return routed
 
 
 def _division(node):  # noqa: ANN001, ANN202

@@ -79,7 +79,10 @@ def secrets_everywhere(ctx) -> Iterable[Problem]:
         yield Problem(f"secret {name!r} is declared but nothing uses it", profile_location, severity=Severity.WARNING)
     for service_name, service in ctx.profile.services.items():
         for key, value in service.env.items():
-            if looks_secret(key) or re.search(r"[a-z][a-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@", value, re.IGNORECASE):
+            if key.upper().endswith("_FILE") and looks_secret(key[:-5]) and not value.startswith("/run/secrets/"):
+                yield Problem(f"services.{service_name}.env.{key} should name a file under /run/secrets/, not hold a value",
+                              _env_location(ctx, service_name, key), related=_env_related(ctx, service_name, key))
+            elif looks_secret(key) or re.search(r"[a-z][a-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@", value, re.IGNORECASE):
                 yield Problem(f"services.{service_name}.env.{key} holds a credential literal", _env_location(ctx, service_name, key),
                               hint=f"declare a secret and set {key}_FILE=/run/secrets/<name>",
                               related=_env_related(ctx, service_name, key))

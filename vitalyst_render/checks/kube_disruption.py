@@ -12,7 +12,8 @@ from .base import Problem, Severity, check
 def pdb_and_hpa(ctx) -> Iterable[Problem]:
     """Every Deployment or StatefulSet has a PodDisruptionBudget selecting its pods, so
     node drains keep it available. Every Deployment with more than one replica is the
-    target of a HorizontalPodAutoscaler (``autoscaling/v2``).
+    target of a HorizontalPodAutoscaler (``autoscaling/v2``), and a Deployment that
+    omits ``replicas`` (so that an apply does not reset the autoscaler's count) has one.
 
     Remediation: set ``services.<app>.autoscaling``; the templates add PDBs for all.
 
@@ -32,6 +33,10 @@ def pdb_and_hpa(ctx) -> Iterable[Problem]:
         labels = pod_labels(obj)
         if not any(selector and all(labels.get(k) == v for k, v in selector.items()) for selector in pdb_selectors):
             yield Problem(f"{obj.label} has no PodDisruptionBudget", obj.at(ctx, "metadata"))
-        replicas = (obj.document.get("spec") or {}).get("replicas", 1)
-        if obj.kind == "Deployment" and isinstance(replicas, int) and replicas > 1 and obj.name not in hpa_targets:
-            yield Problem(f"{obj.label} has {replicas} replicas and no HorizontalPodAutoscaler", obj.at(ctx, "spec", "replicas"))
+        spec = obj.document.get("spec") or {}
+        if obj.kind != "Deployment" or obj.name in hpa_targets:
+            continue
+        if "replicas" not in spec:
+            yield Problem(f"{obj.label} leaves its replica count to a HorizontalPodAutoscaler that does not exist", obj.at(ctx, "spec"))
+        elif isinstance(spec["replicas"], int) and spec["replicas"] > 1:
+            yield Problem(f"{obj.label} has {spec['replicas']} replicas and no HorizontalPodAutoscaler", obj.at(ctx, "spec", "replicas"))

@@ -15,23 +15,37 @@ def _selects(selector: dict, labels: dict) -> bool:
     return all(labels.get(k) == v for k, v in match.items())
 
 
-def _open_peer(peer: dict) -> bool:
-    """A peer that admits everyone: {} , namespaceSelector: {} alone, or 0.0.0.0/0."""
+def _open_peer(peer: dict) -> str | None:
+    """Why a peer admits more than named pods, or None when it names them."""
     if not peer:
-        return True
+        return "an empty peer admits everything"
     if "ipBlock" in peer:
-        return (peer["ipBlock"] or {}).get("cidr") in ("0.0.0.0/0", "::/0")
-    namespaces = peer.get("namespaceSelector")
+        cidr = str((peer["ipBlock"] or {}).get("cidr", ""))
+        prefix = int(cidr.rsplit("/", 1)[1]) if "/" in cidr and cidr.rsplit("/", 1)[1].isdigit() else 32
+        return f"ipBlock {cidr} spans a large range" if prefix <= 8 else None
     pods = peer.get("podSelector")
-    return namespaces == {} and (pods is None or pods == {})
+    if pods is None:
+        return "a namespaceSelector without a podSelector admits every pod of those namespaces"
+    if not (pods.get("matchLabels") or pods.get("matchExpressions")):
+        return "podSelector: {} admits every pod"
+    return None
+
+
+def _external_ok(rule: dict, peer: dict, declared_ports: set[int]) -> bool:
+    """Egress to the internet is fine on ports the service declares in egress_ports."""
+    ports = {p.get("port") for p in rule.get("ports") or []}
+    return "ipBlock" in peer and bool(ports) and ports <= declared_ports
 
 
 @check("VR313", "k8s-network-policy", "network policy leaves traffic open", Severity.ERROR)
 def network_policy(ctx) -> Iterable[Problem]:
-    """The namespace has a default-deny policy for both Ingress and Egress; every pod is
-    selected by some policy; and no rule admits everyone. A rule with ``ports`` but no
-    ``from`` (or ``to``) admits every source on those ports: the seed's
-    ``- ports: [8000]`` item opened the backend to the world.
+    """The namespace has a default-deny policy for both Ingress and Egress, plus DNS
+    egress; every pod is selected by some policy; every rule names its ports; and no
+    rule admits more than named pods: not ``podSelector: {}``, not a namespace without
+    a pod selector, not a wide ``ipBlock`` (egress to the internet only on a service's
+    declared ``egress_ports``). A rule with ``ports`` but no ``from`` (or ``to``) admits
+    every source on those ports: the seed's ``- ports: [8000]`` item opened the backend
+    to the world.
 
     Remediation: the template derives allow rules from ``depends_on``; never add a
     rule without peers.
@@ -59,16 +73,33 @@ def network_policy(ctx) -> Iterable[Problem]:
         labels = pod_labels(obj)
         if not any(_selects((p.document.get("spec") or {}).get("podSelector"), labels) for p in policies):
             yield Problem(f"{obj.label}: its pods are selected by no NetworkPolicy", obj.at(ctx, "metadata"))
+    services = ctx.profile.services
+    dns = False
     for policy in policies:
         spec = policy.document.get("spec") or {}
+        target = ((spec.get("podSelector") or {}).get("matchLabels") or {}).get("app.kubernetes.io/name")
+        declared_ports = set(services[target].egress_ports) if target in services else set()
         for direction, peers_key in (("ingress", "from"), ("egress", "to")):
             for index, rule in enumerate(spec.get(direction) or []):
-                peers = (rule or {}).get(peers_key)
+                rule = rule or {}
+                ports = {p.get("port") for p in rule.get("ports") or []}
+                if direction == "egress" and ports & {53}:
+                    dns = True
+                peers = rule.get(peers_key)
                 if not peers:
                     yield Problem(f"NetworkPolicy {policy.name} {direction}[{index}] has no {peers_key!r}: it admits every peer",
                                   policy.at(ctx, "spec", direction, index), hint=f"name the allowed peers under {peers_key}")
                     continue
+                if not ports:
+                    yield Problem(f"NetworkPolicy {policy.name} {direction}[{index}] allows every port", policy.at(ctx, "spec", direction, index),
+                                  hint="list the ports the edge needs")
                 for peer_index, peer in enumerate(peers):
-                    if isinstance(peer, dict) and _open_peer(peer):
-                        yield Problem(f"NetworkPolicy {policy.name} {direction}[{index}] admits any peer",
+                    if not isinstance(peer, dict):
+                        continue
+                    reason = _open_peer(peer)
+                    if reason and not (direction == "egress" and _external_ok(rule, peer, declared_ports)):
+                        yield Problem(f"NetworkPolicy {policy.name} {direction}[{index}]: {reason}",
                                       policy.at(ctx, "spec", direction, index, peers_key, peer_index))
+    if deny and not dns:
+        yield Problem("default-deny blocks DNS and no policy allows egress to port 53: nothing can resolve names",
+                      deny[0].at(ctx), hint="allow egress to kube-dns on UDP and TCP 53")

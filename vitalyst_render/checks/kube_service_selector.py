@@ -10,7 +10,8 @@ from .base import Problem, Severity, check
 
 @check("VR310", "k8s-service-selector", "Service selector matches no pod", Severity.ERROR)
 def service_selector(ctx) -> Iterable[Problem]:
-    """A Service's selector matches the pod labels of at least one workload in the
+    """A workload's selector matches its own pod template, and a Service's selector
+    matches the pod labels of at least one workload in the
     same namespace, and each ``targetPort`` named there is a port of those pods. A
     typo here leaves a Service with no endpoints and no error anywhere.
 
@@ -22,6 +23,11 @@ def service_selector(ctx) -> Iterable[Problem]:
     """
     objects = list(kube_objects(ctx))
     workloads = [(o, pod_labels(o), pod_template(o)) for o in objects if pod_template(o) is not None]
+    for obj, labels, _ in workloads:
+        selector = ((obj.document.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+        if obj.kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet") and not all(labels.get(k) == v for k, v in selector.items()):
+            yield Problem(f"{obj.label} selects {selector}, which its own pod template does not carry; the API server rejects it",
+                          obj.at(ctx, "spec", "selector"))
     for obj in objects:
         if obj.kind != "Service":
             continue

@@ -18,7 +18,14 @@ def _bytes_metric(node: Any) -> str | None:
         return _bytes_metric(node.expr)
     if isinstance(node, pql.AggregateExpr) and node.op.__str__().strip() in ("sum", "max", "min", "avg"):
         return _bytes_metric(node.expr)
+    if isinstance(node, pql.Call) and node.func.name in _UNIT_KEEPING and node.args:
+        inner = node.args[-1]
+        return _bytes_metric(inner.vector_selector if isinstance(inner, pql.MatrixSelector) else inner)
     return None
+
+
+#: Functions whose result is in the unit of their argument.
+_UNIT_KEEPING = {"max_over_time", "min_over_time", "avg_over_time", "last_over_time", "quantile_over_time", "abs", "ceil", "floor", "round"}
 
 
 @check("VR403", "promql-bytes-vs-ratio", "a byte count is compared with a number below 1", Severity.ERROR)

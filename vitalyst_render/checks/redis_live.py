@@ -17,6 +17,10 @@ from .base import Problem, Severity, ToolUnavailable, check
 CONF = "redis/redis.conf"
 INSPECTOR = "vr-inspector"
 STARTUP_SECONDS = 10
+#: What redis_exporter runs as the "metrics" user on every scrape.
+EXPORTER_COMMANDS = (("PING",), ("INFO", "ALL"), ("CONFIG", "GET", "maxmemory"), ("SLOWLOG", "LEN"), ("SLOWLOG", "GET", "10"),
+                     ("LATENCY", "LATEST"), ("LATENCY", "HISTOGRAM"), ("CLIENT", "SETNAME", "redis_exporter"),
+                     ("CLIENT", "LIST"), ("DBSIZE",), ("MEMORY", "STATS"))
 DENIED_TO_APP = (("FLUSHALL",), ("FLUSHDB",), ("CONFIG", "GET", "maxmemory"), ("DEBUG", "SLEEP", "0"), ("KEYS", "*"), ("SHUTDOWN",))
 
 
@@ -114,8 +118,9 @@ def redis_boot(ctx) -> Iterable[Problem]:
     temporary folder, using the rendered ``redis.conf`` and a stand-in ACL file built
     from the profile's users with throwaway passwords. It proves that the config loads,
     that ``CONFIG GET`` returns what we rendered, that an unauthenticated command is
-    refused, that the healthcheck user can PING and nothing else, and that the app user
-    cannot run FLUSHALL or CONFIG; then shuts the server down.
+    refused, that the healthcheck user can PING and nothing else, that the app user
+    cannot run FLUSHALL or CONFIG, and that the metrics user can run what
+    redis_exporter sends; then shuts the server down.
 
     Remediation: read the server log in the finding; fix the profile's ``redis``
     section or the template.
@@ -204,3 +209,9 @@ def _probe(client: _Resp, passwords: dict[str, str], expected: dict[str, str], w
                 yield Problem(f"the app user may run {command[0]}; it must be denied", where)
         if client.call("ACL", "DRYRUN", "app", "SET", "vr:probe", "1") != "OK":
             yield Problem("the app user cannot write keys", where)
+    if "metrics" in passwords:
+        client.call("AUTH", INSPECTOR, passwords[INSPECTOR])
+        for command in EXPORTER_COMMANDS:
+            reply = client.call("ACL", "DRYRUN", "metrics", *command)
+            if reply != "OK":
+                yield Problem(f"the metrics user may not run {' '.join(command)}, which redis_exporter needs: {reply}", where)

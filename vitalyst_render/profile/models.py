@@ -189,6 +189,10 @@ class Service(Model):
     env: dict[EnvName, EnvValue] = Field(default_factory=dict, description="Plain environment, delivered verbatim.")
     secrets: list[DnsLabel] = Field(default_factory=list, description="Names of top-level secrets mounted into the service.")
     depends_on: list[DnsLabel] = Field(default_factory=list, description="Services this one calls (the allowed edges).")
+    egress_ports: list[Port] = Field(
+        default_factory=list,
+        description="TCP ports this service may reach outside the cluster (e.g. 443 for Auth0); nothing else leaves.",
+    )
     metrics: Metrics | None = Field(default=None, description="Where Prometheus scrapes the service.")
     autoscaling: Autoscaling | None = Field(
         default=None, description="Kubernetes HorizontalPodAutoscaler bounds; for the stateless apps."
@@ -243,6 +247,9 @@ class Kubernetes(Model):
     )
     namespace: DnsLabel = Field(description="Namespace that holds every object of the stack.")
     ingress_namespace: DnsLabel = Field(default="ingress-nginx", description="Namespace of the ingress controller.")
+    ingress_controller: DnsLabel = Field(
+        default="ingress-nginx", description="app.kubernetes.io/name label of the ingress controller's pods."
+    )
     monitoring_namespace: DnsLabel = Field(default="monitoring", description="Namespace where Prometheus runs.")
 
 
