@@ -101,9 +101,12 @@ def test_vr605_fail_undeclared_policy_edge_and_missing_edge():
         ingress = kind(docs, "NetworkPolicy", "neo4j-ingress")["spec"]["ingress"]
         ingress[0]["from"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] = "frontend"
 
-    found = [p.message for p in problems("VR605", mutated("staging", "kubernetes/networkpolicy.yaml", change))]
-    assert "ingress policy opens frontend → neo4j:7687, which the profile does not declare" in found
-    assert "declared edge backend → neo4j:7687 has no ingress rule" in found
+    found = {p.message: p for p in problems("VR605", mutated("staging", "kubernetes/networkpolicy.yaml", change))}
+    opened = found["ingress policy opens frontend → neo4j:7687, which the profile does not declare"]
+    missing = found["declared edge backend → neo4j:7687 has no ingress rule"]
+    for problem in (opened, missing):
+        assert problem.location.file == "out/staging/kubernetes/networkpolicy.yaml"
+        assert problem.related[0].file == "profiles/base.yaml" and problem.related[0].line > 0
 
 
 def test_vr605_fail_compose_network_shared_with_data_store():
@@ -125,7 +128,7 @@ def test_vr606_fail_literal_password_in_profile_env():
     ctx = CheckContext(leaked, vr.render(leaked, checks=False).artefacts, "out/prod")
     (problem,) = [p for p in problems("VR606", ctx) if "DB_PASSWORD" in p.message]
     assert problem.location.file.endswith(COMPOSE) and problem.location.line > 0
-    assert {r.file for r in problem.related} == {"out/prod/kubernetes/backend.yaml"}
+    assert {r.file for r in problem.related} == {"out/prod/kubernetes/backend.yaml", "profiles/base.yaml"}
 
 
 def test_vr606_fail_undeclared_unused_and_known_formats():

@@ -166,3 +166,8 @@ def containers(pod: dict, prefix: tuple) -> Iterator[tuple[dict, tuple]]:
         for index, container in enumerate(pod.get(field) or []):
             if isinstance(container, dict):
                 yield container, prefix + (field, index)
+
+
+def in_profile(ctx, *path: str | int) -> Location:  # noqa: ANN001
+    """Where ``path`` is set in the profile's YAML (the file that set it, through extends)."""
+    return ctx.loaded.positions.value(tuple(path))

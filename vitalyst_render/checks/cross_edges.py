@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from ._support import compose_document, kube_objects
+from ._support import compose_document, in_profile, kube_objects
 from .base import Problem, Severity, check
 
 APP = "app.kubernetes.io/name"
@@ -67,9 +67,13 @@ def network_edges(ctx) -> Iterable[Problem]:
         for direction, table in (("ingress", ingress), ("egress", egress)):
             for edge, location in sorted(table.items(), key=lambda item: str(item[0])):
                 if edge not in declared:
-                    yield Problem(f"{direction} policy opens {edge[0]} → {edge[1]}:{edge[2]}, which the profile does not declare", location)
+                    caller = edge[0] if edge[0] in ctx.profile.services else None
+                    related = (in_profile(ctx, "services", caller, "depends_on") if caller else in_profile(ctx, "services"),)
+                    yield Problem(f"{direction} policy opens {edge[0]} → {edge[1]}:{edge[2]}, which the profile does not declare",
+                                  location, related=related)
             for edge in sorted(declared - set(table)):
-                yield Problem(f"declared edge {edge[0]} → {edge[1]}:{edge[2]} has no {direction} rule", anchor)
+                related = (in_profile(ctx, "services", edge[0], "depends_on"),) if edge[0] in ctx.profile.services else ()
+                yield Problem(f"declared edge {edge[0]} → {edge[1]}:{edge[2]} has no {direction} rule", anchor, related=related)
     document = compose_document(ctx)
     if document is None:
         return
@@ -79,7 +83,9 @@ def network_edges(ctx) -> Iterable[Problem]:
     compose_declared = {(a, b) for a, b, _ in declared if a in services and b in services}
     for a, b in sorted(compose_declared):
         if not networks_of.get(a, set()) & networks_of.get(b, set()):
-            yield Problem(f"compose: {a} cannot reach {b} (no shared network), though it depends on it", ctx.location(document.path))
+            loc = document.positions.value(("services", a, "networks"))
+            yield Problem(f"compose: {a} cannot reach {b} (no shared network), though it depends on it",
+                          ctx.location(document.path, loc.line, loc.col), related=(in_profile(ctx, "services", a, "depends_on"),))
     for a in sorted(services):
         for b in sorted(stores):
             if a == b or a == f"{b}-exporter" or (a, b) in compose_declared:
@@ -87,5 +93,6 @@ def network_edges(ctx) -> Iterable[Problem]:
             shared = networks_of.get(a, set()) & networks_of.get(b, set())
             if shared:
                 loc = document.positions.value(("services", a, "networks"))
+                related = (in_profile(ctx, "services", a, "depends_on") if a in ctx.profile.services else in_profile(ctx, "services", b),)
                 yield Problem(f"compose: {a} shares network {sorted(shared)[0]!r} with data store {b} without depending on it",
-                              ctx.location(document.path, loc.line, loc.col))
+                              ctx.location(document.path, loc.line, loc.col), related=related)

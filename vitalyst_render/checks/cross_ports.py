@@ -6,7 +6,7 @@ import re
 from typing import Iterable
 
 from ._cross import views
-from ._support import kube_objects
+from ._support import in_profile, kube_objects
 from .base import Problem, Severity, check
 
 
@@ -68,7 +68,8 @@ def port_parity(ctx) -> Iterable[Problem]:
         if service.metrics is not None and name in scrape:
             port, location = scrape[name]
             if port != service.metrics.port:
-                yield Problem(f"service {name}: Prometheus scrapes port {port} but metrics are on {service.metrics.port}", location)
+                yield Problem(f"service {name}: Prometheus scrapes port {port} but metrics are on {service.metrics.port}", location,
+                              related=(in_profile(ctx, "services", name, "metrics", "port"),))
             if pod_ports and port not in pod_ports:
                 yield Problem(f"service {name}: Prometheus scrapes port {port}, which no container of the pod exposes", location)
         for obj in objects:

@@ -7,7 +7,7 @@ import re
 from collections import Counter
 from typing import Iterable
 
-from ._support import compose_document, kube_objects, looks_secret, pod_template
+from ._support import compose_document, in_profile, kube_objects, looks_secret, pod_template
 from .base import Problem, Severity, check
 
 # Not /var/run/secrets/kubernetes.io/…: that is the service-account mount, not ours.
@@ -73,19 +73,21 @@ def secrets_everywhere(ctx) -> Iterable[Problem]:
     for name, location in referenced:
         used.add(name)
         if name not in declared:
-            yield Problem(f"secret {name!r} is used but not declared in the profile", location)
+            yield Problem(f"secret {name!r} is used but not declared in the profile", location, related=(in_profile(ctx, "secrets"),))
     profile_location = ctx.location("compose/docker-compose.yml") if document is None else ctx.location(document.path)
     for name in sorted(declared - used):
-        yield Problem(f"secret {name!r} is declared but nothing uses it", profile_location, severity=Severity.WARNING)
+        yield Problem(f"secret {name!r} is declared but nothing uses it", in_profile(ctx, "secrets", name),
+                      severity=Severity.WARNING, related=(profile_location,))
     for service_name, service in ctx.profile.services.items():
         for key, value in service.env.items():
             if key.upper().endswith("_FILE") and looks_secret(key[:-5]) and not value.startswith("/run/secrets/"):
                 yield Problem(f"services.{service_name}.env.{key} should name a file under /run/secrets/, not hold a value",
-                              _env_location(ctx, service_name, key), related=_env_related(ctx, service_name, key))
+                              _env_location(ctx, service_name, key),
+                              related=(in_profile(ctx, "services", service_name, "env", key), *_env_related(ctx, service_name, key)))
             elif looks_secret(key) or re.search(r"[a-z][a-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@", value, re.IGNORECASE):
                 yield Problem(f"services.{service_name}.env.{key} holds a credential literal", _env_location(ctx, service_name, key),
                               hint=f"declare a secret and set {key}_FILE=/run/secrets/<name>",
-                              related=_env_related(ctx, service_name, key))
+                              related=(in_profile(ctx, "services", service_name, "env", key), *_env_related(ctx, service_name, key)))
     for artefact in ctx.artefacts.values():
         for number, line in enumerate(artefact.text.split("\n"), start=1):
             for label, pattern in KNOWN_FORMATS.items():
