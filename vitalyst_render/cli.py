@@ -10,6 +10,7 @@ import os
 import re
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import click
@@ -17,7 +18,7 @@ import click
 from . import __version__, diff, load_profile, profile_names, render, write
 from .output import check_writable
 from .profile.types import DNS_LABEL
-from .checks import Severity
+from .checks import Severity, registry
 from .errors import RenderError, UsageError
 from .pipeline import RenderResult
 from .profile.loader import LoadedProfile
@@ -95,7 +96,10 @@ def cli(
     try:
         loaded = _load(profiles, all_profiles, profile_files, profiles_dir)
         # Render everything before touching the disk: bad input anywhere writes nothing.
-        results = [render(item, out=out, strict_tools=strict_tools) for item in loaded]
+        registry()  # import every check module once, before threads race to do it
+        # Profiles render side by side: most of a render waits on external tools.
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            results = list(pool.map(lambda item: render(item, out=out, strict_tools=strict_tools), loaded))
         # Error findings write nothing: out/ is committed, and a broken or leaking
         # render must not replace the last good one.
         write_files = not check and not any(result.report.failed for result in results)
