@@ -97,15 +97,15 @@ def test_vr907_fail_settings_drift(redis_server):
     assert any("CONFIG GET maxmemory returned '104857600'" in m for m in found("VR907", text))
 
 
-def test_vr907_fail_app_user_may_flush(redis_server, monkeypatch):
-    import dataclasses
+def test_vr907_fail_app_user_may_flush(redis_server):
+    template = rendered("prod").files["redis/users.acl.template"].decode()
+    lines = [("user app on #<sha256 of app's password> resetchannels ~* +@all" if line.startswith("user app ") else line)
+             for line in template.split("\n")]
+    found = [p.message for p in problems("VR907", context("prod", {"redis/users.acl.template": "\n".join(lines)}))]
+    assert "the app user may run FLUSHALL; it must be denied" in found
 
-    import vitalyst_render as vr
 
-    loaded = vr.load_profile("prod")
-    users = {**loaded.profile.redis.users, "app": "~* +@all"}
-    redis = loaded.profile.redis.model_copy(update={"users": users})
-    ctx = context("prod")
-    ctx = dataclasses.replace(ctx, loaded=dataclasses.replace(loaded, profile=loaded.profile.model_copy(update={"redis": redis})))
-    messages = [p.message for p in problems("VR907", ctx)]
-    assert "the app user may run FLUSHALL; it must be denied" in messages
+def test_vr907_fail_broken_acl_template(redis_server):
+    template = rendered("prod").files["redis/users.acl.template"].decode().replace("user healthcheck on", "user healthcheck maybe")
+    found = [p.message for p in problems("VR907", context("prod", {"redis/users.acl.template": template}))]
+    assert found and "did not start" in found[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import secrets
 import shutil
 import socket
@@ -15,6 +17,8 @@ from ..profile.types import memory_bytes
 from .base import Problem, Severity, ToolUnavailable, check
 
 CONF = "redis/redis.conf"
+ACL_TEMPLATE = "redis/users.acl.template"
+_PLACEHOLDER = re.compile(r"#<sha256 of ([a-z0-9-]+)'s password>")
 INSPECTOR = "vr-inspector"
 STARTUP_SECONDS = 10
 #: What redis_exporter runs as the "metrics" user on every scrape.
@@ -115,8 +119,8 @@ def expected_settings(profile) -> dict[str, str]:  # noqa: ANN001 - Profile
 @check("VR907", "redis-server-boot", "redis.conf does not boot, or boots with other settings or open access", Severity.ERROR, tool="redis-server")
 def redis_boot(ctx) -> Iterable[Problem]:
     """Boots the real ``redis-server`` (Debian's 7.0) on 127.0.0.1 with a free port and a
-    temporary folder, using the rendered ``redis.conf`` and a stand-in ACL file built
-    from the profile's users with throwaway passwords. It proves that the config loads,
+    temporary folder, using the rendered ``redis.conf`` and the rendered
+    ``users.acl.template`` with each password hash filled in for a throwaway password. It proves that the config loads,
     that ``CONFIG GET`` returns what we rendered, that an unauthenticated command is
     refused, that the healthcheck user can PING and nothing else, that the app user
     cannot run FLUSHALL or CONFIG, and that the metrics user can run what
@@ -137,8 +141,17 @@ def redis_boot(ctx) -> Iterable[Problem]:
         raise ToolUnavailable("redis-server not found (make test installs it)")
     users = dict(ctx.profile.redis.users)
     passwords = {name: secrets.token_hex(16) for name in [*users, INSPECTOR]}
-    acl = ["user default off"]
-    acl += [f"user {name} on >{passwords[name]} resetchannels {rules}" for name, rules in users.items()]
+    template = ctx.artefact(ACL_TEMPLATE)
+    if template is not None:
+        # The rendered template itself, with each placeholder filled by a throwaway
+        # password's hash, exactly as operators fill it.
+        acl = [
+            _PLACEHOLDER.sub(lambda m: "#" + hashlib.sha256(passwords.get(m.group(1), "x").encode()).hexdigest(), line)
+            for line in template.text.split("\n")
+            if line.strip() and not line.startswith("#")
+        ]
+    else:
+        acl = ["user default off"] + [f"user {name} on >{passwords[name]} resetchannels {rules}" for name, rules in users.items()]
     acl.append(f"user {INSPECTOR} on >{passwords[INSPECTOR]} +ping +config|get +acl|dryrun")
     where = ctx.location(CONF)
     with tempfile.TemporaryDirectory(prefix="vr-redis-") as folder_name:
