@@ -58,3 +58,21 @@ def test_prod_is_blue_green_and_staging_rolling():
     (service,) = named(prod, "Service", "backend")
     assert service["spec"]["selector"]["vitalyst.io/color"] == "blue"
     assert {d["metadata"]["name"] for d in named(staging, "Deployment")} == {"backend", "frontend"}
+
+
+def test_blue_green_idle_colour_runs_the_next_release(tmp_path):
+    import vitalyst_render as vr
+
+    profile = tmp_path / "release.yaml"
+    profile.write_text(
+        "extends: prod\ndeployment:\n  idle_release:\n    tag: \"1.1.0\"\n    digests:\n"
+        f"      backend: sha256:{'ab' * 32}\n      frontend: sha256:{'cd' * 32}\n"
+    )
+    result = vr.render(vr.load_profile(profile))
+    assert not result.report.failed, [f.line() for f in result.report.findings]
+    docs = [d for d in READER.load_all(result.files["kubernetes/backend.yaml"].decode()) if d]
+    images = {d["metadata"]["name"]: d["spec"]["template"]["spec"]["containers"][0]["image"] for d in named(docs, "Deployment")}
+    assert images["backend-blue"].startswith("ghcr.io/vitalyst/backend:1.0.0@")  # active: the service's image
+    assert images["backend-green"] == f"ghcr.io/vitalyst/backend:1.1.0@sha256:{'ab' * 32}"
+    (service,) = named(docs, "Service", "backend")
+    assert service["spec"]["selector"]["vitalyst.io/color"] == "blue"

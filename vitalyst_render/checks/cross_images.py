@@ -10,9 +10,9 @@ from .base import Problem, Severity, check
 
 @check("VR604", "cross-image-parity", "a service runs different images in compose and Kubernetes", Severity.ERROR)
 def image_parity(ctx) -> Iterable[Problem]:
-    """A service's compose ``image`` and its Kubernetes container ``image`` are the same
-    reference, digest included, so both platforms run the bytes that were tested; in
-    prod both carry a digest.
+    """A service's compose ``image`` and its Kubernetes container ``image`` (the active
+    colour's, in blue-green) are the same reference, digest included, so both platforms
+    run the bytes that were tested; in prod both carry a digest.
 
     Remediation: images come from ``services.<name>.image``; do not override one platform.
 
@@ -22,7 +22,11 @@ def image_parity(ctx) -> Iterable[Problem]:
     prod = ctx.profile.environment.tier == "prod"
     for name, view in views(ctx).items():
         compose_image = (view.compose.get("service") or {}).get("image")
+        active = ctx.profile.deployment.active_color
         for obj, container, path in view.kube:
+            colour = ((obj.document.get("metadata") or {}).get("labels") or {}).get("vitalyst.io/color")
+            if colour not in (None, active):
+                continue  # the idle colour may run the next release
             image = container.get("image")
             if compose_image and image != compose_image:
                 yield Problem(f"service {name}: Kubernetes runs {image!r} but compose runs {compose_image!r}",

@@ -383,9 +383,21 @@ class UpdatePolicy(Model):
     monitor: Duration = Field(default="30s", description="How long a task is watched for failure after an update.")
 
 
+class IdleRelease(Model):
+    tag: ImageTag = Field(description="Image tag the idle colour runs for every app service.")
+    digests: dict[DnsLabel, Digest] = Field(
+        default_factory=dict, description="Per app service, the digest of that tag (required in prod)."
+    )
+
+
 class Deployment(Model):
     strategy: Literal["rolling", "blue-green"] = Field(default="rolling", description="How new versions replace old.")
     active_color: Literal["blue", "green"] = Field(default="blue", description="Colour that receives traffic in blue-green.")
+    idle_release: IdleRelease | None = Field(
+        default=None,
+        description="Blue-green: the release the idle colour runs before it takes traffic; unset, both colours run "
+        "the services' images.",
+    )
     min_ready_seconds: IntAtLeast(0) = Field(default=30, description="Seconds a new pod must be ready before it counts.")
     revision_history_limit: IntAtLeast(1) = Field(default=10, description="Old ReplicaSets kept for rollout undo.")
     update: UpdatePolicy = Field(default_factory=UpdatePolicy, description="Swarm update and rollback pacing.")
