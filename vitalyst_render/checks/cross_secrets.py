@@ -7,7 +7,7 @@ import re
 from collections import Counter
 from typing import Iterable
 
-from ._support import compose_document, in_profile, kube_objects, looks_secret, pod_template
+from ._support import compose_document, in_profile, looks_secret, pod_containers, pods
 from .base import Problem, Severity, check
 
 # Not /var/run/secrets/kubernetes.io/…: that is the service-account mount, not ours.
@@ -58,11 +58,7 @@ def secrets_everywhere(ctx) -> Iterable[Problem]:
                 source = mount.get("source") if isinstance(mount, dict) else mount
                 loc = document.positions.value(("services", name, "secrets", index))
                 referenced.append((source, ctx.location(document.path, loc.line, loc.col)))
-    for obj in kube_objects(ctx):
-        found = pod_template(obj)
-        if found is None:
-            continue
-        pod, prefix = found
+    for obj, pod, prefix in pods(ctx):
         for index, volume in enumerate(pod.get("volumes") or []):
             if isinstance(volume, dict) and "secret" in volume:
                 referenced.append(((volume["secret"] or {}).get("secretName"), obj.at(ctx, *prefix, "volumes", index)))
@@ -107,14 +103,10 @@ def _env_location(ctx, service: str, key: str):  # noqa: ANN001, ANN202
 
 
 def _env_related(ctx, service: str, key: str) -> tuple:  # noqa: ANN001
-    related = []
-    for obj in kube_objects(ctx):
-        found = pod_template(obj)
-        if found is None:
-            continue
-        pod, prefix = found
-        for c, container in enumerate(pod.get("containers") or []):
-            for e, variable in enumerate(container.get("env") or []):
-                if variable.get("name") == key and container.get("name") == service:
-                    related.append(obj.at(ctx, *prefix, "containers", c, "env", e))
-    return tuple(related)
+    return tuple(
+        obj.at(ctx, *path, "env", e)
+        for obj, _, container, path in pod_containers(ctx)
+        if container.get("name") == service
+        for e, variable in enumerate(container.get("env") or [])
+        if variable.get("name") == key
+    )

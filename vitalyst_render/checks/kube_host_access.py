@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from ._support import containers, kube_objects, pod_template
+from ._support import containers, pods
 from .base import Problem, Severity, check
 
 
@@ -18,11 +18,7 @@ def host_access(ctx) -> Iterable[Problem]:
     FAIL: ``hostNetwork: true`` or ``volumes: [{hostPath: {path: /var/run}}]``.
     PASS: a pod with only emptyDir, configMap, secret and PVC volumes.
     """
-    for obj in kube_objects(ctx):
-        found = pod_template(obj)
-        if found is None:
-            continue
-        pod, prefix = found
+    for obj, pod, prefix in pods(ctx):
         for field in ("hostNetwork", "hostPID", "hostIPC"):
             if pod.get(field) is True:
                 yield Problem(f"{obj.label} sets {field}: true", obj.at(ctx, *prefix, field))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from ._support import kube_objects, pod_containers, pod_template
+from ._support import pod_containers, pods
 from .base import Problem, Severity, check
 
 PROBES = ("startupProbe", "readinessProbe", "livenessProbe")
@@ -23,11 +23,9 @@ def probes(ctx) -> Iterable[Problem]:
     FAIL: a Deployment container with no ``readinessProbe``.
     PASS: startup, readiness and liveness probes from the same health block.
     """
-    for obj in kube_objects(ctx):
-        found = pod_template(obj)
-        if found is None or obj.kind not in LONG_RUNNING:
+    for obj, pod, prefix in pods(ctx):
+        if obj.kind not in LONG_RUNNING:
             continue
-        pod, prefix = found
         app = (((obj.document.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}).get("app.kubernetes.io/name")
         for index, container in enumerate(pod.get("containers") or []):
             wanted = PROBES if container.get("name") == app else PROBES[1:]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from ._support import kube_objects, pod_template
+from ._support import kube_objects, pods
 from .base import Problem, Severity, check
 
 
@@ -20,11 +20,7 @@ def service_account(ctx) -> Iterable[Problem]:
     PASS: ``serviceAccountName: backend`` and ``automountServiceAccountToken: false``.
     """
     accounts = {o.name: o.document.get("automountServiceAccountToken") for o in kube_objects(ctx) if o.kind == "ServiceAccount"}
-    for obj in kube_objects(ctx):
-        found = pod_template(obj)
-        if found is None:
-            continue
-        pod, prefix = found
+    for obj, pod, prefix in pods(ctx):
         name = pod.get("serviceAccountName") or "default"
         if name == "default":
             yield Problem(f"{obj.label} runs under the default service account", obj.at(ctx, *prefix))
