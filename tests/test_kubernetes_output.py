@@ -76,3 +76,12 @@ def test_blue_green_idle_colour_runs_the_next_release(tmp_path):
     assert images["backend-green"] == f"ghcr.io/vitalyst/backend:1.1.0@sha256:{'ab' * 32}"
     (service,) = named(docs, "Service", "backend")
     assert service["spec"]["selector"]["vitalyst.io/color"] == "blue"
+
+
+def test_ingress_serves_the_domain_over_tls():
+    import vitalyst_render as vr
+
+    profile = vr.load_profile("prod").profile
+    (ingress,) = named(objects("prod"), "Ingress")
+    assert ingress["spec"]["rules"][0]["host"] == profile.environment.domain
+    assert ingress["spec"]["tls"] == [{"hosts": [profile.environment.domain], "secretName": "vitalyst-tls"}]

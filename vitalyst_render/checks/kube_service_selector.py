@@ -10,7 +10,8 @@ from .base import Problem, Severity, check
 
 @check("VR310", "k8s-service-selector", "Service selector matches no pod", Severity.ERROR)
 def service_selector(ctx) -> Iterable[Problem]:
-    """A workload's selector matches its own pod template, and a Service's selector
+    """An Ingress routes to a rendered Service and one of its ports; a workload's
+    selector matches its own pod template; and a Service's selector
     matches the pod labels of at least one workload in the
     same namespace, and each ``targetPort`` named there is a port of those pods. A
     typo here leaves a Service with no endpoints and no error anywhere.
@@ -28,6 +29,22 @@ def service_selector(ctx) -> Iterable[Problem]:
         if obj.kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet") and not all(labels.get(k) == v for k, v in selector.items()):
             yield Problem(f"{obj.label} selects {selector}, which its own pod template does not carry; the API server rejects it",
                           obj.at(ctx, "spec", "selector"))
+    services = {(o.document.get("metadata") or {}).get("name"): o for o in objects if o.kind == "Service"}
+    for obj in objects:
+        if obj.kind != "Ingress":
+            continue
+        for r, rule in enumerate((obj.document.get("spec") or {}).get("rules") or []):
+            for p, path in enumerate(((rule.get("http") or {}).get("paths")) or []):
+                backend = ((path.get("backend") or {}).get("service")) or {}
+                target = services.get(backend.get("name"))
+                where = obj.at(ctx, "spec", "rules", r, "http", "paths", p, "backend")
+                if target is None:
+                    yield Problem(f"Ingress {obj.name} sends traffic to Service {backend.get('name')!r}, which is not rendered", where)
+                    continue
+                port = backend.get("port") or {}
+                ports = (target.document.get("spec") or {}).get("ports") or []
+                if not any(port.get("name") == p_.get("name") or port.get("number") == p_.get("port") for p_ in ports):
+                    yield Problem(f"Ingress {obj.name} targets port {port} of Service {target.name}, which has no such port", where)
     for obj in objects:
         if obj.kind != "Service":
             continue

@@ -251,6 +251,10 @@ class Kubernetes(Model):
         default="ingress-nginx", description="app.kubernetes.io/name label of the ingress controller's pods."
     )
     monitoring_namespace: DnsLabel = Field(default="monitoring", description="Namespace where Prometheus runs.")
+    ingress_class: DnsLabel = Field(default="nginx", description="IngressClass that serves environment.domain.")
+    tls_secret: DnsLabel = Field(
+        default="vitalyst-tls", description="kubernetes.io/tls Secret with the certificate for environment.domain."
+    )
 
 
 class Environment(Model):
@@ -259,7 +263,7 @@ class Environment(Model):
         description="local: a laptop compose file with builds; swarm: a stack for docker stack deploy."
     )
     kubernetes: Kubernetes | None = Field(default=None, description="Set to render Kubernetes manifests.")
-    domain: Text = Field(description="Public host name of the frontend.")
+    domain: Text = Field(description="Public host name of the frontend (the Kubernetes Ingress host).")
 
 
 class Security(Model):

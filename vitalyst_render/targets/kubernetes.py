@@ -14,6 +14,7 @@ def _jobs(loaded: LoadedProfile, out: str) -> list[Job]:
         Job("kubernetes/namespace.yaml.j2", "kubernetes/namespace.yaml", "yaml", "yaml-stream"),
         Job("kubernetes/networkpolicy.yaml.j2", "kubernetes/networkpolicy.yaml", "yaml", "yaml-stream"),
         Job("kubernetes/backups.yaml.j2", "kubernetes/backups.yaml", "yaml", "yaml-stream"),
+        Job("kubernetes/ingress.yaml.j2", "kubernetes/ingress.yaml", "yaml", "yaml-stream"),
         Job("kubernetes/prometheusrule.yaml.j2", "kubernetes/prometheusrule.yaml", "yaml", "yaml-stream",
             {"rule_groups": rules_and_tests(loaded.profile)[0]}),
     ]
@@ -22,4 +23,4 @@ def _jobs(loaded: LoadedProfile, out: str) -> list[Job]:
     return jobs
 
 
-TARGET = Target("kubernetes", "namespace, workloads, services, network policies and backup jobs", _jobs)
+TARGET = Target("kubernetes", "namespace, workloads, services, ingress, network policies, backups and rules", _jobs)
