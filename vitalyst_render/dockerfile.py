@@ -71,9 +71,6 @@ class Dockerfile:
     def final(self) -> Stage | None:
         return self.stages[-1] if self.stages else None
 
-    def stage_names(self) -> set[str]:
-        return {s.name.lower() for s in self.stages if s.name}
-
     def named_image(self, stage: Stage) -> str:
         """What the stage's FROM names, with ARG defaults substituted."""
         return _substitute(stage.image, self.arguments)
