@@ -35,9 +35,9 @@ def main() -> None:
     for name in vr.profile_names():
         loaded = vr.load_profile(name)
         load = median_seconds(lambda: vr.load_profile(name))
-        bare = median_seconds(lambda: vr.render(loaded, checks=False))
-        full = median_seconds(lambda: vr.render(loaded))
-        files = len(vr.render(loaded, checks=False).files)
+        bare = median_seconds(lambda: vr.render(loaded))
+        full = median_seconds(lambda: vr.check(vr.render(loaded)))
+        files = len(vr.render(loaded).files)
         print(f"{name:<8} load {load * 1000:7.1f} ms   render {bare * 1000:7.1f} ms   render+checks {full * 1000:7.1f} ms   {files} files")
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this process: {peak_mib:.1f} MiB")

@@ -27,10 +27,14 @@ def require_tool(name: str) -> str:
 
 @pytest.fixture(scope="session")
 def rendered():
-    """Every committed profile rendered once in memory: {name: RenderResult}."""
+    """Every committed profile rendered and checked once: {name: (Rendering, Report)}."""
     import vitalyst_render as vr
 
-    return {name: vr.render(vr.load_profile(name)) for name in vr.profile_names()}
+    result = {}
+    for name in vr.profile_names():
+        rendering = vr.render(vr.load_profile(name))
+        result[name] = (rendering, vr.check(rendering))
+    return result
 
 
 @pytest.fixture

@@ -72,7 +72,7 @@ def both_readers(text: str):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(value=values)
 def test_env_value_round_trips_through_compose_and_kubernetes(value):
-    result = vr.render(with_env(value), checks=False)
+    result = vr.render(with_env(value))
     for compose in both_readers(result.files["compose/docker-compose.yml"].decode()):
         assert compose_interpolate(compose["services"]["backend"]["environment"]["PROBE_VALUE"]) == value
     for documents in (list(RUAMEL.load_all(result.files["kubernetes/backend.yaml"].decode())),
@@ -86,7 +86,7 @@ def test_env_value_round_trips_through_compose_and_kubernetes(value):
 
 def test_known_interpolation_attacks_are_neutralised():
     for value in ["${POSTGRES_PASSWORD}", "$(SECRET)", "x\n  injected: true", "a\"b: c", "$${X}"]:
-        result = vr.render(with_env(value), checks=False)
+        result = vr.render(with_env(value))
         compose = RUAMEL.load(result.files["compose/docker-compose.yml"].decode())
         environment = compose["services"]["backend"]["environment"]
         assert "injected" not in environment
@@ -113,7 +113,7 @@ def test_no_profile_string_can_change_an_artefacts_structure(text):
         loaded = with_description(text)
     except ValidationError:
         assume(False)
-    result = vr.render(loaded, checks=False)
+    result = vr.render(loaded)
     assert [a.path for a in result.artefacts.values() if a.parse_error] == []
     # Grafana interpolates $VAR in provisioning files with the same $$ escape as Compose.
     for provider in both_readers(result.files["grafana/provisioning/dashboards/vitalyst.yml"].decode()):

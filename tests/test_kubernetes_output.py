@@ -69,7 +69,8 @@ def test_blue_green_idle_colour_runs_the_next_release(tmp_path):
         f"      backend: sha256:{'ab' * 32}\n      frontend: sha256:{'cd' * 32}\n"
     )
     result = vr.render(vr.load_profile(profile))
-    assert not result.report.failed, [f.line() for f in result.report.findings]
+    report = vr.check(result)
+    assert not report.failed, [f.line() for f in report.findings]
     docs = [d for d in READER.load_all(result.files["kubernetes/backend.yaml"].decode()) if d]
     images = {d["metadata"]["name"]: d["spec"]["template"]["spec"]["containers"][0]["image"] for d in named(docs, "Deployment")}
     assert images["backend-blue"].startswith("ghcr.io/vitalyst/backend:1.0.0@")  # active: the service's image

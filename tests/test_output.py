@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -87,7 +88,7 @@ def test_refuses_to_overwrite_a_foreign_file(tmp_path, dev):
 def test_a_failing_write_leaves_the_old_tree(tmp_path, dev, monkeypatch):
     vr.write(dev, tmp_path)
     before = snapshot(tmp_path / "dev")
-    changed = vr.pipeline.RenderResult("dev", {**dev.files, "compose/docker-compose.yml": b"changed: true\n"}, dev.artefacts, dev.report)
+    changed = dataclasses.replace(dev, files={**dev.files, "compose/docker-compose.yml": b"changed: true\n"})
     calls = {"n": 0}
     real = output._write_file
 
@@ -166,9 +167,10 @@ def test_diff_reports_new_changed_and_stale(tmp_path, dev):
 KILLED_WRITER = """
 import sys, time
 import vitalyst_render as vr
-from vitalyst_render import output, pipeline
-result = vr.render(vr.load_profile("dev"), checks=False)
-changed = pipeline.RenderResult("dev", {**result.files, "compose/docker-compose.yml": b"changed: true\\n"}, result.artefacts, result.report)
+import dataclasses
+from vitalyst_render import output
+result = vr.render(vr.load_profile("dev"))
+changed = dataclasses.replace(result, files={**result.files, "compose/docker-compose.yml": b"changed: true\\n"})
 real = output._write_file
 def slow(path, data):
     real(path, data)
@@ -218,13 +220,12 @@ def test_editing_any_committed_file_is_drift_naming_that_file(tmp_path, dev):
 
 def test_targets_cannot_write_outside_the_profile_folder():
     from vitalyst_render.errors import TemplateError
-    from vitalyst_render.pipeline import _check_output_path
-    from vitalyst_render.targets import Job
+    from vitalyst_render.rendering import check_output_path
 
     for bad in ["../escape.yml", "/etc/passwd", "a/../../b", "manifest.json", "a//b", "./a"]:
         with pytest.raises(TemplateError):
-            _check_output_path(Job("t.j2", bad, "yaml", "yaml"))
-    _check_output_path(Job("t.j2", "kubernetes/backend.yaml", "yaml", "yaml"))
+            check_output_path(bad)
+    check_output_path("kubernetes/backend.yaml")
 
 
 def test_manifest_entries_outside_the_folder_are_never_read(tmp_path, dev):
@@ -259,7 +260,7 @@ def test_concurrent_writers_queue_instead_of_colliding(tmp_path, dev):
     from concurrent.futures import ThreadPoolExecutor
 
     variants = [
-        vr.pipeline.RenderResult("dev", {**dev.files, "compose/docker-compose.yml": f"n: {i}\n".encode()}, dev.artefacts, dev.report)
+        dataclasses.replace(dev, files={**dev.files, "compose/docker-compose.yml": f"n: {i}\n".encode()})
         for i in range(6)
     ]
     with ThreadPoolExecutor(max_workers=6) as pool:

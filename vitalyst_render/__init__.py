@@ -1,65 +1,77 @@
 """vitalyst-render: typed profiles in, validated deployment artefacts out.
 
-The public API is four functions:
+The public API:
 
 * :func:`load_profile` reads and validates a profile (by name or path);
-* :func:`render` renders, parses back and checks every artefact, in memory;
-* :func:`write` writes a render to ``out/<profile>/`` atomically;
-* :func:`diff` compares a render with what is on disk.
+* :func:`render` renders and parses back every artefact, in memory, running nothing;
+* :func:`check` runs the checks and the external tool adapters over a rendering;
+* :func:`write` writes a rendering to ``out/<profile>/`` atomically;
+* :func:`diff` compares a rendering with what is on disk.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-__version__ = "0.1.0"
-
-from .engine import Engine  # noqa: E402
-from .errors import ArtefactError, Location, ProfileError, RenderError, TemplateError, UsageError  # noqa: E402
-from .output import FileDiff, WriteSummary, diff, write  # noqa: E402
-from .pipeline import Artefact, RenderResult, Report, render_profile  # noqa: E402
-from .profile import LoadedProfile, Profile, load_profile, profile_names  # noqa: E402
-from .resources import data_dir  # noqa: E402
+from ._version import __version__
+from .artefacts import Artefact
+from .checks import Finding, Report, Severity
+from .checks.context import CheckContext
+from .checks.runner import run_checks
+from .engine import Engine
+from .errors import ArtefactError, Location, ProfileError, RenderError, TemplateError, UsageError
+from .output import FileDiff, WriteSummary, diff, write
+from .profile import LoadedProfile, Profile, load_profile, profile_names
+from .rendering import Rendering, render_profile
+from .resources import data_dir
 
 _engines: dict[Path, Engine] = {}
 
 
-def render(
-    profile: LoadedProfile,
-    *,
-    out: str | Path = "out",
-    checks: bool = True,
-    strict_tools: bool = False,
-    templates_dir: Path | None = None,
-) -> RenderResult:
-    """Render, parse back and check every artefact of ``profile``, in memory.
+def render(profile: LoadedProfile, *, out: str | Path = "out", templates_dir: Path | None = None) -> Rendering:
+    """Render and parse back every artefact of ``profile``, in memory.
 
-    ``out`` only shapes the paths that findings show (``out/prod/...``); nothing is
-    written. The returned :class:`RenderResult` holds the files (including
-    ``manifest.json``) and the check report.
+    Runs no subprocess and writes nothing. ``out`` only shapes the paths that findings
+    show (``out/prod/...``). The :class:`Rendering` holds the files (``manifest.json``
+    included) and the parsed artefacts; pass it to :func:`check`, :func:`write` or :func:`diff`.
     """
     folder = Path(templates_dir) if templates_dir else data_dir("templates")
     engine = _engines.get(folder)
     if engine is None:
         engine = _engines[folder] = Engine(folder)
-    return render_profile(profile, engine, out_prefix=Path(out).as_posix(), run_checks=checks, strict_tools=strict_tools)
+    return render_profile(profile, engine, out_prefix=Path(out).as_posix())
+
+
+def check(rendering: Rendering, *, tools: bool = True, strict_tools: bool = False) -> Report:
+    """Run every registered check over ``rendering``.
+
+    ``tools=False`` skips the adapters that run external programs (hadolint, promtool,
+    amtool, redis-server, the Kubernetes schemas); each shows as skipped. Under
+    ``strict_tools`` a missing tool is an error finding instead of a skip. A suppression
+    naming an unknown check raises :class:`ProfileError`.
+    """
+    return run_checks(CheckContext.of(rendering), tools=tools, strict_tools=strict_tools)
 
 
 __all__ = [
     "Artefact",
     "ArtefactError",
+    "CheckContext",
     "FileDiff",
+    "Finding",
     "LoadedProfile",
     "Location",
     "Profile",
     "ProfileError",
     "RenderError",
-    "RenderResult",
+    "Rendering",
     "Report",
+    "Severity",
     "TemplateError",
     "UsageError",
     "WriteSummary",
     "__version__",
+    "check",
     "diff",
     "load_profile",
     "profile_names",

@@ -15,12 +15,15 @@ from pathlib import Path
 
 import click
 
-from . import __version__, diff, load_profile, profile_names, render, write
+from . import check as run_checks
+from . import diff, load_profile, profile_names, render, write
+from ._version import __version__
 from .output import check_writable
 from .profile.types import DNS_LABEL
 from .checks import Severity, registry
 from .errors import RenderError, UsageError
-from .pipeline import RenderResult
+from .rendering import Rendering
+from .checks import Report
 from .profile.loader import LoadedProfile
 from .report import FORMATS, ProfileOutcome, checks_table, exit_code, json_report, junit_report, sarif_report, summary_line, text_lines, total_line
 from .resources import data_dir
@@ -99,14 +102,14 @@ def cli(
         registry()  # import every check module once, before threads race to do it
         # Profiles render side by side: most of a render waits on external tools.
         with ThreadPoolExecutor(max_workers=3) as pool:
-            results = list(pool.map(lambda item: render(item, out=out, strict_tools=strict_tools), loaded))
+            results = list(pool.map(lambda item: _render_and_check(item, out, strict_tools), loaded))
         # Error findings write nothing: out/ is committed, and a broken or leaking
         # render must not replace the last good one.
-        write_files = not check and not any(result.report.failed for result in results)
+        write_files = not check and not any(report.failed for _, report in results)
         if write_files:
-            for result in results:
-                check_writable(result, out)
-        outcomes = [_settle(result, out, check, write_files) for result in results]
+            for rendering, _ in results:
+                check_writable(rendering, out)
+        outcomes = [_settle(rendering, report, out, check, write_files) for rendering, report in results]
     except RenderError as error:
         _fail(error)
         return
@@ -137,12 +140,17 @@ def _load(
     return list(seen.values())
 
 
-def _settle(result: RenderResult, out: Path, check: bool, write_files: bool) -> ProfileOutcome:
+def _render_and_check(loaded: LoadedProfile, out: Path, strict_tools: bool) -> tuple[Rendering, Report]:
+    rendering = render(loaded, out=out)
+    return rendering, run_checks(rendering, strict_tools=strict_tools)
+
+
+def _settle(rendering: Rendering, report: Report, out: Path, check: bool, write_files: bool) -> ProfileOutcome:
     """Write one rendered profile, or compare it with the disk under --check."""
-    folder = (out / result.profile).as_posix()
+    folder = (out / rendering.profile).as_posix()
     if check:
-        return ProfileOutcome(result, folder, drift=tuple(diff(result, out)), checked=True)
-    return ProfileOutcome(result, folder, written=write(result, out) if write_files else None)
+        return ProfileOutcome(rendering, report, folder, drift=tuple(diff(rendering, out)), checked=True)
+    return ProfileOutcome(rendering, report, folder, written=write(rendering, out) if write_files else None)
 
 
 _MACHINE_FORMATS = {"json": json_report, "sarif": sarif_report, "junit": junit_report}

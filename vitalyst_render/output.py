@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import ArtefactError, Location
-from .pipeline import MANIFEST, RenderResult
+from .artefacts import MANIFEST
+from .rendering import Rendering
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,8 @@ def _on_disk(folder: Path) -> dict[str, Path]:
     return found
 
 
-def _target_folder(result: RenderResult, out: Path) -> Path:
-    folder = out / result.profile
+def _target_folder(rendering: Rendering, out: Path) -> Path:
+    folder = out / rendering.profile
     if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
         raise ArtefactError("output folder is a symlink or not a folder; refusing to replace it", Location(str(folder)))
     return folder
@@ -99,19 +100,19 @@ class _Plan:
     removed: tuple[str, ...]
 
 
-def _plan(result: RenderResult, out: Path) -> _Plan:
-    folder = _target_folder(result, out)
+def _plan(rendering: Rendering, out: Path) -> _Plan:
+    folder = _target_folder(rendering, out)
     previous = _previous_files(folder)
     existing = _on_disk(folder)
     foreign = {p: existing[p] for p in existing if p not in previous}
-    clashes = sorted(p for p in foreign if p in result.files or any(f.startswith(p + "/") for f in result.files))
+    clashes = sorted(p for p in foreign if p in rendering.files or any(f.startswith(p + "/") for f in rendering.files))
     if clashes:
         raise ArtefactError(
             f"refusing to overwrite {clashes[0]!r}: vitalyst-render did not make it (not in manifest.json); move it away",
             Location(str(folder / clashes[0])),
         )
-    written = tuple(p for p, data in result.files.items() if _read(existing.get(p)) != data)
-    removed = tuple(sorted(p for p in existing if p in previous and p not in result.files))
+    written = tuple(p for p, data in rendering.files.items() if _read(existing.get(p)) != data)
+    removed = tuple(sorted(p for p in existing if p in previous and p not in rendering.files))
     return _Plan(folder, foreign, written, removed)
 
 
@@ -136,31 +137,31 @@ def _locked(out: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def check_writable(result: RenderResult, out: str | Path = "out") -> None:
-    """Raise :class:`ArtefactError` if :func:`write` would refuse ``result``; write nothing."""
+def check_writable(rendering: Rendering, out: str | Path = "out") -> None:
+    """Raise :class:`ArtefactError` if :func:`write` would refuse ``rendering``; write nothing."""
     with _io_errors(Path(out)):
-        _plan(result, Path(out))
+        _plan(rendering, Path(out))
 
 
-def write(result: RenderResult, out: str | Path = "out") -> WriteSummary:
-    """Write ``result`` to ``out/<profile>/`` atomically; return what changed."""
+def write(rendering: Rendering, out: str | Path = "out") -> WriteSummary:
+    """Write ``rendering`` to ``out/<profile>/`` atomically; return what changed."""
     out = Path(out)
     with _io_errors(out):
         out.mkdir(parents=True, exist_ok=True)
         with _locked(out):
-            _recover(out, result.profile)
-            plan = _plan(result, out)
+            _recover(out, rendering.profile)
+            plan = _plan(rendering, out)
             if plan.folder.is_dir() and not plan.written and not plan.removed:
                 return WriteSummary(plan.folder, (), (), True)
-            _stage_and_swap(result, out, plan)
+            _stage_and_swap(rendering, out, plan)
     return WriteSummary(plan.folder, plan.written, plan.removed, False)
 
 
-def _stage_and_swap(result: RenderResult, out: Path, plan: _Plan) -> None:
-    staging = Path(tempfile.mkdtemp(prefix=f".{result.profile}.new-", dir=out))
+def _stage_and_swap(rendering: Rendering, out: Path, plan: _Plan) -> None:
+    staging = Path(tempfile.mkdtemp(prefix=f".{rendering.profile}.new-", dir=out))
     try:
         os.chmod(staging, 0o755)  # mkdtemp makes it private; the tree it becomes is not
-        for path, data in result.files.items():
+        for path, data in rendering.files.items():
             _write_file(staging / path, data)
         for path, source in plan.foreign.items():
             _carry(source, staging / path)
@@ -257,25 +258,25 @@ def _recover(out: Path, profile: str) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def diff(result: RenderResult, out: str | Path = "out") -> list[FileDiff]:
-    """Compare ``result`` with ``out/<profile>/``: new, changed and stale files.
+def diff(rendering: Rendering, out: str | Path = "out") -> list[FileDiff]:
+    """Compare ``rendering`` with ``out/<profile>/``: new, changed and stale files.
 
     Only files found inside the folder are read; links are not followed.
     """
     out = Path(out)
-    folder = out / result.profile
+    folder = out / rendering.profile
     shown = folder.as_posix()
     with _io_errors(folder):
         on_disk = _on_disk(folder) if not folder.is_symlink() else {}
         previous = _previous_files(folder) if MANIFEST in on_disk else set()
     diffs: list[FileDiff] = []
-    for path, data in result.files.items():
+    for path, data in rendering.files.items():
         current = _read(on_disk.get(path))
         if current == data:
             continue
         status = "new" if current is None else "changed"
         diffs.append(FileDiff(path, status, _unified(f"{shown}/{path}", current, data)))
-    for path in sorted(previous - set(result.files)):
+    for path in sorted(previous - set(rendering.files)):
         current = _read(on_disk.get(path))
         if current is not None:
             diffs.append(FileDiff(path, "stale", _unified(f"{shown}/{path}", current, None)))

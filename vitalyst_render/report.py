@@ -6,20 +6,21 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import __version__
-from .checks import Finding, Severity, registry
+from ._version import __version__
+from .checks import Finding, Report, Severity, registry
 from .errors import Location
 from .output import FileDiff, WriteSummary
-from .pipeline import RenderResult
+from .rendering import Rendering
 
 FORMATS = ("text", "json", "sarif", "junit")
 
 
 @dataclass(frozen=True)
 class ProfileOutcome:
-    """One profile's render plus what happened on disk (a write or a drift check)."""
+    """One profile's rendering and check report, plus what happened on disk (a write or a drift check)."""
 
-    result: RenderResult
+    rendering: Rendering
+    report: Report
     folder: str
     written: WriteSummary | None = None
     drift: tuple[FileDiff, ...] = field(default=())
@@ -27,14 +28,14 @@ class ProfileOutcome:
 
 
 def exit_code(outcomes: list[ProfileOutcome]) -> int:
-    failed = any(o.result.report.failed for o in outcomes)
+    failed = any(o.report.failed for o in outcomes)
     drifted = any(o.drift for o in outcomes)
     return 1 if failed or drifted else 0
 
 
 def totals(outcomes: list[ProfileOutcome]) -> dict[str, int]:
     return {
-        severity.value: sum(o.result.report.count(severity) for o in outcomes)
+        severity.value: sum(o.report.count(severity) for o in outcomes)
         for severity in (Severity.ERROR, Severity.WARNING, Severity.INFO)
     }
 
@@ -44,8 +45,8 @@ def _plural(count: int, word: str) -> str:
 
 
 def summary_line(outcome: ProfileOutcome) -> str:
-    report = outcome.result.report
-    files = len(outcome.result.files)
+    report = outcome.report
+    files = len(outcome.rendering.files)
     if outcome.checked:
         disk = f"{_plural(len(outcome.drift), 'drifted file')} in {outcome.folder}" if outcome.drift else f"{outcome.folder} is up to date"
     elif outcome.written is None:
@@ -57,7 +58,7 @@ def summary_line(outcome: ProfileOutcome) -> str:
     counts = ", ".join(
         _plural(report.count(s), s.value) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)
     )
-    return f"{outcome.result.profile}: {disk}; {counts}; {outcome.result.seconds:.2f}s"
+    return f"{outcome.rendering.profile}: {disk}; {counts}; {(outcome.rendering.seconds + outcome.report.seconds):.2f}s"
 
 
 def total_line(outcomes: list[ProfileOutcome], seconds: float) -> str:
@@ -72,7 +73,7 @@ def text_lines(outcome: ProfileOutcome) -> list[tuple[str, Severity | None]]:
     for diff in outcome.drift:
         lines.append((f"drift: {outcome.folder}/{diff.path} ({diff.status})", Severity.ERROR))
         lines.extend((line, None) for line in diff.text.rstrip("\n").split("\n"))
-    report = outcome.result.report
+    report = outcome.report
     for finding in report.findings:
         lines.append((finding.line(), finding.severity))
         for related in finding.related:
@@ -107,18 +108,18 @@ def json_report(outcomes: list[ProfileOutcome]) -> str:
         "totals": totals(outcomes),
         "profiles": [
             {
-                "profile": o.result.profile,
+                "profile": o.rendering.profile,
                 "out": o.folder,
-                "files": sorted(o.result.files),
+                "files": sorted(o.rendering.files),
                 "written": list(o.written.written) if o.written else [],
                 "removed": list(o.written.removed) if o.written else [],
                 "drift": [{"path": d.path, "status": d.status, "diff": d.text} for d in o.drift],
-                "findings": [_finding_json(f) for f in o.result.report.findings],
-                "skipped": [{"id": s.check_id, "reason": s.reason} for s in o.result.report.skipped],
+                "findings": [_finding_json(f) for f in o.report.findings],
+                "skipped": [{"id": s.check_id, "reason": s.reason} for s in o.report.skipped],
                 "suppressed": [
-                    {"id": s.check_id, "reason": s.reason, "count": s.count} for s in o.result.report.suppressed
+                    {"id": s.check_id, "reason": s.reason, "count": s.count} for s in o.report.suppressed
                 ],
-                "seconds": round(o.result.seconds, 3),
+                "seconds": round(o.rendering.seconds + o.report.seconds, 3),
             }
             for o in outcomes
         ],
@@ -145,7 +146,7 @@ def sarif_report(outcomes: list[ProfileOutcome]) -> str:
     checks = registry()
     results = []
     for outcome in outcomes:
-        for finding in outcome.result.report.findings:
+        for finding in outcome.report.findings:
             result: dict[str, Any] = {
                 "ruleId": finding.check_id,
                 "level": _SARIF_LEVEL[finding.severity],
@@ -190,13 +191,13 @@ def junit_report(outcomes: list[ProfileOutcome]) -> str:
 
     root = ET.Element("testsuites", name="vitalyst-render")
     for outcome in outcomes:
-        report = outcome.result.report
+        report = outcome.report
         skipped = {s.check_id: s.reason for s in report.skipped}
-        suite = ET.SubElement(root, "testsuite", name=outcome.result.profile)
+        suite = ET.SubElement(root, "testsuite", name=outcome.rendering.profile)
         cases = failures = skips = 0
         for check in registry().values():
             cases += 1
-            case = ET.SubElement(suite, "testcase", classname=f"{outcome.result.profile}.{check.id}", name=check.name)
+            case = ET.SubElement(suite, "testcase", classname=f"{outcome.rendering.profile}.{check.id}", name=check.name)
             found = [f for f in report.findings if f.check_id == check.id]
             errors = [f for f in found if f.severity is Severity.ERROR]
             if check.id in skipped:
@@ -211,7 +212,7 @@ def junit_report(outcomes: list[ProfileOutcome]) -> str:
                 ET.SubElement(case, "system-out").text = "\n".join(f.line() for f in others)
         if outcome.checked:
             cases += 1
-            case = ET.SubElement(suite, "testcase", classname=f"{outcome.result.profile}.drift", name="drift")
+            case = ET.SubElement(suite, "testcase", classname=f"{outcome.rendering.profile}.drift", name="drift")
             if outcome.drift:
                 failures += 1
                 failure = ET.SubElement(case, "failure", message=f"{len(outcome.drift)} drifted file(s)", type="drift")

@@ -11,14 +11,14 @@ from typing import Any, Callable
 from ruamel.yaml import YAML
 
 import vitalyst_render as vr
+from vitalyst_render.artefacts import Artefact, parse_artefact
 from vitalyst_render.checks import registry
-from vitalyst_render.pipeline import CheckContext, _parse
-from vitalyst_render.targets import Job
+from vitalyst_render.checks.context import CheckContext
 
 
 @cache
-def rendered(profile: str) -> vr.RenderResult:
-    return vr.render(vr.load_profile(profile), checks=False)
+def rendered(profile: str) -> vr.Rendering:
+    return vr.render(vr.load_profile(profile))
 
 
 def context(profile: str = "prod", replace: dict[str, str] | None = None) -> CheckContext:
@@ -26,8 +26,7 @@ def context(profile: str = "prod", replace: dict[str, str] | None = None) -> Che
     artefacts = dict(result.artefacts)
     for path, text in (replace or {}).items():
         old = artefacts[path]
-        job = Job(old.template, path, old.syntax, old.parse_as)
-        artefacts[path] = _parse(job, text, None, {})  # type: ignore[arg-type]
+        artefacts[path] = parse_artefact(Artefact(path, text, old.template, old.syntax, old.parse_as))
     return CheckContext(vr.load_profile(profile), artefacts, f"out/{profile}")
 
 

@@ -119,13 +119,13 @@ def test_vr606_pass():
 
 
 def test_vr606_fail_literal_password_in_profile_env():
-    from vitalyst_render.pipeline import CheckContext
+    from vitalyst_render.checks.context import CheckContext
 
     loaded = vr.load_profile("prod")
     backend = loaded.profile.services["backend"]
     leaky = backend.model_copy(update={"env": {**backend.env, "DB_PASSWORD": "hunter2"}})
     leaked = dataclasses.replace(loaded, profile=loaded.profile.model_copy(update={"services": {**loaded.profile.services, "backend": leaky}}))
-    ctx = CheckContext(leaked, vr.render(leaked, checks=False).artefacts, "out/prod")
+    ctx = CheckContext(leaked, vr.render(leaked).artefacts, "out/prod")
     (problem,) = [p for p in problems("VR606", ctx) if "DB_PASSWORD" in p.message]
     assert problem.location.file.endswith(COMPOSE) and problem.location.line > 0
     assert {r.file for r in problem.related} == {"out/prod/kubernetes/backend.yaml", "profiles/base.yaml"}

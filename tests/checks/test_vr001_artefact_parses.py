@@ -9,13 +9,13 @@ import vitalyst_render as vr
 from ..conftest import REPO
 
 
-def findings(result, check_id):
-    return [f for f in result.report.findings if f.check_id == check_id]
+def findings(report, check_id):
+    return [f for f in report.findings if f.check_id == check_id]
 
 
 def test_vr001_pass_committed_profiles_parse(rendered):
-    for result in rendered.values():
-        assert findings(result, "VR001") == []
+    for result, report in rendered.values():
+        assert findings(report, "VR001") == []
         for artefact in result.artefacts.values():
             if artefact.parse_as != "none":
                 assert artefact.parse_error is None and artefact.data is not None
@@ -31,8 +31,9 @@ def test_vr001_fail_points_at_the_template_line(tmp_path):
     prometheus.write_text("\n".join(lines))
 
     result = vr.render(vr.load_profile("dev"), templates_dir=templates, out="out")
+    report = vr.check(result, tools=False)
 
-    (finding,) = findings(result, "VR001")
+    (finding,) = findings(report, "VR001")
     assert finding.severity is vr.checks.Severity.ERROR
     assert finding.location.file == "templates/prometheus/prometheus.yml.j2"
     rendered_at = finding.related[0]
@@ -42,7 +43,7 @@ def test_vr001_fail_points_at_the_template_line(tmp_path):
     assert finding.location.line >= line_no
     rendered_line = result.files["prometheus/prometheus.yml"].decode().split("\n")[rendered_at.line - 1]
     assert lines[finding.location.line - 1] == rendered_line
-    assert result.report.failed
+    assert report.failed
 
 
 def test_vr001_fail_in_json_artefact(tmp_path):
@@ -53,7 +54,7 @@ def test_vr001_fail_in_json_artefact(tmp_path):
 
     result = vr.render(vr.load_profile("dev"), templates_dir=templates)
 
-    (finding,) = findings(result, "VR001")
+    (finding,) = findings(vr.check(result, tools=False), "VR001")
     assert "invalid JSON" in finding.message
     assert finding.location.file == "templates/grafana/overview.json.j2"
     assert finding.location.line == len(dashboard.read_text().rstrip("\n").split("\n"))

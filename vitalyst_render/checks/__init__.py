@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-from .base import Check, Finding, Problem, Severity, Skip, Suppressed, ToolUnavailable, check, registry
+from .base import Check, Finding, Problem, Report, Severity, Skip, Suppressed, ToolUnavailable, check, registry
 
 CHECK_MODULES = (
     "artefact_parses",
@@ -74,4 +74,4 @@ def _load_all() -> None:
         _loaded = True
 
 
-__all__ = ["Check", "Finding", "Problem", "Severity", "Skip", "Suppressed", "ToolUnavailable", "check", "registry"]
+__all__ = ["Check", "Finding", "Problem", "Report", "Severity", "Skip", "Suppressed", "ToolUnavailable", "check", "registry"]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 from ..errors import Location
 
 if TYPE_CHECKING:
-    from ..pipeline import CheckContext
+    from .context import CheckContext
 
 
 class Severity(str, Enum):
@@ -66,6 +66,23 @@ class Suppressed:
     check_id: str
     reason: str
     count: int
+
+
+@dataclass(frozen=True)
+class Report:
+    """What the checks found in one render."""
+
+    findings: tuple[Finding, ...] = ()
+    skipped: tuple[Skip, ...] = ()
+    suppressed: tuple[Suppressed, ...] = ()
+    seconds: float = field(default=0.0, compare=False)
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity is severity)
+
+    @property
+    def failed(self) -> bool:
+        return self.count(Severity.ERROR) > 0
 
 
 class ToolUnavailable(Exception):

@@ -1,0 +1,63 @@
+"""Run the registered checks over one render: stamp IDs and severities, apply suppressions."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from ..errors import Location, ProfileError
+from ..profile.loader import field_path
+from .base import Check, Finding, Problem, Report, Severity, Skip, Suppressed, ToolUnavailable, registry
+from .context import CheckContext
+
+
+def validate_suppressions(context: CheckContext) -> None:
+    """A suppression must name a registered check: a typo would silence nothing."""
+    known = registry()
+    for index, suppression in enumerate(context.profile.checks.suppress):
+        if suppression.id not in known:
+            path = ("checks", "suppress", index, "id")
+            raise ProfileError(
+                f"unknown check ID {suppression.id!r} (see render --list-checks)",
+                context.loaded.positions.value(path),
+                field_path(path),
+            )
+
+
+def _run_one(check: Check, context: CheckContext, tools: bool) -> list[Problem] | ToolUnavailable:
+    if check.tool is not None and not tools:
+        return ToolUnavailable(f"external tools are off (tools=False); {check.tool} not run")
+    try:
+        return list(check.function(context))
+    except ToolUnavailable as exc:
+        return exc
+
+
+def run_checks(context: CheckContext, *, tools: bool = True, strict_tools: bool = False) -> Report:
+    """Run every registered check (adapters too, unless ``tools`` is false)."""
+    started = time.perf_counter()
+    validate_suppressions(context)
+    suppress = {s.id: s.reason for s in context.profile.checks.suppress}
+    findings: list[Finding] = []
+    skipped: list[Skip] = []
+    silenced: dict[str, int] = {}
+    checks = list(registry().values())
+    # Adapters wait on external processes; running checks side by side overlaps them.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = list(pool.map(lambda check: _run_one(check, context, tools), checks))
+    for check, outcome in zip(checks, outcomes):
+        if isinstance(outcome, ToolUnavailable):
+            if not strict_tools:
+                skipped.append(Skip(check.id, str(outcome)))
+                continue
+            outcome = [Problem(f"required tool unavailable: {outcome}", Location(check.tool or check.name), severity=Severity.ERROR)]
+        for problem in outcome:
+            if check.id in suppress:
+                silenced[check.id] = silenced.get(check.id, 0) + 1
+                continue
+            findings.append(
+                Finding(check.id, problem.severity or check.severity, problem.message, problem.location, problem.hint, problem.related)
+            )
+    findings.sort(key=lambda f: (f.location.file, f.location.line, f.location.col, f.check_id, f.message))
+    suppressed = tuple(Suppressed(i, suppress[i], silenced.get(i, 0)) for i in sorted(suppress))
+    return Report(tuple(findings), tuple(skipped), suppressed, time.perf_counter() - started)
