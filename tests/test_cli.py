@@ -144,7 +144,7 @@ BAD_INPUTS = {
     ),
     "datastore-without-storage": (
         b"extends: dev\nservices:\n  redis:\n    storage: null\n",
-        "services.redis: redis keeps data: it needs a storage section",
+        "services.redis: a redis service keeps data: it needs a storage section",
     ),
     "runbook-template": (
         b"extends: prod\nmonitoring:\n  runbook_base_url: 'https://x/{{ with query \"up\" }}'\n",

@@ -12,7 +12,8 @@ from vitalyst_render.errors import Location, ProfileError, RenderError, UsageErr
 from vitalyst_render.profile import load_profile, profile_names
 from vitalyst_render.profile.loader import display_path
 from vitalyst_render.profile.merge import deep_merge
-from vitalyst_render.profile.models import Profile, Service
+from vitalyst_render.profile.models import Profile
+from vitalyst_render.roles.python_app import PythonApp as Service
 
 PROFILES = Path(__file__).resolve().parent.parent / "profiles"
 DNS_MESSAGE = "expected a DNS-1123 label (lowercase letters, digits and '-', at most 63)"

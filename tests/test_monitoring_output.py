@@ -43,18 +43,20 @@ def test_platform_specific_alerts():
     compose = {r["alert"] for g in load("dev", "prometheus/rules.yml")["groups"] for r in g["rules"] if "alert" in r}
     assert {"BackupJobFailed", "BackupLate", "HorizontalPodAutoscalerMaxedOut", "DeploymentRolloutStuck", "PersistentVolumeFillingUp"} <= kubernetes
     assert not compose & {"BackupJobFailed", "HorizontalPodAutoscalerMaxedOut"}
-    assert {"ContainerHighCPU", "ContainerHighMemory", "ContainerRestarting", "BackendHighErrorRate", "BackendHighLatency",
+    assert {"ContainerHighCPU", "ContainerHighMemory", "ContainerRestarting", "HttpHighErrorRate", "HttpHighLatency",
             "TargetDown", "RedisMemoryNearMax", "RedisRejectedConnections"} <= compose & kubernetes
 
 
 @pytest.mark.parametrize("profile", PROFILES)
-def test_scrape_jobs_are_exactly_the_declared_exporters(profile):
+def test_scrape_jobs_are_the_scraped_services_and_the_declared_exporters(profile):
     import vitalyst_render as vr
 
-    declared = vr.load_profile(profile).profile.monitoring.exporters
+    loaded = vr.load_profile(profile)
+    declared = loaded.profile.monitoring.exporters
     platform = "kubernetes" if profile != "dev" else "compose"
     jobs = [job["job_name"] for job in load(profile, "prometheus/prometheus.yml")["scrape_configs"]]
-    assert jobs == [name for name, exporter in declared.items() if platform in exporter.platforms]
+    # Services with a metrics endpoint, and Redis through its exporter sidecar.
+    assert jobs == ["backend", "frontend", "redis"] + [name for name, exporter in declared.items() if platform in exporter.platforms]
 
 
 @pytest.mark.parametrize("profile", PROFILES)

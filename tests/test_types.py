@@ -10,6 +10,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from vitalyst_render.profile import load_profile
 from vitalyst_render.profile.models import Profile, Receiver, Secret, ServicePort, Thresholds
+from vitalyst_render.roles import profile_model
 from vitalyst_render.profile import types
 from vitalyst_render.profile.types import CpuQuantity, cpu_millis, duration_seconds, memory_bytes
 
@@ -25,7 +26,7 @@ def _models_in(annotation: Any) -> set[type[BaseModel]]:
     return found
 
 
-def reachable_models(root: type[BaseModel] = Profile) -> list[type[BaseModel]]:
+def reachable_models(root: type[BaseModel] = profile_model(plugins=False)) -> list[type[BaseModel]]:
     seen: dict[type[BaseModel], None] = {}
     pending = [root]
     while pending:
@@ -44,7 +45,8 @@ MODELS = reachable_models()
 def test_walk_finds_the_nested_models():
     names = {model.__name__ for model in MODELS}
     # Reached through dict values, lists and Optionals respectively.
-    assert {"Profile", "Service", "Receiver", "Kubernetes", "BaseImage", "ServicePort", "Suppression"} <= names
+    assert {"Profile", "PythonApp", "NodeApp", "Neo4jService", "RedisService", "ImageService", "RedisConfig",
+            "Receiver", "Kubernetes", "BaseImage", "ServicePort", "Suppression"} <= names
     assert len(MODELS) >= 20
 
 
@@ -61,9 +63,10 @@ def test_every_model_is_frozen_and_closed(model):
 
 
 def test_schema_carries_the_descriptions():
-    schema = Profile.model_json_schema()
+    schema = profile_model().model_json_schema()
     assert schema["properties"]["services"]["description"]
-    assert schema["$defs"]["Service"]["properties"]["replicas"]["description"]
+    assert schema["$defs"]["PythonApp"]["properties"]["replicas"]["description"]
+    assert schema["$defs"]["RedisService"]["properties"]["config"]["description"]
 
 
 @pytest.fixture(scope="module")
@@ -80,15 +83,17 @@ def test_assignment_raises(prod):
 
 
 def test_extra_keys_forbidden_at_every_level(prod):
-    data = prod.model_dump(mode="python")
-    Profile.model_validate(data)  # the round trip itself is valid
+    data = prod.model_dump(mode="python", by_alias=True)
+    model = profile_model()
+    model.model_validate(data)  # the round trip itself is valid
 
     data["services"]["backend"]["resources"]["limits"]["gpu"] = 1
     with pytest.raises(ValidationError) as info:
-        Profile.model_validate(data)
+        model.model_validate(data)
     [error] = info.value.errors()
     assert error["type"] == "extra_forbidden"
-    assert error["loc"] == ("services", "backend", "resources", "limits", "gpu")
+    # A service's location carries its kind: the member of the union that validated it.
+    assert error["loc"] == ("services", "backend", "python-app", "resources", "limits", "gpu")
 
 
 def test_extra_keys_forbidden_on_small_models():

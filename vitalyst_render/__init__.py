@@ -24,22 +24,36 @@ from .output import FileDiff, WriteSummary, diff, write
 from .profile import LoadedProfile, Profile, load_profile, profile_names
 from .rendering import Rendering, render_profile
 from .resources import data_dir
+from .targets import Target
+from .targets import registry as target_registry
 
-_engines: dict[Path, Engine] = {}
+_engines: dict[tuple[Path, ...], Engine] = {}
 
 
-def render(profile: LoadedProfile, *, out: str | Path = "out", templates_dir: Path | None = None) -> Rendering:
+def _engine(templates: str | Path | None, targets: tuple[Target, ...]) -> Engine:
+    bundled = data_dir("templates")
+    search = [Path(templates)] if templates is not None else []
+    search += [t.templates for t in targets if t.templates is not None]
+    key = tuple(p.resolve() for p in [*search, bundled])
+    engine = _engines.get(key)
+    if engine is None:
+        if templates is not None and not Path(templates).is_dir():
+            raise UsageError(f"templates folder not found: {templates}")
+        engine = _engines[key] = Engine(key, bundled=bundled)
+    return engine
+
+
+def render(profile: LoadedProfile, *, out: str | Path = "out", templates: str | Path | None = None) -> Rendering:
     """Render and parse back every artefact of ``profile``, in memory.
 
     Runs no subprocess and writes nothing. ``out`` only shapes the paths that findings
-    show (``out/prod/...``). The :class:`Rendering` holds the files (``manifest.json``
-    included) and the parsed artefacts; pass it to :func:`check`, :func:`write` or :func:`diff`.
+    show (``out/prod/...``). ``templates`` is a folder searched before the bundled
+    templates, so it overrides them one file at a time. The :class:`Rendering` holds
+    the stack plan, the files (``manifest.json`` included) and the parsed artefacts;
+    pass it to :func:`check`, :func:`write` or :func:`diff`.
     """
-    folder = Path(templates_dir) if templates_dir else data_dir("templates")
-    engine = _engines.get(folder)
-    if engine is None:
-        engine = _engines[folder] = Engine(folder)
-    return render_profile(profile, engine, out_prefix=Path(out).as_posix())
+    targets = target_registry()
+    return render_profile(profile, _engine(templates, targets), targets, out_prefix=Path(out).as_posix())
 
 
 def check(rendering: Rendering, *, tools: bool = True, strict_tools: bool = False) -> Report:

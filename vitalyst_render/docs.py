@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from .checks import registry
-from .profile.models import Profile
+from .roles import profile_model
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -38,7 +38,7 @@ def checks_markdown() -> str:
 
 
 def profile_schema() -> str:
-    schema = Profile.model_json_schema(mode="validation")
+    schema = profile_model(plugins=False).model_json_schema(mode="validation", by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "vitalyst-render profile (resolved, after extends)"
     return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -34,6 +34,7 @@ import sys
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any, Callable, Iterator
 
 import jinja2
@@ -314,13 +315,29 @@ class Rendered:
 
 
 class Engine:
-    """One sandboxed environment per syntax, sharing a loader and its template cache."""
+    """One sandboxed environment per syntax, sharing a loader and its template cache.
 
-    def __init__(self, templates_dir: Path):
-        self.templates_dir = Path(templates_dir)
-        self._loader = jinja2.FileSystemLoader(str(self.templates_dir.resolve()), followlinks=False)
+    ``templates`` is one folder or a search path: a template is taken from the first
+    folder that has it, so an override folder placed first replaces single files of the
+    bundled set. Messages name a bundled template ``templates/<name>`` and any other by
+    its folder.
+    """
+
+    def __init__(self, templates: Path | Sequence[Path], *, bundled: Path | None = None):
+        folders = [templates] if isinstance(templates, (str, Path)) else list(templates)
+        self.search_path = tuple(Path(f).resolve() for f in folders)
+        self.templates_dir = self.search_path[-1]
+        self._bundled = Path(bundled).resolve() if bundled is not None else self.templates_dir
+        self._loader = jinja2.FileSystemLoader([str(f) for f in self.search_path], followlinks=False)
         self._envs = {syntax: self._environment(syntax) for syntax in SYNTAXES}
         self._traced: dict[str, ImmutableSandboxedEnvironment] = {}
+
+    def shown(self, name: str) -> str:
+        """How messages name template ``name``: by the folder it is read from."""
+        for folder in self.search_path:
+            if (folder / name).is_file():
+                return f"templates/{name}" if folder == self._bundled else str(folder / name)
+        return f"templates/{name}"
 
     def _environment(self, syntax: str) -> ImmutableSandboxedEnvironment:
         env = ImmutableSandboxedEnvironment(
@@ -345,7 +362,7 @@ class Engine:
         except TemplateError as exc:
             raise TemplateError(exc.message, self._location_of_failure(template)) from None
         except jinja2.TemplateSyntaxError as exc:
-            raise TemplateError(f"template syntax error: {exc.message}", Location(f"templates/{template}", exc.lineno or 0)) from None
+            raise TemplateError(f"template syntax error: {exc.message}", Location(self.shown(exc.name or template), exc.lineno or 0)) from None
         except jinja2.TemplateNotFound as exc:
             raise TemplateError(f"template not found: {exc.name}") from None
         except (jinja2.UndefinedError, jinja2.exceptions.SecurityError, TypeError, ValueError, ArithmeticError) as exc:
@@ -374,22 +391,23 @@ class Engine:
             if mark is None:
                 pending += 1
                 continue
-            origin = (f"templates/{mark.group(2)}", int(mark.group(1)))
+            origin = (self.shown(mark.group(2)), int(mark.group(1)))
             origins.extend([origin] * (pending + 1))
             pending = 0
-        origins.extend([(f"templates/{template}", 0)] * pending)
+        origins.extend([(self.shown(template), 0)] * pending)
         return origins
 
     def _location_of_failure(self, template: str) -> Location:
         # Jinja rewrites tracebacks so template frames carry the template's file name
         # and line; the innermost such frame is where rendering failed.
-        root = str(self.templates_dir.resolve())
+        roots = [str(folder) + "/" for folder in self.search_path]
         tb = sys.exc_info()[2]
-        where = Location(f"templates/{template}")
+        where = Location(self.shown(template))
         while tb is not None:
             filename = tb.tb_frame.f_code.co_filename
-            if filename.startswith(root + "/"):
-                where = Location("templates/" + filename[len(root) + 1 :], tb.tb_lineno)
+            root = next((r for r in roots if filename.startswith(r)), None)
+            if root is not None:
+                where = Location(self.shown(filename[len(root):]), tb.tb_lineno)
             tb = tb.tb_next
         return where
 

@@ -1,9 +1,15 @@
-"""The alerting model: rules and their promtool unit tests, built together from a profile.
+"""The alerting and dashboard model, built from the stack plan.
 
 Each alert is written once, with the scenarios that prove it: one where it must fire
 (with the exact labels and annotations Prometheus will produce) and one where it must
 stay silent. ``rules.yml``, the ``PrometheusRule`` object and ``rules.test.yml`` are all
-dumped from these structures, so a rule cannot drift from its test.
+dumped from these structures, so a rule cannot drift from its test. Dashboard panels are
+data here too, so the PromQL that checks lint is the PromQL the dashboard runs.
+
+Alerts every stack has (container resources, restarts, scrape targets, HTTP errors and
+latency of every service that declares HTTP metrics, Kubernetes operations and the
+backup jobs) are built here; what only a kind has (Redis memory, Neo4j readiness)
+comes from its role's ``alerts`` and ``panels``.
 
 Kubernetes profiles use cAdvisor (through the kubelet) and kube-state-metrics v2 names
 with ``namespace``/``pod``/``container`` labels; compose and swarm profiles use the
@@ -12,11 +18,16 @@ cAdvisor-only forms keyed by container ``name``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .profile.models import Profile
-from .profile.types import cpu_millis, duration_seconds, memory_bytes
+from .profile.models import HttpMetrics, Profile
+from .profile.types import cpu_millis, memory_bytes
+
+if TYPE_CHECKING:
+    from .plan import BackupJob, ScrapeTarget, ServicePlan
+    from .roles.base import Role
 
 #: Every rate() window; at least four scrape intervals at the default 30s (VR405).
 RATE = "5m"
@@ -58,8 +69,73 @@ class Alert:
         }
 
 
-def _selector(labels: dict[str, str]) -> str:
+@dataclass(frozen=True)
+class Panel:
+    """One dashboard graph: a PromQL expression and how to show it."""
+
+    title: str
+    unit: str
+    expr: str
+    legend: str
+
+
+@dataclass(frozen=True)
+class RuleGroup:
+    name: str
+    records: tuple[dict[str, str], ...]
+    alerts: tuple[Alert, ...]
+
+
+@dataclass(frozen=True)
+class MonitoringPlan:
+    groups: tuple[RuleGroup, ...]
+    panels: tuple[Panel, ...]
+    runbook_base: str
+
+    @property
+    def rule_groups(self) -> list[dict[str, Any]]:
+        """The rule groups as rules.yml and the PrometheusRule hold them."""
+        return [
+            {"name": group.name, "rules": [*group.records, *(alert.rule(self.runbook_base) for alert in group.alerts)]}
+            for group in self.groups
+        ]
+
+    @property
+    def alerts(self) -> tuple[Alert, ...]:
+        return tuple(alert for group in self.groups for alert in group.alerts)
+
+    @property
+    def rule_tests(self) -> dict[str, Any]:
+        """The promtool unit-test document: every scenario of every alert."""
+        tests = []
+        for alert in self.alerts:
+            for scenario in (alert.firing, alert.silent, *alert.more):
+                tests.append(
+                    {
+                        "interval": "1m",
+                        "input_series": [{"series": s, "values": v} for s, v in scenario.series.items()],
+                        "alert_rule_test": [
+                            {
+                                "eval_time": scenario.eval_time,
+                                "alertname": alert.name,
+                                "exp_alerts": [
+                                    {"exp_labels": labels, "exp_annotations": expected_annotations(alert, labels, self.runbook_base)}
+                                    for labels in scenario.fires
+                                ],
+                            }
+                        ],
+                    }
+                )
+        return {"rule_files": ["rules.yml"], "evaluation_interval": "1m", "tests": tests}
+
+
+def selector(labels: dict[str, str]) -> str:
     return "{" + ", ".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
+
+
+def job_matcher(jobs: Sequence[str]) -> str:
+    """``job="a"`` for one job, ``job=~"a|b"`` for several."""
+    return f'job="{jobs[0]}"' if len(jobs) == 1 else f'job=~"{"|".join(jobs)}"'
 
 
 def _percent(value: float) -> str:
@@ -76,25 +152,44 @@ def expected_annotations(alert: Alert, labels: dict[str, str], runbook_base: str
     return {"summary": alert.summary, "description": text, "runbook_url": f"{runbook_base}/{alert.name}"}
 
 
+@dataclass(frozen=True)
+class AlertContext:
+    """What a role sees when it writes alerts and panels for its services."""
+
+    profile: Profile
+    profile_name: str
+
+    @property
+    def alert_for(self) -> str:
+        return self.profile.monitoring.alert_for
+
+    @property
+    def namespace(self) -> str | None:
+        kubernetes = self.profile.environment.kubernetes
+        return kubernetes.namespace if kubernetes else None
+
+
 class _Builder:
-    def __init__(self, profile: Profile):
+    def __init__(self, profile: Profile, services: Mapping[str, ServicePlan]):
         self.profile = profile
         self.monitoring = profile.monitoring
         self.kubernetes = profile.environment.kubernetes
         self.thresholds = profile.monitoring.thresholds
-        self.backend = profile.services["backend"]
+        # Scenarios need one real container to stand for all: the first built one.
+        self.example = next((s for s in services.values() if s.built), next(iter(services.values())))
+        self.services = services
 
     # -- container resources -----------------------------------------------------------
 
     def container(self) -> list[Alert]:
-        t, backend = self.thresholds, self.backend
-        cores = cpu_millis(backend.resources.limits.cpu) / 1000
-        limit = memory_bytes(backend.resources.limits.memory)
+        t, example = self.thresholds, self.example
+        cores = cpu_millis(example.resources.limits.cpu) / 1000
+        limit = memory_bytes(example.resources.limits.memory)
         cpu_fire = round((1 + t.cpu_ratio) / 2, 2)
         mem_fire = round((1 + t.memory_ratio) / 2, 2)
         if self.kubernetes:
             by = "namespace, pod, container"
-            who = {"namespace": self.kubernetes.namespace, "pod": "backend-0", "container": "backend"}
+            who = {"namespace": self.kubernetes.namespace, "pod": f"{example.name}-0", "container": example.name}
             ns = f'namespace="{self.kubernetes.namespace}"'
             cpu_expr = (
                 f'sum by ({by}) (rate(container_cpu_usage_seconds_total{{{ns}, container!="", container!="POD"}}[{RATE}]))\n'
@@ -113,19 +208,19 @@ class _Builder:
             # cAdvisor adds id and image, plus pod-level (container="POD") and cgroup
             # (container="") series that the alerts must not count.
             ksm = {**who, "job": "kube-state-metrics", "instance": "10.0.3.7:8080", "uid": "6f1c0a52-9a8e-4b1e-9d2c-0b7e3f5a1c44"}
-            kubelet = {**who, "job": "cadvisor", "instance": "10.0.1.4:10250", "id": "/kubepods/burstable/pod6f1c0a52/3c9d", "image": "backend"}
+            kubelet = {**who, "job": "cadvisor", "instance": "10.0.1.4:10250", "id": "/kubepods/burstable/pod6f1c0a52/3c9d", "image": example.name}
             noise = {
-                _selector({**kubelet, "container": "POD", "id": "/kubepods/burstable/pod6f1c0a52"}): "pause",
-                _selector({**kubelet, "container": "", "id": "/kubepods/burstable/pod6f1c0a52", "image": ""}): "cgroup",
+                selector({**kubelet, "container": "POD", "id": "/kubepods/burstable/pod6f1c0a52"}): "pause",
+                selector({**kubelet, "container": "", "id": "/kubepods/burstable/pod6f1c0a52", "image": ""}): "cgroup",
             }
-            cpu_limit = {f"kube_pod_container_resource_limits{_selector({**ksm, 'resource': 'cpu', 'unit': 'core'})}": f"{cores:g}x30"}
-            mem_limit = {f"kube_pod_container_resource_limits{_selector({**ksm, 'resource': 'memory', 'unit': 'byte'})}": f"{limit}x30"}
-            restarted = {f"kube_pod_container_status_restarts_total{_selector(ksm)}": "3x10 4x20"}
-            steady = {f"kube_pod_container_status_restarts_total{_selector(ksm)}": "7x40"}
+            cpu_limit = {f"kube_pod_container_resource_limits{selector({**ksm, 'resource': 'cpu', 'unit': 'core'})}": f"{cores:g}x30"}
+            mem_limit = {f"kube_pod_container_resource_limits{selector({**ksm, 'resource': 'memory', 'unit': 'byte'})}": f"{limit}x30"}
+            restarted = {f"kube_pod_container_status_restarts_total{selector(ksm)}": "3x10 4x20"}
+            steady = {f"kube_pod_container_status_restarts_total{selector(ksm)}": "7x40"}
             restart_labels = ksm
             shown = "{{ $labels.namespace }}/{{ $labels.pod }}/{{ $labels.container }}"
         else:
-            who = {"name": f"{self.profile.project.name}_backend.1.q2w3e4r5t6"}
+            who = {"name": f"{self.profile.project.name}_{example.name}.1.q2w3e4r5t6"}
             # Only this stack's containers: swarm names them <stack>_<service>.<slot>.<task>.
             ours = f'name=~"{self.profile.project.name}_.+"'
             cpu_expr = (
@@ -141,16 +236,16 @@ class _Builder:
                 f"  > {t.memory_ratio}"
             )
             restart_expr = f"changes(container_start_time_seconds{{{ours}}}[{t.restart_window}]) > 0"
-            kubelet = {**who, "job": "cadvisor-swarm", "instance": "10.0.9.2:8080", "id": "/docker/3c9d", "image": "backend"}
+            kubelet = {**who, "job": "cadvisor-swarm", "instance": "10.0.9.2:8080", "id": "/docker/3c9d", "image": example.name}
             noise = {}
-            sel = _selector(kubelet)
+            sel = selector(kubelet)
             cpu_limit = {f"container_spec_cpu_quota{sel}": f"{int(cores * 100000)}x30", f"container_spec_cpu_period{sel}": "100000x30"}
             mem_limit = {f"container_spec_memory_limit_bytes{sel}": f"{limit}x30"}
             restarted = {f"container_start_time_seconds{sel}": "1700000000x10 1700000660x20"}
             steady = {f"container_start_time_seconds{sel}": "1700000000x40"}
             restart_labels = kubelet
             shown = "{{ $labels.name }}"
-        sel = _selector(kubelet)
+        sel = selector(kubelet)
         fired = {**who, "severity": "warning"}
         # Pause containers and cgroup totals burn CPU and memory that no limit covers.
         cpu_noise = {f"container_cpu_usage_seconds_total{labels}": f"0+{round(cores * 60, 3):g}x30" for labels in noise}
@@ -185,214 +280,235 @@ class _Builder:
             ),
         ]
 
-    # -- the backend's requests ----------------------------------------------------------
+    # -- HTTP requests of every service that declares its HTTP metrics --------------------
 
-    def http(self) -> tuple[list[dict[str, Any]], list[Alert]]:
-        http, t = self.monitoring.http, self.thresholds
-        job = {"job": "backend"}
-        records = [
-            {"record": "job:http_requests:rate5m", "expr": f'sum by (job) (rate({http.requests}{{job="backend"}}[{RATE}]))'},
-            {"record": "job:http_request_errors:rate5m",
-             "expr": f'sum by (job) (rate({http.requests}{{job="backend", {http.status_label}=~"{http.error_status}"}}[{RATE}]))'},
-            {"record": "job:http_request_duration_seconds:p99_5m",
-             "expr": f'histogram_quantile(0.99, sum by (job, le) (rate({http.duration}_bucket{{job="backend"}}[{RATE}])))'},
-        ]
-        ok = f'{http.requests}{{job="backend", {http.status_label}="200"}}'
-        failed = f'{http.requests}{{job="backend", {http.status_label}="503"}}'
+    def http(self, targets: Sequence[ScrapeTarget]) -> tuple[list[dict[str, str]], list[Alert], list[Panel]]:
+        served = [t for t in targets if t.http is not None]
+        if not served:
+            return [], [], []
+        # One recording rule per metric naming scheme, over every job that uses it.
+        schemes: dict[HttpMetrics, list[str]] = {}
+        for target in served:
+            assert target.http is not None
+            schemes.setdefault(target.http, []).append(target.job)
+        records: list[dict[str, str]] = []
+        for http, jobs in schemes.items():
+            jobs_sel = job_matcher(jobs)
+            records += [
+                {"record": "job:http_requests:rate5m", "expr": f"sum by (job) (rate({http.requests}{{{jobs_sel}}}[{RATE}]))"},
+                {"record": "job:http_request_errors:rate5m",
+                 "expr": f'sum by (job) (rate({http.requests}{{{jobs_sel}, {http.status_label}=~"{http.error_status}"}}[{RATE}]))'},
+                {"record": "job:http_request_duration_seconds:p99_5m",
+                 "expr": f"histogram_quantile(0.99, sum by (job, le) (rate({http.duration}_bucket{{{jobs_sel}}}[{RATE}])))"},
+            ]
+        t = self.thresholds
+        all_jobs = job_matcher([target.job for target in served])
+        first = served[0]
+        assert first.http is not None
+        http = first.http
+        job = {"job": first.job}
+        ok = f'{http.requests}{{job="{first.job}", {http.status_label}="200"}}'
+        failed = f'{http.requests}{{job="{first.job}", {http.status_label}="503"}}'
         error_fire = round(min(0.99, t.error_ratio * 4), 2)
         bucket = f"{http.duration}_bucket"
         slow = t.latency_p99_seconds * 4
         alerts = [
             Alert(
-                "BackendHighErrorRate",
-                f'job:http_request_errors:rate5m{{job="backend"}}\n  / job:http_requests:rate5m{{job="backend"}}\n  > {t.error_ratio}',
+                "HttpHighErrorRate",
+                f"job:http_request_errors:rate5m{{{all_jobs}}}\n  / job:http_requests:rate5m{{{all_jobs}}}\n  > {t.error_ratio}",
                 self.monitoring.alert_for, "critical",
-                f"Backend 5xx responses above {t.error_ratio:.0%} of requests",
-                "{{ $value | humanizePercentage }} of backend requests failed with a 5xx status over the last " + RATE + ".",
+                f"HTTP 5xx responses above {t.error_ratio:.0%} of requests",
+                "{{ $value | humanizePercentage }} of {{ $labels.job }}'s requests failed with a 5xx status over the last " + RATE + ".",
                 Scenario({ok: f"0+{round((1 - error_fire) * 600)}x30", failed: f"0+{round(error_fire * 600)}x30"}, "15m", [{**job, "severity": "critical"}]),
                 Scenario({ok: "0+600x30", failed: "0+1x30"}, "15m"),
                 value=error_fire,
             ),
             Alert(
-                "BackendHighLatency",
-                f'job:http_request_duration_seconds:p99_5m{{job="backend"}} > {t.latency_p99_seconds:g}',
+                "HttpHighLatency",
+                f"job:http_request_duration_seconds:p99_5m{{{all_jobs}}} > {t.latency_p99_seconds:g}",
                 "10m", "warning",
-                f"Backend p99 latency above {t.latency_p99_seconds:g}s",
-                f"The backend's 99th percentile request latency has been above {t.latency_p99_seconds:g}s for 10 minutes.",
-                Scenario({f'{bucket}{{job="backend", le="{t.latency_p99_seconds:g}"}}': "0+0x30",
-                          f'{bucket}{{job="backend", le="{slow:g}"}}': "0+60x30",
-                          f'{bucket}{{job="backend", le="+Inf"}}': "0+60x30"}, "20m", [{**job, "severity": "warning"}]),
-                Scenario({f'{bucket}{{job="backend", le="{t.latency_p99_seconds:g}"}}': "0+60x30",
-                          f'{bucket}{{job="backend", le="{slow:g}"}}': "0+60x30",
-                          f'{bucket}{{job="backend", le="+Inf"}}': "0+60x30"}, "20m"),
+                f"p99 request latency above {t.latency_p99_seconds:g}s",
+                f"The 99th percentile latency of {{{{ $labels.job }}}}'s requests has been above {t.latency_p99_seconds:g}s for 10 minutes.",
+                Scenario({f'{bucket}{{job="{first.job}", le="{t.latency_p99_seconds:g}"}}': "0+0x30",
+                          f'{bucket}{{job="{first.job}", le="{slow:g}"}}': "0+60x30",
+                          f'{bucket}{{job="{first.job}", le="+Inf"}}': "0+60x30"}, "20m", [{**job, "severity": "warning"}]),
+                Scenario({f'{bucket}{{job="{first.job}", le="{t.latency_p99_seconds:g}"}}': "0+60x30",
+                          f'{bucket}{{job="{first.job}", le="{slow:g}"}}': "0+60x30",
+                          f'{bucket}{{job="{first.job}", le="+Inf"}}': "0+60x30"}, "20m"),
             ),
         ]
-        return records, alerts
+        panels = [
+            Panel("HTTP requests / s", "reqps", f"job:http_requests:rate5m{{{all_jobs}}}", "{{job}}"),
+            Panel("HTTP 5xx ratio", "percentunit",
+                  f"job:http_request_errors:rate5m{{{all_jobs}}} / job:http_requests:rate5m{{{all_jobs}}}", "{{job}}"),
+            Panel("HTTP p99 latency", "s", f"job:http_request_duration_seconds:p99_5m{{{all_jobs}}}", "{{job}}"),
+        ]
+        return records, alerts, panels
 
-    # -- scrape targets and Redis ---------------------------------------------------------
+    # -- scrape targets -------------------------------------------------------------------
 
-    def targets(self, jobs: list[str]) -> list[Alert]:
-        instance = {"job": "backend", "instance": "backend:8000"}
+    def targets(self, jobs: Sequence[str], targets: Sequence[ScrapeTarget]) -> list[Alert]:
+        if not jobs:
+            return []
+        example = targets[0] if targets else None
+        instance = {"job": example.job, "instance": f"{example.service}:{example.port}"} if example else {"job": jobs[0], "instance": "10.0.0.1:9100"}
         return [
             Alert(
                 "TargetDown", f'up{{job=~"{"|".join(jobs)}"}} == 0', self.monitoring.alert_for, "critical",
                 "Scrape target down",
                 "Prometheus cannot scrape {{ $labels.instance }} of job {{ $labels.job }}.",
-                Scenario({f"up{_selector(instance)}": "1x5 0x25"}, "15m", [{**instance, "severity": "critical"}]),
-                Scenario({f"up{_selector(instance)}": "1x30"}, "15m"),
+                Scenario({f"up{selector(instance)}": "1x5 0x25"}, "15m", [{**instance, "severity": "critical"}]),
+                Scenario({f"up{selector(instance)}": "1x30"}, "15m"),
             )
-        ]
-
-    def redis(self) -> list[Alert]:
-        instance = {"job": "redis", "instance": "redis:9121"}
-        sel = _selector(instance)
-        maxmemory = 700 * 2**20
-        return [
-            Alert(
-                "RedisMemoryNearMax",
-                "redis_memory_used_bytes / (redis_memory_max_bytes > 0) > 0.9", self.monitoring.alert_for, "warning",
-                "Redis memory above 90% of maxmemory",
-                "Redis {{ $labels.instance }} uses {{ $value | humanizePercentage }} of maxmemory; evictions or OOM errors follow.",
-                Scenario({f"redis_memory_used_bytes{sel}": f"{int(maxmemory * 0.95)}x30", f"redis_memory_max_bytes{sel}": f"{maxmemory}x30"},
-                         "15m", [{**instance, "severity": "warning"}]),
-                Scenario({f"redis_memory_used_bytes{sel}": f"{int(maxmemory * 0.5)}x30", f"redis_memory_max_bytes{sel}": f"{maxmemory}x30"}, "15m"),
-                value=0.95,
-            ),
-            Alert(
-                "RedisRejectedConnections",
-                f"increase(redis_rejected_connections_total[{RATE}]) > 0", "0m", "warning",
-                "Redis rejected connections",
-                "Redis {{ $labels.instance }} refused client connections in the last " + RATE + " (maxclients reached).",
-                Scenario({f"redis_rejected_connections_total{sel}": "0x10 3x20"}, "12m", [{**instance, "severity": "warning"}]),
-                Scenario({f"redis_rejected_connections_total{sel}": "12x40"}, "30m"),
-            ),
         ]
 
     # -- Kubernetes operations ----------------------------------------------------------
 
-    def kubernetes_operations(self) -> list[Alert]:
+    def kubernetes_operations(self, backups: Sequence[BackupJob]) -> list[Alert]:
         assert self.kubernetes is not None
         ns = self.kubernetes.namespace
-        backups = self.profile.backups
-        assert backups is not None
-        pvc = {"namespace": ns, "persistentvolumeclaim": "data-neo4j-0"}
-        failed_job = {"namespace": ns, "job_name": "neo4j-backup-29000000", "condition": "true"}
-        late = {"namespace": ns, "cronjob": "neo4j-backup"}
-        redis_cronjob = {"namespace": ns, "cronjob": "redis-backup"}
-        hpa = {"namespace": ns, "horizontalpodautoscaler": "backend"}
-        rollout = {"namespace": ns, "deployment": "backend", "condition": "Progressing", "status": "false"}
-        neo4j_late = int(duration_seconds(backups.neo4j.alert_after))
-        redis_late = int(duration_seconds(backups.redis.alert_after))
-        return [
-            Alert(
+        alerts = []
+        stateful = next((s for s in self.services.values() if s.stateful), None)
+        if stateful is not None:
+            pvc = {"namespace": ns, "persistentvolumeclaim": f"data-{stateful.name}-0"}
+            alerts.append(Alert(
                 "PersistentVolumeFillingUp",
                 f'kubelet_volume_stats_available_bytes{{namespace="{ns}"}}\n  / kubelet_volume_stats_capacity_bytes{{namespace="{ns}"}}\n  < 0.1',
                 self.monitoring.alert_for, "critical",
                 "Persistent volume almost full",
                 "Volume {{ $labels.persistentvolumeclaim }} in {{ $labels.namespace }} has {{ $value | humanizePercentage }} of its space left.",
-                Scenario({f"kubelet_volume_stats_available_bytes{_selector(pvc)}": f"{5 * 2**30}x30",
-                          f"kubelet_volume_stats_capacity_bytes{_selector(pvc)}": f"{100 * 2**30}x30"}, "15m", [{**pvc, "severity": "critical"}]),
-                Scenario({f"kubelet_volume_stats_available_bytes{_selector(pvc)}": f"{60 * 2**30}x30",
-                          f"kubelet_volume_stats_capacity_bytes{_selector(pvc)}": f"{100 * 2**30}x30"}, "15m"),
+                Scenario({f"kubelet_volume_stats_available_bytes{selector(pvc)}": f"{5 * 2**30}x30",
+                          f"kubelet_volume_stats_capacity_bytes{selector(pvc)}": f"{100 * 2**30}x30"}, "15m", [{**pvc, "severity": "critical"}]),
+                Scenario({f"kubelet_volume_stats_available_bytes{selector(pvc)}": f"{60 * 2**30}x30",
+                          f"kubelet_volume_stats_capacity_bytes{selector(pvc)}": f"{100 * 2**30}x30"}, "15m"),
                 value=0.05,
-            ),
-            Alert(
-                "BackupJobFailed",
-                f'kube_job_failed{{namespace="{ns}", job_name=~"(neo4j|redis)-backup-.*", condition="true"}} == 1', "0m", "critical",
-                "Backup job failed",
-                "Backup job {{ $labels.job_name }} in {{ $labels.namespace }} failed; the last good backup is getting older.",
-                Scenario({f"kube_job_failed{_selector(failed_job)}": "0x5 1x10"}, "10m", [{**failed_job, "severity": "critical"}]),
-                # A pod that failed and was retried successfully leaves the Job not failed.
-                Scenario({f"kube_job_failed{_selector(failed_job)}": "0x15"}, "10m"),
-            ),
-            Alert(
-                "BackupLate",
-                "\nor\n".join(
-                    f'(time() - kube_cronjob_status_last_successful_time{{namespace="{ns}", cronjob="{job}"}}) > {late_after}\n'
-                    f'or ((time() - kube_cronjob_created{{namespace="{ns}", cronjob="{job}"}}) > {late_after}\n'
-                    f'  unless on (namespace, cronjob) kube_cronjob_status_last_successful_time{{namespace="{ns}", cronjob="{job}"}})'
-                    for job, late_after in (("neo4j-backup", neo4j_late), ("redis-backup", redis_late))
-                ),
-                "0m", "warning",
-                "Backup has not succeeded in time",
-                "CronJob {{ $labels.cronjob }} in {{ $labels.namespace }} has not completed a backup in time.",
-                # The last success lies before the test's clock starts; evaluating for a day
-                # of test time would make promtool slow.
-                Scenario({f"kube_cronjob_status_last_successful_time{_selector(late)}": f"{-(neo4j_late + 600)}x20"}, "10m",
-                         [{**late, "severity": "warning"}]),
-                Scenario({f"kube_cronjob_status_last_successful_time{_selector(late)}": "0+60x40"}, "30m"),
-                more=(
-                    # A CronJob that never succeeded has no last-success series at all.
-                    Scenario({f"kube_cronjob_created{_selector(redis_cronjob)}": f"{-(redis_late + 600)}x20"}, "10m",
-                             [{**redis_cronjob, "severity": "warning"}]),
-                    Scenario({f"kube_cronjob_created{_selector(redis_cronjob)}": f"{-(redis_late + 600)}x20",
-                              f"kube_cronjob_status_last_successful_time{_selector(redis_cronjob)}": "0+60x20"}, "10m"),
-                ),
-            ),
-            Alert(
+            ))
+        if backups:
+            alerts += self._backups(ns, backups)
+        hpa_service = next((s for s in self.services.values() if s.autoscaling is not None), None)
+        if hpa_service is not None:
+            hpa = {"namespace": ns, "horizontalpodautoscaler": hpa_service.name}
+            alerts.append(Alert(
                 "HorizontalPodAutoscalerMaxedOut",
                 f'kube_horizontalpodautoscaler_status_current_replicas{{namespace="{ns}"}}\n'
                 f'  >= kube_horizontalpodautoscaler_spec_max_replicas{{namespace="{ns}"}}',
                 "15m", "warning",
                 "Autoscaler pinned at its maximum",
                 "HPA {{ $labels.horizontalpodautoscaler }} in {{ $labels.namespace }} has run at max replicas for 15 minutes; raise the bound or find the load.",
-                Scenario({f"kube_horizontalpodautoscaler_status_current_replicas{_selector(hpa)}": "6x30",
-                          f"kube_horizontalpodautoscaler_spec_max_replicas{_selector(hpa)}": "6x30"}, "20m", [{**hpa, "severity": "warning"}]),
-                Scenario({f"kube_horizontalpodautoscaler_status_current_replicas{_selector(hpa)}": "3x30",
-                          f"kube_horizontalpodautoscaler_spec_max_replicas{_selector(hpa)}": "6x30"}, "20m"),
-            ),
-            Alert(
+                Scenario({f"kube_horizontalpodautoscaler_status_current_replicas{selector(hpa)}": "6x30",
+                          f"kube_horizontalpodautoscaler_spec_max_replicas{selector(hpa)}": "6x30"}, "20m", [{**hpa, "severity": "warning"}]),
+                Scenario({f"kube_horizontalpodautoscaler_status_current_replicas{selector(hpa)}": "3x30",
+                          f"kube_horizontalpodautoscaler_spec_max_replicas{selector(hpa)}": "6x30"}, "20m"),
+            ))
+        deployment = next((s for s in self.services.values() if not s.stateful), None)
+        if deployment is not None:
+            rollout = {"namespace": ns, "deployment": deployment.name, "condition": "Progressing", "status": "false"}
+            alerts.append(Alert(
                 "DeploymentRolloutStuck",
                 f'kube_deployment_status_condition{{namespace="{ns}", condition="Progressing", status="false"}} == 1',
                 "15m", "warning",
                 "Deployment rollout stuck",
                 "Deployment {{ $labels.deployment }} in {{ $labels.namespace }} stopped progressing; roll back with kubectl rollout undo.",
-                Scenario({f"kube_deployment_status_condition{_selector(rollout)}": "0x5 1x25"}, "25m", [{**rollout, "severity": "warning"}]),
-                Scenario({f"kube_deployment_status_condition{_selector(rollout)}": "0x30"}, "25m"),
+                Scenario({f"kube_deployment_status_condition{selector(rollout)}": "0x5 1x25"}, "25m", [{**rollout, "severity": "warning"}]),
+                Scenario({f"kube_deployment_status_condition{selector(rollout)}": "0x30"}, "25m"),
+            ))
+        return alerts
+
+    def _backups(self, ns: str, backups: Sequence[BackupJob]) -> list[Alert]:
+        first, last = backups[0], backups[-1]
+        failed_job = {"namespace": ns, "job_name": f"{first.name}-29000000", "condition": "true"}
+        late = {"namespace": ns, "cronjob": first.name}
+        never = {"namespace": ns, "cronjob": last.name}
+        names = "|".join(job.name for job in backups)
+        return [
+            Alert(
+                "BackupJobFailed",
+                f'kube_job_failed{{namespace="{ns}", job_name=~"({names})-.*", condition="true"}} == 1', "0m", "critical",
+                "Backup job failed",
+                "Backup job {{ $labels.job_name }} in {{ $labels.namespace }} failed; the last good backup is getting older.",
+                Scenario({f"kube_job_failed{selector(failed_job)}": "0x5 1x10"}, "10m", [{**failed_job, "severity": "critical"}]),
+                # A pod that failed and was retried successfully leaves the Job not failed.
+                Scenario({f"kube_job_failed{selector(failed_job)}": "0x15"}, "10m"),
+            ),
+            Alert(
+                "BackupLate",
+                "\nor\n".join(
+                    f'(time() - kube_cronjob_status_last_successful_time{{namespace="{ns}", cronjob="{job.name}"}}) > {job.alert_after_seconds}\n'
+                    f'or ((time() - kube_cronjob_created{{namespace="{ns}", cronjob="{job.name}"}}) > {job.alert_after_seconds}\n'
+                    f'  unless on (namespace, cronjob) kube_cronjob_status_last_successful_time{{namespace="{ns}", cronjob="{job.name}"}})'
+                    for job in backups
+                ),
+                "0m", "warning",
+                "Backup has not succeeded in time",
+                "CronJob {{ $labels.cronjob }} in {{ $labels.namespace }} has not completed a backup in time.",
+                # The last success lies before the test's clock starts; evaluating for a day
+                # of test time would make promtool slow.
+                Scenario({f"kube_cronjob_status_last_successful_time{selector(late)}": f"{-(first.alert_after_seconds + 600)}x20"}, "10m",
+                         [{**late, "severity": "warning"}]),
+                Scenario({f"kube_cronjob_status_last_successful_time{selector(late)}": "0+60x40"}, "30m"),
+                more=(
+                    # A CronJob that never succeeded has no last-success series at all.
+                    Scenario({f"kube_cronjob_created{selector(never)}": f"{-(last.alert_after_seconds + 600)}x20"}, "10m",
+                             [{**never, "severity": "warning"}]),
+                    Scenario({f"kube_cronjob_created{selector(never)}": f"{-(last.alert_after_seconds + 600)}x20",
+                              f"kube_cronjob_status_last_successful_time{selector(never)}": "0+60x20"}, "10m"),
+                ),
             ),
         ]
 
+    # -- panels every stack has -----------------------------------------------------------
 
-def scraped_jobs(profile: Profile) -> list[str]:
-    platform = "kubernetes" if profile.environment.kubernetes else "compose"
-    return [job for job, exporter in profile.monitoring.exporters.items() if platform in exporter.platforms]
+    def container_panels(self) -> list[Panel]:
+        if self.kubernetes is not None:
+            ns = self.kubernetes.namespace
+            by = "container"
+            cpu = (f'sum by (container) (rate(container_cpu_usage_seconds_total{{namespace="{ns}", container!="", container!="POD"}}[5m])) '
+                   f'/ sum by (container) (kube_pod_container_resource_limits{{namespace="{ns}", resource="cpu", unit="core"}})')
+            mem = (f'sum by (container) (container_memory_working_set_bytes{{namespace="{ns}", container!="", container!="POD"}}) '
+                   f'/ sum by (container) (kube_pod_container_resource_limits{{namespace="{ns}", resource="memory", unit="byte"}})')
+            restarts = f'sum by (container) (increase(kube_pod_container_status_restarts_total{{namespace="{ns}"}}[1h]))'
+        else:
+            by = "name"
+            cpu = ('sum by (name) (rate(container_cpu_usage_seconds_total{name!=""}[5m])) / on (name) '
+                   '(sum by (name) (container_spec_cpu_quota{name!=""} > 0) / sum by (name) (container_spec_cpu_period{name!=""}))')
+            mem = ('sum by (name) (container_memory_working_set_bytes{name!=""}) / on (name) '
+                   'sum by (name) (container_spec_memory_limit_bytes{name!=""} > 0)')
+            restarts = 'sum by (name) (changes(container_start_time_seconds{name!=""}[1h]))'
+        legend = "{{" + by + "}}"
+        return [
+            Panel("CPU use / limit", "percentunit", cpu, legend),
+            Panel("Working set / memory limit", "percentunit", mem, legend),
+            Panel("Container restarts (1h)", "short", restarts, legend),
+        ]
 
 
-def rules_and_tests(profile: Profile) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """(rule groups, promtool test document) for the profile."""
-    builder = _Builder(profile)
-    records, http_alerts = builder.http()
-    groups = [
-        ("vitalyst-containers", [], builder.container()),
-        ("vitalyst-backend", records, http_alerts),
-        ("vitalyst-targets", [], builder.targets(scraped_jobs(profile)) + builder.redis()),
-    ]
-    if profile.environment.kubernetes:
-        groups.append(("vitalyst-kubernetes", [], builder.kubernetes_operations()))
-    runbook = profile.monitoring.runbook_base_url
-    rule_groups = [
-        {"name": name, "rules": records + [alert.rule(runbook) for alert in alerts]}
-        for name, records, alerts in groups
-    ]
-    tests = []
-    for _, _, alerts in groups:
-        for alert in alerts:
-            for scenario in (alert.firing, alert.silent, *alert.more):
-                tests.append(
-                    {
-                        "interval": "1m",
-                        "input_series": [{"series": s, "values": v} for s, v in scenario.series.items()],
-                        "alert_rule_test": [
-                            {
-                                "eval_time": scenario.eval_time,
-                                "alertname": alert.name,
-                                "exp_alerts": [
-                                    {"exp_labels": labels, "exp_annotations": expected_annotations(alert, labels, runbook)}
-                                    for labels in scenario.fires
-                                ],
-                            }
-                        ],
-                    }
-                )
-    document = {"rule_files": ["rules.yml"], "evaluation_interval": "1m", "tests": tests}
-    return rule_groups, document
+def build_monitoring(
+    profile: Profile,
+    profile_name: str,
+    services: Mapping[str, ServicePlan],
+    targets: Sequence[ScrapeTarget],
+    backups: Sequence[BackupJob],
+    jobs: Sequence[str],
+    roles: Mapping[str, Role],
+) -> MonitoringPlan:
+    """Rule groups, their unit tests and the dashboard panels for the planned stack."""
+    builder = _Builder(profile, services)
+    prefix = profile.project.name
+    records, http_alerts, http_panels = builder.http(targets)
+    groups = [RuleGroup(f"{prefix}-containers", (), tuple(builder.container()))]
+    if records or http_alerts:
+        groups.append(RuleGroup(f"{prefix}-http", tuple(records), tuple(http_alerts)))
+    groups.append(RuleGroup(f"{prefix}-targets", (), tuple(builder.targets(jobs, targets))))
+    context = AlertContext(profile, profile_name)
+    role_panels: list[Panel] = []
+    for kind in dict.fromkeys(s.kind for s in services.values()):
+        of_kind = [s for s in services.values() if s.kind == kind]
+        role = roles[kind]
+        alerts = role.alerts(of_kind, context)
+        if alerts:
+            groups.append(RuleGroup(f"{prefix}-{kind}", (), tuple(alerts)))
+        role_panels += role.panels(of_kind, context)
+    if profile.environment.kubernetes is not None:
+        groups.append(RuleGroup(f"{prefix}-kubernetes", (), tuple(builder.kubernetes_operations(backups))))
+    panels = [*builder.container_panels(), *http_panels, *role_panels, Panel("Scrape targets up", "short", "up", "{{job}} {{instance}}")]
+    return MonitoringPlan(tuple(g for g in groups if g.records or g.alerts), tuple(panels), profile.monitoring.runbook_base_url)

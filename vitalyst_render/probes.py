@@ -1,26 +1,30 @@
 """The one place that turns a ``health`` block into a command a container can run.
 
-The Dockerfile HEALTHCHECK and the compose healthcheck both call this, so they cannot
-drift apart. Each program used here exists in the image that runs it: the backend's
-final stage has Python, the frontend's has Node, and the upstream images bring their
-own tools (bash in neo4j, redis-cli in redis). Where an image has no HTTP client,
-bash's ``/dev/tcp`` sends the request and the status line is checked.
+The Dockerfile HEALTHCHECK and the compose healthcheck both come from this, through
+the stack plan, so they cannot drift apart. Which program performs an HTTP probe is
+the service kind's business (its role says what its image has): Python in a
+python-app's final stage, Node in a node-app's, and for upstream images bash's
+``/dev/tcp`` (the request is sent by hand and the status line checked), or the
+``wget``/``curl`` an image declares it has.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 from .profile.models import Health
 from .profile.types import duration_seconds
 
-#: Program that performs an HTTP probe inside each service's image.
-HTTP_PROBE_PROGRAM = {"backend": "python", "frontend": "node", "neo4j": "bash"}
+#: Programs that can perform an HTTP probe inside an image.
+ProbeProgram = Literal["python", "node", "bash", "wget", "curl"]
+PROBE_PROGRAMS: tuple[ProbeProgram, ...] = ("python", "node", "bash", "wget", "curl")
 
 
 def probe_url(health: Health) -> str:
     return f"http://127.0.0.1:{health.port}{health.path}"
 
 
-def probe_command(service: str, health: Health) -> list[str]:
+def probe_command(program: ProbeProgram, health: Health) -> list[str]:
     """An exec-form argument vector; no shell, so nothing in it is interpreted.
 
     The URL is built from a validated port and a path of URL-safe characters only, so
@@ -32,7 +36,6 @@ def probe_command(service: str, health: Health) -> list[str]:
     if health.kind == "tcp":
         return ["bash", "-c", f"exec 3<>/dev/tcp/127.0.0.1/{health.port}"]
     url = probe_url(health)
-    program = HTTP_PROBE_PROGRAM.get(service, "bash")
     if program == "python":
         code = (
             "import sys, urllib.request; "
@@ -45,15 +48,13 @@ def probe_command(service: str, health: Health) -> list[str]:
             "(res) => process.exit(res.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))"
         )
         return ["node", "-e", code]
+    if program == "wget":
+        return ["wget", "-q", "-T", str(timeout), "-O", "/dev/null", url]
+    if program == "curl":
+        return ["curl", "-fsS", "--max-time", str(timeout), "-o", "/dev/null", url]
     request = f"GET {health.path} HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n"
     script = (
         f"exec 3<>/dev/tcp/127.0.0.1/{health.port} && printf '{request}' >&3 "
         f"&& timeout {timeout} head -n 1 <&3 | grep -Eq '^HTTP/[0-9.]+ [23][0-9][0-9] '"
     )
     return ["bash", "-c", script]
-
-
-def exporter_command(secret: str) -> list[str]:
-    """redis_exporter, with the password read from its secret file into the environment
-    (``--redis.password-file`` expects a JSON map, and argv is visible in ``ps``)."""
-    return ["/bin/sh", "-c", f'REDIS_PASSWORD="$(cat /run/secrets/{secret})" exec /redis_exporter']

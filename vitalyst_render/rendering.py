@@ -1,4 +1,4 @@
-"""Render: validated profile → rendered and parsed-back files, in memory.
+"""Render: validated profile → stack plan → rendered and parsed-back files, in memory.
 
 Nothing here runs a subprocess or writes a file; the only I/O is the engine reading
 templates. Checking the result is :mod:`vitalyst_render.checks.runner`'s job.
@@ -10,17 +10,18 @@ import hashlib
 import json
 import posixpath
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ._version import __version__
-from .artefacts import MANIFEST, Artefact, ParseFailure, parse_artefact
+from .artefacts import MANIFEST, Artefact, Blame, ParseFailure, parse_artefact
 from .engine import Engine
 from .errors import Location, TemplateError
-from .probes import exporter_command, probe_command
+from .plan import StackPlan, build_plan
 from .profile.loader import LoadedProfile
-from .profile.types import cpu_millis, duration_seconds, memory_bytes
-from .targets import TARGETS, Job
+from .roles import registry as roles
+from .targets import Job, Target
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Rendering:
     """Everything one profile renders to, ready to check, write or diff."""
 
     loaded: LoadedProfile
+    plan: StackPlan
     artefacts: dict[str, Artefact]
     files: dict[str, bytes]
     out_prefix: str = "out"
@@ -44,34 +46,25 @@ class Rendering:
         return posixpath.join(self.out_prefix, self.loaded.name)
 
 
-def render_profile(loaded: LoadedProfile, engine: Engine, *, out_prefix: str = "out") -> Rendering:
+def render_profile(loaded: LoadedProfile, engine: Engine, targets: Sequence[Target], *, out_prefix: str = "out") -> Rendering:
     started = time.perf_counter()
-    artefacts = _render_artefacts(loaded, engine, out_prefix)
+    plan = build_plan(loaded, roles())
+    artefacts = _render_artefacts(plan, engine, targets, out_prefix)
     files = {path: artefact.text.encode("utf-8") for path, artefact in sorted(artefacts.items())}
     files[MANIFEST] = manifest(loaded, files)
-    return Rendering(loaded, artefacts, files, out_prefix, time.perf_counter() - started)
+    return Rendering(loaded, plan, artefacts, files, out_prefix, time.perf_counter() - started)
 
 
-def template_context(loaded: LoadedProfile) -> dict[str, Any]:
-    """The only names a template can see, besides its job's own context."""
-    return {
-        "profile": loaded.profile,
-        "profile_name": loaded.name,
-        "seconds": duration_seconds,
-        "cpu_millis": cpu_millis,
-        "memory_bytes": memory_bytes,
-        "probe_command": probe_command,
-        "exporter_command": exporter_command,
-    }
-
-
-def _render_artefacts(loaded: LoadedProfile, engine: Engine, out: str) -> dict[str, Artefact]:
-    base = template_context(loaded)
+def _render_artefacts(plan: StackPlan, engine: Engine, targets: Sequence[Target], out: str) -> dict[str, Artefact]:
+    # The only names a template sees, besides its job's own context.
+    base = {"profile": plan.profile, "profile_name": plan.name, "plan": plan}
     rendered: dict[str, str] = {}
     artefacts: dict[str, Artefact] = {}
-    for target in TARGETS:
-        for job in target.jobs(loaded, out):
+    for target in targets:
+        for job in target.jobs(plan, out):
             check_output_path(job.path)
+            if job.path in artefacts:
+                raise TemplateError(f"two jobs write {job.path!r} (the second from target {target.name!r})")
             context = {**base, "files": dict(rendered), **job.context}
             text = engine.render(job.template, job.syntax, context).text
             rendered[job.path] = text
@@ -86,10 +79,10 @@ def check_output_path(path: str) -> None:
         raise TemplateError(f"target wants to write outside its profile folder: {path!r}")
 
 
-def _blamer(job: Job, engine: Engine, context: dict[str, Any]):  # noqa: ANN202
+def _blamer(job: Job, engine: Engine, context: dict[str, Any]) -> Blame:
     def blame(message: str, line: int, col: int) -> ParseFailure:
         origins = engine.origins(job.template, job.syntax, context)
-        template, template_line = origins[line - 1] if 0 < line <= len(origins) else (f"templates/{job.template}", 0)
+        template, template_line = origins[line - 1] if 0 < line <= len(origins) else (engine.shown(job.template), 0)
         return ParseFailure(message, Location(job.path, line, col), Location(template, template_line))
 
     return blame

@@ -1,11 +1,15 @@
-"""Building check contexts for PASS/FAIL tests: a rendered profile with some files
-replaced by hand-written or mutated text, parsed the way the pipeline parses them."""
+"""Building check contexts for tests: a rendered profile (a shipped one, or an overlay
+that extends one, loaded through the real loader), with some files replaced by
+hand-written or mutated text, parsed the way the renderer parses them."""
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import io
+import tempfile
 from functools import cache
+from pathlib import Path
 from typing import Any, Callable
 
 from ruamel.yaml import YAML
@@ -15,19 +19,37 @@ from vitalyst_render.artefacts import Artefact, parse_artefact
 from vitalyst_render.checks import registry
 from vitalyst_render.checks.context import CheckContext
 
+REPO = Path(__file__).resolve().parent.parent.parent
+_OVERLAYS = Path(tempfile.mkdtemp(prefix="vr-overlays-"))
+
 
 @cache
 def rendered(profile: str) -> vr.Rendering:
-    return vr.render(vr.load_profile(profile))
+    """A shipped profile by name, or a test profile under tests/profiles/ by file name."""
+    path = REPO / "tests" / "profiles" / f"{profile}.yaml"
+    return vr.render(vr.load_profile(path if path.is_file() else profile))
 
 
-def context(profile: str = "prod", replace: dict[str, str] | None = None) -> CheckContext:
-    result = rendered(profile)
+@cache
+def overlay(text: str, name: str = "overlay") -> vr.Rendering:
+    """The rendering of a profile file ``name``.yaml holding ``text`` (which extends one)."""
+    folder = _OVERLAYS / hashlib.sha256(text.encode()).hexdigest()[:12]
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return vr.render(vr.load_profile(path))
+
+
+def context_of(result: vr.Rendering, replace: dict[str, str] | None = None) -> CheckContext:
     artefacts = dict(result.artefacts)
     for path, text in (replace or {}).items():
         old = artefacts[path]
         artefacts[path] = parse_artefact(Artefact(path, text, old.template, old.syntax, old.parse_as))
-    return CheckContext(vr.load_profile(profile), artefacts, f"out/{profile}")
+    return CheckContext(result.loaded, result.plan, artefacts, result.folder)
+
+
+def context(profile: str = "prod", replace: dict[str, str] | None = None) -> CheckContext:
+    return context_of(rendered(profile), replace)
 
 
 def dump_yaml(data: Any, stream_of_documents: bool = False) -> str:

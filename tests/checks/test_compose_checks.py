@@ -124,7 +124,7 @@ def test_vr205_fail_dev_port_on_all_interfaces_and_published_data_store():
     assert ["beyond 127.0.0.1" in p.message for p in dev] == [True]
     prod = problems("VR205", mutated("prod", COMPOSE, lambda d: d["services"]["backend"].update(
         ports=[{"target": 8000, "published": 8000, "protocol": "tcp", "mode": "ingress"}])))
-    assert ["only the frontend" in p.message for p in prod] == [True]
+    assert ["only exposed services may be" in p.message for p in prod] == [True]
 
 
 def test_vr206_pass():
@@ -174,13 +174,13 @@ def test_vr208_pass():
 
 def test_vr208_fail_open_data_network_and_plain_overlay():
     def change(data):
-        data["networks"]["redis-net"]["internal"] = False
-        data["networks"]["edge"].pop("driver_opts")
+        data["networks"]["backend-to-redis"]["internal"] = False
+        data["networks"]["backend-edge"].pop("driver_opts")
 
     found = sorted(p.message for p in problems("VR208", mutated("prod", COMPOSE, change)))
     assert found == [
-        "data store redis joins non-internal network 'redis-net'",
-        "overlay network edge is not encrypted",
+        "data store redis joins non-internal network 'backend-to-redis'",
+        "overlay network backend-edge is not encrypted",
     ]
 
 

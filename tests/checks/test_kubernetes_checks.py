@@ -317,6 +317,6 @@ def test_vr313_pass_internet_egress_only_on_declared_ports():
 
 def test_vr310_fail_ingress_to_missing_service_or_port():
     ctx = mutated("prod", "kubernetes/ingress.yaml", lambda docs: docs[0]["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"].update(name="web"))
-    assert messages("VR310", ctx) == ["Ingress frontend sends traffic to Service 'web', which is not rendered"]
+    assert messages("VR310", ctx) == ["Ingress vitalyst sends traffic to Service 'web', which is not rendered"]
     ctx = mutated("prod", "kubernetes/ingress.yaml", lambda docs: docs[0]["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"].update(port={"number": 80}))
     assert any("which has no such port" in m for m in messages("VR310", ctx))

@@ -98,14 +98,22 @@ def test_vr907_fail_settings_drift(redis_server):
 
 
 def test_vr907_fail_app_user_may_flush(redis_server):
-    template = rendered("prod").files["redis/users.acl.template"].decode()
+    template = rendered("prod").files["redis/redis.users.acl.template"].decode()
     lines = [("user app on #<sha256 of app's password> resetchannels ~* +@all" if line.startswith("user app ") else line)
              for line in template.split("\n")]
-    found = [p.message for p in problems("VR907", context("prod", {"redis/users.acl.template": "\n".join(lines)}))]
+    found = [p.message for p in problems("VR907", context("prod", {"redis/redis.users.acl.template": "\n".join(lines)}))]
     assert "the app user may run FLUSHALL; it must be denied" in found
 
 
+def test_vr907_boots_every_redis_of_the_stack(redis_server):
+    # The cache's config and ACL template are its own: one boot each, each proven.
+    assert problems("VR907", context("open-stack")) == []
+    text = rendered("open-stack").files["redis/cache.conf"].decode().replace("maxmemory-policy allkeys-lfu", "maxmemory-policy allkeys-lfu-ish")
+    (problem,) = problems("VR907", context("open-stack", {"redis/cache.conf": text}))
+    assert problem.location.file == "out/open-stack/redis/cache.conf" and "did not start" in problem.message
+
+
 def test_vr907_fail_broken_acl_template(redis_server):
-    template = rendered("prod").files["redis/users.acl.template"].decode().replace("user healthcheck on", "user healthcheck maybe")
-    found = [p.message for p in problems("VR907", context("prod", {"redis/users.acl.template": template}))]
+    template = rendered("prod").files["redis/redis.users.acl.template"].decode().replace("user healthcheck on", "user healthcheck maybe")
+    found = [p.message for p in problems("VR907", context("prod", {"redis/redis.users.acl.template": template}))]
     assert found and "did not start" in found[0]

@@ -13,11 +13,12 @@ from vitalyst_render.checks.context import CheckContext
 from vitalyst_render.checks.runner import run_checks as run
 
 PROFILE = vr.load_profile("dev")
+PLAN = vr.render(PROFILE).plan
 
 
 def context_with_dockerfile(text: str) -> CheckContext:
-    artefact = Artefact("docker/backend/Dockerfile", text, "docker/backend.Dockerfile.j2", "dockerfile", "none")
-    return CheckContext(PROFILE, {artefact.path: artefact}, "out/dev")
+    artefact = Artefact("docker/backend/Dockerfile", text, "docker/python-app.Dockerfile.j2", "dockerfile", "none")
+    return CheckContext(PROFILE, PLAN, {artefact.path: artefact}, "out/dev")
 
 
 def test_vr901_pass_rendered_dockerfiles_are_clean(rendered):
@@ -63,7 +64,7 @@ def test_suppression_silences_by_id_and_is_reported(reason):
     )
     loaded = dataclasses.replace(PROFILE, profile=suppressed)
     artefact = Artefact("docker/backend/Dockerfile", "FROM debian:12\nCOPY a.txt\n", "t", "dockerfile", "none")
-    report = run(CheckContext(loaded, {artefact.path: artefact}, "out/x"))
+    report = run(CheckContext(loaded, PLAN, {artefact.path: artefact}, "out/x"))
     assert [f for f in report.findings if f.check_id == "VR901"] == []
     (entry,) = report.suppressed
     assert entry.check_id == "VR901" and entry.reason == reason and entry.count >= 1

@@ -1,108 +1,148 @@
-"""Views across artefacts for the VR6xx checks: one service as each artefact sees it."""
+"""One service as each artefact renders it, for the VR6xx checks to hold against the plan.
+
+Every reading here is structural: the HEALTHCHECK's exec-form vector, the compose
+healthcheck's ``test`` list, the probe fields of a container. Nothing is read back out
+of a command line with a pattern, so a probe path or a port in any form compares
+exactly.
+"""
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
+from ..artefacts import Artefact
+from ..dockerfile import Stage
 from ..errors import Location
-from ._support import KubeObject, kube_objects, pod_labels, pod_template, where
+from ..plan import ServicePlan
+from ..profile.types import duration_seconds
+from .context import CheckContext, KubeObject
 
-_URL = re.compile(r"127\.0\.0\.1[:/](\d+)(/[A-Za-z0-9._~/-]*)?")
-
-
-@dataclass
-class Health:
-    """One health definition as an artefact renders it; seconds and counts."""
-
-    where: Location
-    interval: float | None = None
-    timeout: float | None = None
-    retries: int | None = None
-    start_period: float | None = None
-    port: int | None = None
-    path: str | None = None
-
-
-@dataclass
-class ServiceView:
-    name: str
-    dockerfile: dict[str, Any] = field(default_factory=dict)  # health, expose, location
-    compose: dict[str, Any] = field(default_factory=dict)  # the service mapping, location
-    kube: list[tuple[KubeObject, dict, tuple]] = field(default_factory=list)  # (workload, main container, path)
+_DURATION = re.compile(r"([0-9]+(ms|s|m|h))+")
 
 
 def seconds(value: Any) -> float | None:
-    from ..profile.types import duration_seconds
-
-    if isinstance(value, (int, float)):
+    """A duration as compose or a Dockerfile flag spells it, in seconds; None when unreadable."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
-    if isinstance(value, str) and re.fullmatch(r"([0-9]+(ms|s|m|h))+", value):
+    if isinstance(value, str) and _DURATION.fullmatch(value):
         return duration_seconds(value)
     return None
 
 
-def url_target(text: str) -> tuple[int | None, str | None]:
-    match = _URL.search(text or "")
-    if not match:
-        return None, None
-    return int(match.group(1)), match.group(2) or "/"
+@dataclass(frozen=True)
+class RenderedProbe:
+    """A health check as one artefact renders it; None where the artefact says nothing."""
+
+    label: str
+    where: Location
+    argv: tuple[str, ...] | None = None
+    port: int | None = None
+    path: str | None = None
+    interval: float | None = None
+    timeout: float | None = None
+    retries: int | None = None
+    start_period: float | None = None
 
 
-def views(ctx) -> dict[str, ServiceView]:  # noqa: ANN001
-    result = {name: ServiceView(name) for name in ctx.profile.services}
-    for artefact in ctx.parsed("dockerfile"):
-        name = artefact.path.split("/")[1]
-        final = artefact.data.final
-        if name not in result or final is None:
-            continue
-        probe = final.last("HEALTHCHECK")
-        expose = {int(w.split("/")[0]) for e in final.all("EXPOSE") for w in e.arguments.split() if w.split("/")[0].isdigit()}
-        view = result[name]
-        view.dockerfile = {"expose": expose, "where": ctx.location(artefact.path, final.line, 1), "from": artefact.data.image_of(final)}
-        if probe is not None:
-            flags, rest = probe.flags_and_rest()
-            port, path = url_target(rest)
-            view.dockerfile["health"] = Health(
-                ctx.location(artefact.path, probe.line, 1), seconds(flags.get("interval")), seconds(flags.get("timeout")),
-                int(flags["retries"]) if flags.get("retries", "").isdigit() else None, seconds(flags.get("start-period")), port, path,
-            )
-    compose = ctx.artefact("compose/docker-compose.yml")
-    if compose is not None and isinstance(compose.data, dict):
-        for name, service in (compose.data.get("services") or {}).items():
-            if name in result and isinstance(service, dict):
-                result[name].compose = {"service": service, "where": where(ctx, compose, "services", name), "artefact": compose}
-    for obj in kube_objects(ctx):
-        found = pod_template(obj)
-        if found is None or obj.kind not in ("Deployment", "StatefulSet"):
-            continue
-        pod, prefix = found
-        app = pod_labels(obj).get("app.kubernetes.io/name")
-        if app not in result:
-            continue
-        for index, container in enumerate(pod.get("containers") or []):
-            if container.get("name") == app:
-                result[app].kube.append((obj, container, prefix + ("containers", index)))
-    return result
-
-
-def compose_health(view: ServiceView) -> Health | None:
-    service = view.compose.get("service") or {}
-    health = service.get("healthcheck")
-    if not isinstance(health, dict):
+def final_stage(ctx: CheckContext, service: ServicePlan) -> tuple[Artefact, Stage] | None:
+    """The final stage of the service's own Dockerfile."""
+    if service.build is None:
         return None
-    port, path = url_target(" ".join(str(t) for t in health.get("test") or []))
+    artefact = ctx.artefact(f"docker/{service.name}/Dockerfile")
+    if artefact is None or artefact.data is None or artefact.data.final is None:
+        return None
+    return artefact, artefact.data.final
+
+
+def dockerfile_probe(ctx: CheckContext, service: ServicePlan) -> RenderedProbe | None:
+    found = final_stage(ctx, service)
+    if found is None:
+        return None
+    artefact, final = found
+    instruction = final.last("HEALTHCHECK")
+    if instruction is None:
+        return None
+    flags, rest = instruction.flags_and_rest()
+    command = rest.strip()
+    argv: tuple[str, ...] | None = None
+    if command.upper().startswith("CMD"):
+        try:
+            vector = json.loads(command[3:].strip())
+            argv = tuple(str(word) for word in vector) if isinstance(vector, list) else None
+        except json.JSONDecodeError:
+            argv = None
+    retries = flags.get("retries", "")
+    return RenderedProbe(
+        "Dockerfile HEALTHCHECK", ctx.location(artefact.path, instruction.line, 1), argv,
+        interval=seconds(flags.get("interval")), timeout=seconds(flags.get("timeout")),
+        retries=int(retries) if retries.isdigit() else None, start_period=seconds(flags.get("start-period")),
+    )
+
+
+def compose_probe(ctx: CheckContext, name: str) -> RenderedProbe | None:
+    view = ctx.compose
+    service = view.services.get(name) if view is not None else None
+    health = service.get("healthcheck") if service is not None else None
+    if view is None or not isinstance(health, dict):
+        return None
+    test = health.get("test")
+    # Compose interpolates the file: "$$" is how it reads one literal "$".
+    argv = tuple(str(w).replace("$$", "$") for w in test[1:]) if isinstance(test, list) and test[:1] == ["CMD"] else None
     retries = health.get("retries")
-    return Health(view.compose["where"], seconds(health.get("interval")), seconds(health.get("timeout")),
-                  retries if isinstance(retries, int) else None, seconds(health.get("start_period")), port, path)
+    return RenderedProbe(
+        "compose healthcheck", ctx.where(view.artefact, "services", name, "healthcheck"), argv,
+        interval=seconds(health.get("interval")), timeout=seconds(health.get("timeout")),
+        retries=retries if isinstance(retries, int) else None, start_period=seconds(health.get("start_period")),
+    )
 
 
-def kube_health(ctx, obj: KubeObject, container: dict, path: tuple, probe: str = "readinessProbe") -> Health | None:  # noqa: ANN001
-    spec = container.get(probe)
-    if not isinstance(spec, dict):
+def main_container(obj: KubeObject, service: str) -> tuple[dict[str, Any], tuple[str | int, ...]] | None:
+    """The service's own container in one of its workloads, with its path."""
+    containers = ((obj.spec.get("template") or {}).get("spec") or {}).get("containers") or []
+    for index, container in enumerate(containers):
+        if isinstance(container, dict) and container.get("name") == service:
+            return container, ("spec", "template", "spec", "containers", index)
+    return None
+
+
+def kube_probes(ctx: CheckContext, service: ServicePlan) -> Iterator[tuple[str, RenderedProbe]]:
+    """(probe field, probe) for each probe of the service's container in each of its workloads."""
+    for obj in ctx.service_objects(service.name):
+        found = main_container(obj, service.name)
+        if found is None:
+            continue
+        container, path = found
+        for field in ("startupProbe", "readinessProbe", "livenessProbe"):
+            spec = container.get(field)
+            if not isinstance(spec, dict):
+                continue
+            http = spec.get("httpGet") or {}
+            tcp = spec.get("tcpSocket") or {}
+            command = (spec.get("exec") or {}).get("command")
+            port = http.get("port", tcp.get("port"))
+            yield field, RenderedProbe(
+                f"{obj.label} {field}", obj.at(*path, field),
+                # Kubernetes expands $(VAR) in exec probes, so the rendered vector escapes $.
+                tuple(str(w).replace("$$", "$") for w in command) if isinstance(command, list) else None,
+                port if isinstance(port, int) else None, http.get("path"),
+                spec.get("periodSeconds"), spec.get("timeoutSeconds"), spec.get("failureThreshold"),
+            )
+
+
+def kube_containers(ctx: CheckContext, service: ServicePlan) -> Iterator[tuple[KubeObject, dict[str, Any], tuple[str | int, ...]]]:
+    """(workload, the service's container, its path) for each workload of the service."""
+    for obj in ctx.service_objects(service.name):
+        found = main_container(obj, service.name)
+        if found is not None:
+            yield obj, found[0], found[1]
+
+
+def compose_service(ctx: CheckContext, name: str) -> tuple[dict[str, Any], Location] | None:
+    view = ctx.compose
+    if view is None or name not in view.services:
         return None
-    http = spec.get("httpGet") or {}
-    port = http.get("port") if isinstance(http.get("port"), int) else (spec.get("tcpSocket") or {}).get("port")
-    return Health(obj.at(ctx, *path, probe), spec.get("periodSeconds"), spec.get("timeoutSeconds"), spec.get("failureThreshold"),
-                  None, port if isinstance(port, int) else None, http.get("path"))
+    return view.services[name], ctx.where(view.artefact, "services", name)

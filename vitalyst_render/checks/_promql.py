@@ -1,9 +1,9 @@
-"""PromQL as our lint sees it: every expression of the rules and dashboards, parsed
-once, walked with its ancestors, and the label sets its results can carry."""
+"""PromQL as our lint sees it: an expression of the rules or dashboards with its parse
+tree (the check context collects them once), walked with its ancestors, and the label
+sets its results can carry."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterator
@@ -11,10 +11,6 @@ from typing import Any, Iterator
 import promql_parser as pql
 
 from ..errors import Location
-from ..profile.models import Profile
-
-RULES = "prometheus/rules.yml"
-DASHBOARDS = "grafana/dashboards/"
 
 COUNTER_SUFFIXES = ("_total", "_count", "_sum", "_bucket")
 RATE_FUNCTIONS = {"rate", "irate", "increase"}
@@ -30,7 +26,8 @@ class Expression:
     text: str
     location: Location
     source: str  # "alert", "record" or "panel"
-    rule: dict | None = None
+    rule: dict[str, Any] | None
+    tree: Any  # the parse tree, or the ValueError promql-parser raised
 
 
 @lru_cache(maxsize=1024)
@@ -40,34 +37,6 @@ def parse(text: str) -> Any:
         return pql.parse(text)
     except ValueError as exc:
         return exc
-
-
-def expressions(ctx) -> list[Expression]:  # noqa: ANN001
-    found: list[Expression] = []
-    rules = ctx.artefact(RULES)
-    if rules is not None and isinstance(rules.data, dict):
-        for g, group in enumerate(rules.data.get("groups") or []):
-            for r, rule in enumerate((group or {}).get("rules") or []):
-                if isinstance(rule, dict) and isinstance(rule.get("expr"), str):
-                    loc = rules.positions.value(("groups", g, "rules", r, "expr"))
-                    source = "alert" if "alert" in rule else "record"
-                    found.append(Expression(rule["expr"], ctx.location(RULES, loc.line, loc.col), source, rule))
-    for artefact in ctx.parsed("json"):
-        if artefact.path.startswith(DASHBOARDS):
-            lines = artefact.text.split("\n")
-            for text in _panel_exprs(artefact.data):
-                needle = '"expr": ' + json.dumps(text, ensure_ascii=False)
-                line = next((i + 1 for i, l in enumerate(lines) if needle in l), 0)
-                found.append(Expression(text, ctx.location(artefact.path, line), "panel"))
-    return found
-
-
-def _panel_exprs(dashboard: Any) -> Iterator[str]:
-    for panel in (dashboard or {}).get("panels") or []:
-        for target in (panel or {}).get("targets") or []:
-            if isinstance((target or {}).get("expr"), str):
-                yield target["expr"]
-        yield from _panel_exprs(panel)  # rows nest panels
 
 
 def children(node: Any) -> list[Any]:
@@ -93,15 +62,6 @@ def walk(node: Any, ancestors: tuple = ()) -> Iterator[tuple[Any, tuple]]:
 
 def is_comparison(node: Any) -> bool:
     return isinstance(node, pql.BinaryExpr) and str(node.op).strip() in COMPARISONS
-
-
-def catalogue(profile: Profile) -> set[str]:
-    platform = "kubernetes" if profile.environment.kubernetes else "compose"
-    names = set(BUILT_IN)
-    for exporter in profile.monitoring.exporters.values():
-        if platform in exporter.platforms:
-            names.update(exporter.metrics)
-    return names
 
 
 # -- label sets ------------------------------------------------------------------------

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any, Iterator
 
+from ..artefacts import Artefact
 from ..dockerfile import Dockerfile, Instruction, shell_words
 from ..errors import Location
+from ..yamlsource import Positions
+from .context import CheckContext, DocPath, KubeObject, containers_of, pod_labels, pod_template
 
 #: Words that announce a credential in a variable or key name, matched as whole
 #: underscore-separated words (TOKENIZERS_PARALLELISM is not a token).
@@ -45,12 +47,11 @@ def installed_packages(arguments: str) -> set[str]:
     return packages
 
 
-def dockerfiles(ctx) -> Iterator[tuple[Any, Dockerfile]]:  # noqa: ANN001 - CheckContext
-    for artefact in ctx.parsed("dockerfile"):
-        yield artefact, artefact.data
+def dockerfiles(ctx: CheckContext) -> Iterator[tuple[Artefact, Dockerfile]]:
+    yield from ctx.dockerfiles
 
 
-def at(ctx, artefact, instruction: Instruction | int) -> Location:  # noqa: ANN001
+def at(ctx: CheckContext, artefact: Artefact, instruction: Instruction | int) -> Location:
     line = instruction if isinstance(instruction, int) else instruction.line
     return ctx.location(artefact.path, line, 1)
 
@@ -68,22 +69,21 @@ def env_pairs(instruction: Instruction) -> list[tuple[str, str]]:
     return pairs
 
 
-def compose_document(ctx):  # noqa: ANN001, ANN201
+def compose_document(ctx: CheckContext) -> Artefact | None:
     """The parsed compose artefact, or None when it did not parse."""
-    return ctx.artefact("compose/docker-compose.yml")
+    return ctx.compose.artefact if ctx.compose is not None else None
 
 
-def compose_services(ctx) -> Iterator[tuple[str, dict, Any]]:  # noqa: ANN001
+def compose_services(ctx: CheckContext) -> Iterator[tuple[str, dict[str, Any], Artefact]]:
     """(name, service mapping, artefact) for every service in the compose file."""
-    artefact = compose_document(ctx)
-    if artefact is None or not isinstance(artefact.data, dict):
+    view = ctx.compose
+    if view is None:
         return
-    for name, service in (artefact.data.get("services") or {}).items():
-        if isinstance(service, dict):
-            yield name, service, artefact
+    for name, service in view.services.items():
+        yield name, service, view.artefact
 
 
-def where(ctx, artefact, *path: str | int, positions=None) -> Location:  # noqa: ANN001
+def where(ctx: CheckContext, artefact: Artefact, *path: str | int, positions: Positions | None = None) -> Location:
     """The rendered location of ``path`` inside a parsed YAML artefact (or inside one
     document of a stream, given that document's ``positions``)."""
     loc = (positions or artefact.positions).value(tuple(path))
@@ -92,82 +92,26 @@ def where(ctx, artefact, *path: str | int, positions=None) -> Location:  # noqa:
 
 # -- Kubernetes ---------------------------------------------------------------------------
 
-WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod", "ReplicaSet"}
+
+def kube_objects(ctx: CheckContext) -> Iterator[KubeObject]:
+    yield from ctx.kube_objects
 
 
-@dataclass(frozen=True)
-class KubeObject:
-    artefact: Any
-    document: dict
-    positions: Any
-
-    @property
-    def kind(self) -> str:
-        return str(self.document.get("kind", ""))
-
-    @property
-    def name(self) -> str:
-        return str((self.document.get("metadata") or {}).get("name", "?"))
-
-    @property
-    def label(self) -> str:
-        return f"{self.kind} {self.name}"
-
-    def at(self, ctx, *path: str | int) -> Location:  # noqa: ANN001
-        return where(ctx, self.artefact, *path, positions=self.positions)
-
-
-def kube_objects(ctx) -> Iterator[KubeObject]:  # noqa: ANN001
-    for artefact in ctx.parsed("yaml-stream"):
-        if artefact.path.startswith("kubernetes/"):
-            for document, positions in artefact.documents:
-                if isinstance(document, dict):
-                    yield KubeObject(artefact, document, positions)
-
-
-def pod_template(obj: KubeObject) -> tuple[dict, tuple] | None:
-    """(pod spec, its path) of a workload object; None for other kinds."""
-    spec = obj.document.get("spec") or {}
-    if obj.kind == "Pod":
-        return spec, ("spec",)
-    if obj.kind == "CronJob":
-        pod = ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}
-        return pod.get("spec") or {}, ("spec", "jobTemplate", "spec", "template", "spec")
-    if obj.kind in WORKLOAD_KINDS:
-        return (spec.get("template") or {}).get("spec") or {}, ("spec", "template", "spec")
-    return None
-
-
-def pod_labels(obj: KubeObject) -> dict:
-    spec = obj.document.get("spec") or {}
-    if obj.kind == "CronJob":
-        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
-    return ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
-
-
-def pods(ctx) -> Iterator[tuple[KubeObject, dict, tuple]]:  # noqa: ANN001
+def pods(ctx: CheckContext) -> Iterator[tuple[KubeObject, dict[str, Any], DocPath]]:
     """(workload, pod spec, pod spec path) for every object that runs pods."""
-    for obj in kube_objects(ctx):
-        found = pod_template(obj)
-        if found is not None:
-            yield obj, found[0], found[1]
+    for pod in ctx.pods:
+        yield pod.obj, pod.spec, pod.path
 
 
-def pod_containers(ctx) -> Iterator[tuple[KubeObject, dict, dict, tuple]]:  # noqa: ANN001
+def pod_containers(ctx: CheckContext) -> Iterator[tuple[KubeObject, dict[str, Any], dict[str, Any], DocPath]]:
     """(workload, pod spec, container, container path) for every container, init included."""
-    for obj, pod, prefix in pods(ctx):
-        for container, path in containers(pod, prefix):
-            yield obj, pod, container, path
+    for found in ctx.containers:
+        yield found.obj, found.pod, found.container, found.path
 
 
-def containers(pod: dict, prefix: tuple) -> Iterator[tuple[dict, tuple]]:
-    """Every container of a pod spec, init containers included, with its path."""
-    for field in ("initContainers", "containers"):
-        for index, container in enumerate(pod.get(field) or []):
-            if isinstance(container, dict):
-                yield container, prefix + (field, index)
-
-
-def in_profile(ctx, *path: str | int) -> Location:  # noqa: ANN001
+def in_profile(ctx: CheckContext, *path: str | int) -> Location:
     """Where ``path`` is set in the profile's YAML (the file that set it, through extends)."""
-    return ctx.loaded.positions.value(tuple(path))
+    return ctx.in_profile(*path)
+
+
+containers = containers_of

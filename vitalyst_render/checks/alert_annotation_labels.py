@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from ._promql import expressions, parse, result_labels
+from ._promql import result_labels
 from .base import Problem, Severity, check
 
 _LABEL = re.compile(r"\$labels\.([A-Za-z_][A-Za-z0-9_]*)")
@@ -23,11 +23,11 @@ def annotation_labels(ctx) -> Iterable[Problem]:
     FAIL: ``expr: sum by (namespace) (rate(x_total[5m])) > 1`` with ``{{ $labels.pod }}``.
     PASS: ``sum by (namespace, pod) (...)`` with ``{{ $labels.pod }}``.
     """
-    for expression in expressions(ctx):
+    for expression in ctx.promql:
         rule = expression.rule
         if expression.source != "alert" or rule is None:
             continue
-        tree = parse(expression.text)
+        tree = expression.tree
         if isinstance(tree, Exception):
             continue
         available = result_labels(tree)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from ._promql import expressions
+
 from .base import Problem, Severity, check
 
 SEVERITIES = {"critical", "warning", "info"}
@@ -22,7 +22,7 @@ def alert_metadata(ctx) -> Iterable[Problem]:
     FAIL: the seed's alerts: no ``runbook_url``, no ``summary``.
     PASS: ``for: 5m``, ``labels: {severity: warning}``, all three annotations.
     """
-    for expression in expressions(ctx):
+    for expression in ctx.promql:
         rule = expression.rule
         if expression.source != "alert" or rule is None:
             continue
@@ -49,7 +49,7 @@ def duplicate_names(ctx) -> Iterable[Problem]:
     PASS: one ``TargetDown`` whose expression covers every job.
     """
     seen: dict[str, object] = {}
-    for expression in expressions(ctx):
+    for expression in ctx.promql:
         if expression.source != "alert" or expression.rule is None:
             continue
         name = expression.rule.get("alert")

@@ -23,7 +23,6 @@ def compose_hardening(ctx) -> Iterable[Problem]:
     FAIL: a service with ``cap_drop: []``, ``cap_add: [SYS_ADMIN]`` or no ``security_opt: [no-new-privileges:true]``.
     PASS: ``cap_drop: [ALL]``, ``security_opt: [no-new-privileges:true]``, ``read_only: true``, ``user: "10001:10001"``.
     """
-    profile_services = ctx.profile.services
     for name, service, artefact in compose_services(ctx):
         if "ALL" not in (service.get("cap_drop") or []):
             yield Problem(f"service {name} does not drop ALL capabilities", where(ctx, artefact, "services", name),
@@ -34,7 +33,8 @@ def compose_hardening(ctx) -> Iterable[Problem]:
         if "no-new-privileges:true" not in (service.get("security_opt") or []):
             yield Problem(f"service {name} allows privilege escalation", where(ctx, artefact, "services", name),
                           hint="security_opt: [no-new-privileges:true]")
-        reason = profile_services[name].writable_root_reason if name in profile_services else None
+        planned = ctx.plan.services.get(name)
+        reason = planned.writable_root_reason if planned is not None else None
         if service.get("read_only") is not True:
             if reason:
                 yield Problem(f"service {name} has a writable root: {reason}", where(ctx, artefact, "services", name, "read_only"),

@@ -10,12 +10,12 @@ from .base import Problem, Severity, check
 
 @check("VR208", "compose-networks", "compose networks expose data stores or travel unencrypted", Severity.ERROR)
 def compose_networks(ctx) -> Iterable[Problem]:
-    """Services that keep data (neo4j, redis) join only ``internal: true`` networks,
+    """Services that keep data (a ``storage`` section) join only ``internal: true`` networks,
     which have no route out and cannot be published. In a swarm every overlay network
     encrypts its traffic between nodes.
 
-    Remediation: the template puts data stores on the ``data`` network; keep it
-    internal and encrypted.
+    Remediation: the plan gives data stores only their callers' internal networks;
+    keep them internal and encrypted.
 
     FAIL: neo4j on a network without ``internal: true``; an overlay without ``encrypted: "true"``.
     PASS: ``data: {driver: overlay, internal: true, driver_opts: {encrypted: "true"}}``.
@@ -30,7 +30,8 @@ def compose_networks(ctx) -> Iterable[Problem]:
                 yield Problem(f"overlay network {name} is not encrypted", where(ctx, artefact, "networks", name),
                               hint='driver_opts: {encrypted: "true"}')
     for name, service, _ in compose_services(ctx):
-        if name not in ctx.profile.services or ctx.profile.services[name].storage is None:
+        planned = ctx.plan.services.get(name)
+        if planned is None or not planned.stateful:
             continue
         for index, network in enumerate(service.get("networks") or []):
             if not (networks.get(network) or {}).get("internal"):

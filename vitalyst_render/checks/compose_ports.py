@@ -11,16 +11,16 @@ from .base import Problem, Severity, check
 @check("VR205", "compose-published-ports", "compose publishes a port beyond what the environment allows", Severity.ERROR)
 def compose_ports(ctx) -> Iterable[Problem]:
     """On a laptop (``compose_mode: local``) every published port binds 127.0.0.1, so
-    the stack is not reachable from the network. In a swarm only the frontend is
-    published; the backend and the data stores are reached over internal networks.
+    the stack is not reachable from the network. In a swarm only services with
+    ``expose`` are published; the rest are reached over internal networks.
 
-    Remediation: the template derives this from ``compose_mode``; do not publish
-    data stores.
+    Remediation: the template derives this from ``compose_mode`` and ``expose``; do not
+    publish data stores.
 
     A port on a service that joins only internal networks is never published at all.
 
     FAIL: ``ports: ["8000:8000"]`` in dev, or any ``ports`` on neo4j in prod.
-    PASS: ``ports: ["127.0.0.1:8000:8000/tcp"]`` in dev; only frontend published in prod.
+    PASS: ``ports: ["127.0.0.1:8000:8000/tcp"]`` in dev; only the exposed frontend published in prod.
     """
     local = ctx.profile.environment.compose_mode == "local"
     document = compose_document(ctx)
@@ -39,5 +39,6 @@ def compose_ports(ctx) -> Iterable[Problem]:
                 if host_ip != "127.0.0.1":
                     yield Problem(f"service {name} publishes {port!r} beyond 127.0.0.1", location,
                                   hint='bind as "127.0.0.1:HOST:CONTAINER"')
-            elif name != "frontend":
-                yield Problem(f"service {name} is published in a swarm; only the frontend may be", location)
+            elif (planned := ctx.plan.services.get(name)) is None or planned.expose is None:
+                yield Problem(f"service {name} is published in a swarm, but only exposed services may be", location,
+                              hint=f"set services.{name}.expose, or drop the port")

@@ -36,8 +36,8 @@ def compose_updates(ctx) -> Iterable[Problem]:
         update = deploy.get("update_config") or {}
         if update.get("failure_action") != "rollback":
             yield Problem(f"service {name} does not roll back a failed update", here, hint="update_config.failure_action: rollback")
-        stateful = name in ctx.profile.services and ctx.profile.services[name].storage is not None
-        expected = "stop-first" if stateful else "start-first"
+        planned = ctx.plan.services.get(name)
+        expected = planned.update_order if planned is not None else "start-first"
         if update.get("order") != expected:
             yield Problem(f"service {name} updates {update.get('order') or 'stop-first (default)'}; expected {expected}", here)
         if "rollback_config" not in deploy:

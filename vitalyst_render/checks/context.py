@@ -1,48 +1,188 @@
-"""What every check sees: one render's profile and artefacts, with views parsed once.
+"""What every check sees: one render's plan and artefacts, with views parsed once.
 
-Checks run side by side in threads over the same context; the views are pure
-functions of the artefacts, so computing one twice in a race is harmless.
+The views (Kubernetes objects, pods and containers, the compose services, the
+Dockerfiles, every PromQL expression with its parse tree) are computed on first use
+and shared by all checks. Checks run side by side in threads over the same context;
+the views are pure functions of the artefacts, so computing one twice in a race is
+harmless.
 """
 
 from __future__ import annotations
 
+import json
 import posixpath
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from ..artefacts import Artefact
+from ..dockerfile import Dockerfile
 from ..errors import Location
+from ..plan import StackPlan
 from ..profile.loader import LoadedProfile
 from ..profile.models import Profile
+from ..yamlsource import Positions
+from ._promql import Expression, parse
 
 if TYPE_CHECKING:
     from ..rendering import Rendering
 
+#: Path elements inside a parsed document: mapping keys and list indices.
+DocPath = tuple[str | int, ...]
+
+WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod", "ReplicaSet"}
+RULES = "prometheus/rules.yml"
+DASHBOARDS = "grafana/dashboards/"
+COMPOSE = "compose/docker-compose.yml"
+
+
+@dataclass(frozen=True)
+class KubeObject:
+    """One document of a Kubernetes manifest stream."""
+
+    artefact: Artefact
+    document: dict[str, Any]
+    positions: Positions
+    out_prefix: str
+
+    @property
+    def kind(self) -> str:
+        return str(self.document.get("kind", ""))
+
+    @property
+    def name(self) -> str:
+        return str((self.document.get("metadata") or {}).get("name", "?"))
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.name}"
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        spec = self.document.get("spec")
+        return spec if isinstance(spec, dict) else {}
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        metadata = self.document.get("metadata")
+        return metadata if isinstance(metadata, dict) else {}
+
+    @property
+    def app(self) -> str | None:
+        """The ``app.kubernetes.io/name`` its selector or pod template names."""
+        selected = ((self.spec.get("selector") or {}).get("matchLabels") or {}).get("app.kubernetes.io/name")
+        return selected if isinstance(selected, str) else pod_labels(self).get("app.kubernetes.io/name")
+
+    def at(self, *path: str | int) -> Location:
+        loc = self.positions.value(tuple(path))
+        return Location(posixpath.join(self.out_prefix, self.artefact.path), loc.line, loc.col)
+
+
+@dataclass(frozen=True)
+class Pod:
+    """A pod template (or pod) inside a workload object, with the path to its spec."""
+
+    obj: KubeObject
+    spec: dict[str, Any]
+    path: DocPath
+
+
+@dataclass(frozen=True)
+class Container:
+    """One container of a pod, init containers included, with the path to it."""
+
+    obj: KubeObject
+    pod: dict[str, Any]
+    container: dict[str, Any]
+    path: DocPath
+
+    @property
+    def name(self) -> str:
+        return str(self.container.get("name"))
+
+
+@dataclass(frozen=True)
+class ComposeView:
+    """The parsed compose file."""
+
+    artefact: Artefact
+    data: dict[str, Any]
+
+    @property
+    def services(self) -> dict[str, dict[str, Any]]:
+        services = self.data.get("services") or {}
+        return {name: s for name, s in services.items() if isinstance(s, dict)} if isinstance(services, dict) else {}
+
+    @property
+    def networks(self) -> dict[str, Any]:
+        networks = self.data.get("networks") or {}
+        return networks if isinstance(networks, dict) else {}
+
+
+def pod_template(obj: KubeObject) -> tuple[dict[str, Any], DocPath] | None:
+    """(pod spec, its path) of a workload object; None for other kinds."""
+    spec = obj.spec
+    if obj.kind == "Pod":
+        return spec, ("spec",)
+    if obj.kind == "CronJob":
+        pod = ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}
+        return pod.get("spec") or {}, ("spec", "jobTemplate", "spec", "template", "spec")
+    if obj.kind in WORKLOAD_KINDS:
+        return (spec.get("template") or {}).get("spec") or {}, ("spec", "template", "spec")
+    return None
+
+
+def pod_labels(obj: KubeObject) -> dict[str, Any]:
+    spec = obj.spec
+    if obj.kind == "CronJob":
+        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    return labels if isinstance(labels, dict) else {}
+
+
+def containers_of(pod: dict[str, Any], prefix: DocPath) -> Iterator[tuple[dict[str, Any], DocPath]]:
+    """Every container of a pod spec, init containers included, with its path."""
+    for field in ("initContainers", "containers"):
+        for index, container in enumerate(pod.get(field) or []):
+            if isinstance(container, dict):
+                yield container, prefix + (field, index)
+
 
 @dataclass(frozen=True)
 class CheckContext:
-    """The profile and every artefact of one render. ``out_prefix`` is the profile's
+    """The plan and every artefact of one render. ``out_prefix`` is the profile's
     output folder as findings show it (``out/prod``)."""
 
     loaded: LoadedProfile
+    plan: StackPlan
     artefacts: dict[str, Artefact]
     out_prefix: str
 
     @classmethod
     def of(cls, rendering: Rendering) -> CheckContext:
-        return cls(rendering.loaded, rendering.artefacts, rendering.folder)
+        return cls(rendering.loaded, rendering.plan, rendering.artefacts, rendering.folder)
 
     @property
     def profile(self) -> Profile:
         return self.loaded.profile
 
+    # -- locations -------------------------------------------------------------------
+
     def location(self, path: str, line: int = 0, col: int = 0) -> Location:
         """A location in a rendered file, as users see it (``out/prod/...``)."""
         return Location(posixpath.join(self.out_prefix, path), line, col)
 
+    def where(self, artefact: Artefact, *path: str | int) -> Location:
+        """The rendered location of ``path`` inside a parsed YAML artefact."""
+        loc = artefact.positions.value(tuple(path))
+        return self.location(artefact.path, loc.line, loc.col)
+
     def in_profile(self, *path: str | int) -> Location:
         """Where ``path`` is set in the profile's YAML (the file that set it, through extends)."""
         return self.loaded.positions.value(tuple(path))
+
+    # -- artefacts -------------------------------------------------------------------
 
     def of_syntax(self, *kinds: str) -> list[Artefact]:
         return [a for a in self.artefacts.values() if a.syntax in kinds]
@@ -54,3 +194,78 @@ class CheckContext:
     def artefact(self, path: str) -> Artefact | None:
         found = self.artefacts.get(path)
         return found if found is not None and found.parse_error is None else None
+
+    # -- views, parsed once --------------------------------------------------------------
+
+    @cached_property
+    def compose(self) -> ComposeView | None:
+        artefact = self.artefact(COMPOSE)
+        if artefact is None or not isinstance(artefact.data, dict):
+            return None
+        return ComposeView(artefact, artefact.data)
+
+    @cached_property
+    def dockerfiles(self) -> tuple[tuple[Artefact, Dockerfile], ...]:
+        return tuple((a, a.data) for a in self.parsed("dockerfile"))
+
+    @cached_property
+    def kube_objects(self) -> tuple[KubeObject, ...]:
+        found = []
+        for artefact in self.parsed("yaml-stream"):
+            if artefact.path.startswith("kubernetes/"):
+                for document, positions in artefact.documents:
+                    if isinstance(document, dict):
+                        found.append(KubeObject(artefact, document, positions, self.out_prefix))
+        return tuple(found)
+
+    @cached_property
+    def pods(self) -> tuple[Pod, ...]:
+        """Every object that runs pods, with its pod spec."""
+        found = []
+        for obj in self.kube_objects:
+            template = pod_template(obj)
+            if template is not None:
+                found.append(Pod(obj, template[0], template[1]))
+        return tuple(found)
+
+    @cached_property
+    def containers(self) -> tuple[Container, ...]:
+        """Every container of every pod, init containers included."""
+        return tuple(
+            Container(pod.obj, pod.spec, container, path)
+            for pod in self.pods
+            for container, path in containers_of(pod.spec, pod.path)
+        )
+
+    @cached_property
+    def promql(self) -> tuple[Expression, ...]:
+        """Every expression of the rules and dashboards, parsed once."""
+        found: list[Expression] = []
+        rules = self.artefact(RULES)
+        if rules is not None and isinstance(rules.data, dict):
+            for g, group in enumerate(rules.data.get("groups") or []):
+                for r, rule in enumerate((group or {}).get("rules") or []):
+                    if isinstance(rule, dict) and isinstance(rule.get("expr"), str):
+                        loc = rules.positions.value(("groups", g, "rules", r, "expr"))
+                        source = "alert" if "alert" in rule else "record"
+                        found.append(Expression(rule["expr"], self.location(RULES, loc.line, loc.col), source, rule, parse(rule["expr"])))
+        for artefact in self.parsed("json"):
+            if artefact.path.startswith(DASHBOARDS):
+                lines = artefact.text.split("\n")
+                for text in _panel_exprs(artefact.data):
+                    needle = '"expr": ' + json.dumps(text, ensure_ascii=False)
+                    line = next((i + 1 for i, line_text in enumerate(lines) if needle in line_text), 0)
+                    found.append(Expression(text, self.location(artefact.path, line), "panel", None, parse(text)))
+        return tuple(found)
+
+    def service_objects(self, service: str) -> tuple[KubeObject, ...]:
+        """The Deployments or StatefulSets that run ``service`` (both colours in blue-green)."""
+        return tuple(o for o in self.kube_objects if o.kind in ("Deployment", "StatefulSet") and pod_labels(o).get("app.kubernetes.io/name") == service)
+
+
+def _panel_exprs(dashboard: Any) -> Iterator[str]:
+    for panel in (dashboard or {}).get("panels") or []:
+        for target in (panel or {}).get("targets") or []:
+            if isinstance((target or {}).get("expr"), str):
+                yield target["expr"]
+        yield from _panel_exprs(panel)  # rows nest panels

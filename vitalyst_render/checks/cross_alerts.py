@@ -7,7 +7,7 @@ from typing import Iterable
 
 import promql_parser as pql
 
-from ._promql import expressions, is_comparison, parse, walk
+from ._promql import is_comparison, walk
 from .base import Problem, Severity, check
 
 #: Denominators that make a ratio meaningful: a limit, a capacity, a maximum, or a total.
@@ -38,18 +38,13 @@ def alert_coverage(ctx) -> Iterable[Problem]:
     config = ctx.artefact("prometheus/prometheus.yml")
     alerting = ctx.artefact("prometheus/alertmanager.yml")
     jobs = {job.get("job_name") for job in (config.data.get("scrape_configs") or [])} if config else set()
-    platform = "kubernetes" if ctx.profile.environment.kubernetes else "compose"
-    provided: dict[str, set[str]] = {}
-    for job, exporter in ctx.profile.monitoring.exporters.items():
-        if platform in exporter.platforms:
-            for metric in exporter.metrics:
-                provided.setdefault(metric, set()).add(job)
-    records = {e.rule["record"] for e in expressions(ctx) if e.rule and "record" in e.rule}
+    provided = ctx.plan.metrics_provided
+    records = {e.rule["record"] for e in ctx.promql if e.rule and "record" in e.rule}
     routed = _routed_severities(alerting.data) if alerting is not None else set()
-    for expression in expressions(ctx):
+    for expression in ctx.promql:
         if expression.source != "alert" or expression.rule is None:
             continue
-        tree = parse(expression.text)
+        tree = expression.tree
         if isinstance(tree, Exception):
             continue
         name = expression.rule.get("alert")

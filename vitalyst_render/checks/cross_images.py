@@ -1,18 +1,21 @@
-"""VR604: each service runs the same image reference in compose and Kubernetes."""
+"""VR604: each service runs its planned image, the same reference in compose and Kubernetes."""
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
-from ._cross import views
+from ._cross import compose_service, kube_containers
 from .base import Problem, Severity, check
+from .context import CheckContext
 
 
 @check("VR604", "cross-image-parity", "a service runs different images in compose and Kubernetes", Severity.ERROR)
-def image_parity(ctx) -> Iterable[Problem]:
-    """A service's compose ``image`` and its Kubernetes container ``image`` (the active
-    colour's, in blue-green) are the same reference, digest included, so both platforms
-    run the bytes that were tested; in prod both carry a digest.
+def image_parity(ctx: CheckContext) -> Iterable[Problem]:
+    """A service's compose ``image`` and its Kubernetes container ``image`` are the
+    planned reference, digest included, so both platforms run the bytes that were
+    tested (a service that shares another's build runs that image). In blue-green the
+    idle colour may run the next release (``deployment.idle_release``), and only it. In
+    prod every reference carries a digest.
 
     Remediation: images come from ``services.<name>.image``; do not override one platform.
 
@@ -20,16 +23,21 @@ def image_parity(ctx) -> Iterable[Problem]:
     PASS: the identical reference in both.
     """
     prod = ctx.profile.environment.tier == "prod"
-    for name, view in views(ctx).items():
-        compose_image = (view.compose.get("service") or {}).get("image")
-        active = ctx.profile.deployment.active_color
-        for obj, container, path in view.kube:
-            colour = ((obj.document.get("metadata") or {}).get("labels") or {}).get("vitalyst.io/color")
-            if colour not in (None, active):
-                continue  # the idle colour may run the next release
+    for service in ctx.plan.services.values():
+        related = (ctx.in_profile("services", service.name),)
+        compose = compose_service(ctx, service.name)
+        if compose is not None:
+            image = compose[0].get("image")
+            if image != service.image:
+                yield Problem(f"service {service.name}: compose runs {image!r} but the plan says {service.image!r}", compose[1], related=related)
+        for obj, container, path in kube_containers(ctx, service):
+            colour = obj.metadata.get("labels", {}).get("vitalyst.io/color")
+            wanted = service.images_by_colour.get(colour, service.image)
             image = container.get("image")
-            if compose_image and image != compose_image:
-                yield Problem(f"service {name}: Kubernetes runs {image!r} but compose runs {compose_image!r}",
-                              obj.at(ctx, *path, "image"), related=(view.compose["where"],))
-        if prod and compose_image and "@sha256:" not in compose_image:
-            yield Problem(f"service {name}: prod image {compose_image!r} has no digest", view.compose["where"])
+            if image != wanted:
+                yield Problem(f"service {service.name}: {obj.label} runs {image!r} but the plan says {wanted!r}"
+                              + (f" (compose runs {service.image!r})" if compose is not None else ""),
+                              obj.at(*path, "image"), related=tuple(x for x in [compose[1] if compose else None] if x) + related)
+        if prod and "@sha256:" not in service.image:
+            where = compose[1] if compose is not None else ctx.in_profile("services", service.name)
+            yield Problem(f"service {service.name}: prod image {service.image!r} has no digest", where, related=related)

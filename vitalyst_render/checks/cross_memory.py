@@ -3,102 +3,140 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable, Mapping
 
 from .. import redisconf
+from ..errors import Location
+from ..plan import MemoryBudget, MemorySource, ServicePlan
+from ..profile.models import ResourceAmounts
 from ..profile.types import cpu_millis, memory_bytes
-from ._cross import views
+from ._cross import compose_service, kube_containers
 from .base import Problem, Severity, check
+from .context import CheckContext
 
 _COMPOSE_UNITS = {"b": 1, "k": 2**10, "m": 2**20, "g": 2**30}
 _JVM = re.compile(r"^(\d+)([kKmMgG]?)$")
 
 
-def compose_bytes(value: str) -> int | None:
+def compose_bytes(value: object) -> int | None:
     match = re.fullmatch(r"(\d+)([bkmg])", str(value))
     return int(match.group(1)) * _COMPOSE_UNITS[match.group(2)] if match else None
 
 
-def jvm_bytes(value: str) -> int | None:
-    match = _JVM.match(str(value))
-    if not match:
-        return None
-    return int(match.group(1)) * {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}[match.group(2).lower()]
-
-
-def compose_cpu(value: str) -> int | None:
+def compose_cpu(value: object) -> int | None:
     try:
-        return round(float(value) * 1000)
+        return round(float(str(value)) * 1000)
     except ValueError:
         return None
 
 
-@check("VR603", "cross-memory-budget", "a memory setting does not fit its container limit, or limits disagree", Severity.ERROR)
-def memory_budget(ctx) -> Iterable[Problem]:
-    """Memory inside a container fits the container:
+def _bytes(value: str, unit: str) -> int | None:
+    """A memory setting's value in bytes, read the way its program reads it."""
+    if unit == "jvm":
+        match = _JVM.match(value)
+        return int(match.group(1)) * {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}[match.group(2).lower()] if match else None
+    if unit == "redis":
+        return redisconf.memory(value)
+    match = re.search(r"--max-old-space-size=(\d+)", value)  # node-mib
+    return int(match.group(1)) * 2**20 if match else None
 
-    * Redis ``maxmemory`` is at most 75% of its limit when it persists (a save forks
-      and copies pages), and at most 100% otherwise.
-    * Neo4j heap plus page cache is at most 90% of its limit (the JVM needs the rest).
-    * A Node ``--max-old-space-size`` fits the frontend's limit.
-    * CPU and memory requests and limits are equal in compose and Kubernetes.
+
+def _config_value(ctx: CheckContext, source: MemorySource) -> tuple[str, Location] | None:
+    artefact = ctx.artefact(source.file or "")
+    if artefact is None:
+        return None
+    try:
+        directives = redisconf.parse(artefact.text)
+    except redisconf.ConfSyntaxError:
+        return None  # VR501's business
+    found = next((d for d in reversed(directives) if d.name == source.key and d.arguments), None)
+    return (found.arguments[0], ctx.location(artefact.path, found.line)) if found else None
+
+
+def _budget(ctx: CheckContext, service: ServicePlan, budget: MemoryBudget, env: Mapping[str, str] | None, where: Location | None) -> Iterable[Problem]:
+    """One reading of the budget: env values from one artefact, config values from their files."""
+    total = 0
+    location = where
+    for source in budget.sources:
+        if source.where == "env":
+            value = (env or {}).get(source.key)
+            if value is None:
+                return  # this artefact does not set it: nothing to add up
+        else:
+            found = _config_value(ctx, source)
+            if found is None:
+                return
+            value, location = found[0], location or found[1]
+        amount = _bytes(str(value), source.unit)
+        if amount is None:
+            return
+        total += amount
+    limit = memory_bytes(service.resources.limits.memory)
+    if location is not None and total > budget.share * limit:
+        yield Problem(f"service {service.name}: {budget.why} is {total / 2**30:.2f} GiB, more than {budget.share:.0%} of its "
+                      f"{service.resources.limits.memory} memory limit", location,
+                      related=(ctx.in_profile("services", service.name, "resources", "limits", "memory"),))
+
+
+def _kube_env(container: dict[str, object]) -> dict[str, str]:
+    env = container.get("env") or []
+    return {str(e.get("name")): str(e.get("value", "")).replace("$$", "$") for e in env if isinstance(e, dict)} if isinstance(env, list) else {}
+
+
+@check("VR603", "cross-memory-budget", "a memory setting does not fit its container limit, or limits disagree", Severity.ERROR)
+def memory_budget(ctx: CheckContext) -> Iterable[Problem]:
+    """Memory inside a container fits the container, as each service's kind plans it:
+
+    * Redis ``maxmemory`` (read from the rendered redis.conf) is at most 75% of its
+      limit when it persists (a save forks and copies pages), and at most 100% otherwise;
+    * Neo4j heap plus page cache (read from the compose and Kubernetes environment)
+      is at most 90% of its limit (the JVM needs the rest);
+    * a Node ``--max-old-space-size`` fits its limit;
+    * CPU and memory requests and limits are the profile's, in compose and Kubernetes.
 
     The seed's ``maxmemory 1gb`` inside a 1G limit was OOM-killed on its first save.
 
-    Remediation: lower ``redis.maxmemory_ratio`` or the NEO4J_server_memory_* values,
+    Remediation: lower ``config.maxmemory_ratio`` or ``memory.heap``/``memory.pagecache``,
     or raise the service's ``resources.limits.memory``.
 
-    FAIL: ``maxmemory 1gb`` with a 1Gi limit; heap 4G + page cache 4G in an 8Gi limit.
-    PASS: ``maxmemory`` at 70% of the limit; heap 3G + page cache 3G in 8Gi.
+    FAIL: ``maxmemory 1gb`` with a 1Gi limit; heap 4g + page cache 4g in an 8Gi limit.
+    PASS: ``maxmemory`` at 70% of the limit; heap 3g + page cache 3g in 8Gi.
     """
-    service_views = views(ctx)
-    for name, view in service_views.items():
-        service = ctx.profile.services[name]
-        limit = memory_bytes(service.resources.limits.memory)
-        compose = view.compose.get("service") or {}
-        resources = (compose.get("deploy") or {}).get("resources") or {}
-        for kind, profile_side in (("limits", service.resources.limits), ("reservations", service.resources.requests)):
-            amounts = resources.get(kind) or {}
-            if "memory" in amounts and compose_bytes(amounts["memory"]) != memory_bytes(profile_side.memory):
-                yield Problem(f"service {name}: compose {kind} memory {amounts['memory']} differs from {profile_side.memory}", view.compose["where"])
-            if "cpus" in amounts and compose_cpu(amounts["cpus"]) != cpu_millis(profile_side.cpu):
-                yield Problem(f"service {name}: compose {kind} cpus {amounts['cpus']} differs from {profile_side.cpu}", view.compose["where"])
-        for obj, container, path in view.kube:
-            k8s = container.get("resources") or {}
-            for kind, profile_side in (("limits", service.resources.limits), ("requests", service.resources.requests)):
-                amounts = k8s.get(kind) or {}
-                if amounts.get("memory") and memory_bytes(str(amounts["memory"])) != memory_bytes(profile_side.memory):
-                    yield Problem(f"service {name}: Kubernetes {kind} memory {amounts['memory']} differs from compose and the profile ({profile_side.memory})",
-                                  obj.at(ctx, *path, "resources"), related=(view.compose["where"],) if view.compose else ())
-                if amounts.get("cpu") and cpu_millis(str(amounts["cpu"])) != cpu_millis(profile_side.cpu):
-                    yield Problem(f"service {name}: Kubernetes {kind} cpu {amounts['cpu']} differs from {profile_side.cpu}",
-                                  obj.at(ctx, *path, "resources"), related=(view.compose["where"],) if view.compose else ())
-        env = dict(service.env)
-        if name == "neo4j":
-            heap = jvm_bytes(env.get("NEO4J_server_memory_heap_max__size", "0"))
-            cache = jvm_bytes(env.get("NEO4J_server_memory_pagecache_size", "0"))
-            if heap is not None and cache is not None and heap + cache > 0.9 * limit:
-                where = view.compose.get("where") or ctx.location("compose/docker-compose.yml")
-                related = tuple(obj.at(ctx, *path, "env") for obj, _, path in view.kube)
-                yield Problem(f"neo4j heap + page cache ({(heap + cache) / 2**30:.2f} GiB) exceeds 90% of its "
-                              f"{service.resources.limits.memory} limit", where, related=related)
-        options = env.get("NODE_OPTIONS", "")
-        match = re.search(r"--max-old-space-size=(\d+)", options)
-        if match and int(match.group(1)) * 2**20 > limit:
-            yield Problem(f"service {name}: --max-old-space-size={match.group(1)}MiB exceeds its {service.resources.limits.memory} limit",
-                          view.compose.get("where") or ctx.location("compose/docker-compose.yml"))
-    conf = ctx.artefact("redis/redis.conf")
-    if conf is not None and "redis" in ctx.profile.services:
-        directives = {d.name: d for d in redisconf.parse(conf.text)}
-        maxmemory = directives.get("maxmemory")
-        if maxmemory is not None:
-            value = redisconf.memory(maxmemory.arguments[0]) if maxmemory.arguments else None
-            limit = memory_bytes(ctx.profile.services["redis"].resources.limits.memory)
-            persists = any(d in directives for d in ("save",)) and directives["save"].arguments != ("",)
-            persists = persists or (directives.get("appendonly") and directives["appendonly"].arguments[:1] == ("yes",))
-            share = 0.75 if persists else 1.0
-            if value is not None and value > share * limit:
-                view = service_views["redis"]
-                related = tuple(x for x in [view.compose.get("where")] + [o.at(ctx, *p, "resources") for o, _, p in view.kube] if x)
-                yield Problem(f"redis maxmemory {value} is more than {share:.0%} of its {ctx.profile.services['redis'].resources.limits.memory} limit"
-                              + (" while it persists (fork headroom)" if persists else ""), ctx.location(conf.path, maxmemory.line), related=related)
+    for service in ctx.plan.services.values():
+        name = service.name
+        related = (ctx.in_profile("services", name, "resources"),)
+        compose = compose_service(ctx, name)
+        if compose is not None:
+            resources = (compose[0].get("deploy") or {}).get("resources") or {}
+            for kind, planned in (("limits", service.resources.limits), ("reservations", service.resources.requests)):
+                yield from _compose_amounts(name, kind, resources.get(kind) or {}, planned, compose[1], related)
+        for obj, container, path in kube_containers(ctx, service):
+            amounts = container.get("resources") or {}
+            for kind, planned in (("limits", service.resources.limits), ("requests", service.resources.requests)):
+                given = amounts.get(kind) or {}
+                if given.get("memory") and memory_bytes(str(given["memory"])) != memory_bytes(planned.memory):
+                    yield Problem(f"service {name}: Kubernetes {kind} memory {given['memory']} differs from the profile's {planned.memory}",
+                                  obj.at(*path, "resources"), related=related)
+                if given.get("cpu") and cpu_millis(str(given["cpu"])) != cpu_millis(planned.cpu):
+                    yield Problem(f"service {name}: Kubernetes {kind} cpu {given['cpu']} differs from the profile's {planned.cpu}",
+                                  obj.at(*path, "resources"), related=related)
+        budget = service.memory
+        if budget is None:
+            continue
+        if all(source.where == "config" for source in budget.sources):
+            yield from _budget(ctx, service, budget, None, None)
+            continue
+        if compose is not None:
+            environment = compose[0].get("environment") or {}
+            env = {str(k): str(v) for k, v in environment.items()} if isinstance(environment, dict) else {}
+            yield from _budget(ctx, service, budget, env, ctx.where(ctx.compose.artefact, "services", name, "environment") if ctx.compose else compose[1])
+        for obj, container, path in kube_containers(ctx, service):
+            yield from _budget(ctx, service, budget, _kube_env(container), obj.at(*path, "env"))
+
+
+def _compose_amounts(name: str, kind: str, given: dict[str, object], planned: ResourceAmounts, where: Location,
+                     related: tuple[Location, ...]) -> Iterable[Problem]:
+    if "memory" in given and compose_bytes(given["memory"]) != memory_bytes(planned.memory):
+        yield Problem(f"service {name}: compose {kind} memory {given['memory']} differs from the profile's {planned.memory}", where, related=related)
+    if "cpus" in given and compose_cpu(given["cpus"]) != cpu_millis(planned.cpu):
+        yield Problem(f"service {name}: compose {kind} cpus {given['cpus']} differs from the profile's {planned.cpu}", where, related=related)

@@ -3,88 +3,92 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
-from ._cross import views
-from ._support import in_profile, kube_objects
+from ..errors import Location
+from ._cross import compose_service, final_stage, kube_containers
 from .base import Problem, Severity, check
+from .context import CheckContext
 
 
-def _scrape_ports(ctx) -> dict[str, tuple[int, object]]:  # noqa: ANN001
+def _scrape_ports(ctx: CheckContext) -> dict[str, tuple[int, Location]]:
     """Scrape job → (port, location) from prometheus.yml."""
     artefact = ctx.artefact("prometheus/prometheus.yml")
-    found: dict[str, tuple[int, object]] = {}
-    if artefact is None:
+    found: dict[str, tuple[int, Location]] = {}
+    if artefact is None or not isinstance(artefact.data, dict):
         return found
     for index, job in enumerate(artefact.data.get("scrape_configs") or []):
         port = None
         for relabel in job.get("relabel_configs") or []:
             if relabel.get("source_labels") == ["__meta_kubernetes_pod_container_port_number"]:
-                port = int(relabel.get("regex")) if str(relabel.get("regex", "")).isdigit() else None
+                port = int(relabel["regex"]) if str(relabel.get("regex", "")).isdigit() else None
         for sd in job.get("dns_sd_configs") or []:
             port = sd.get("port", port)
         if port is not None:
-            loc = artefact.positions.value(("scrape_configs", index))
-            found[job.get("job_name")] = (port, ctx.location(artefact.path, loc.line, loc.col))
+            found[str(job.get("job_name"))] = (port, ctx.where(artefact, "scrape_configs", index))
     return found
 
 
 @check("VR602", "cross-port-parity", "a service's ports disagree between artefacts", Severity.ERROR)
-def port_parity(ctx) -> Iterable[Problem]:
-    """A service's ports are the same everywhere: Dockerfile ``EXPOSE`` equals the
-    container's ``containerPort`` list; the Kubernetes Service's target ports, the
-    NetworkPolicy ports that admit traffic to the service, and the compose published
-    ports are among them; Prometheus scrapes the service's metrics port, which a
-    container of the pod exposes.
+def port_parity(ctx: CheckContext) -> Iterable[Problem]:
+    """A service's ports are the planned ones everywhere: Dockerfile ``EXPOSE`` and the
+    container's ``containerPort`` list equal the profile's ports; the Kubernetes
+    Service's target ports, the NetworkPolicy ports that admit traffic to the service
+    and the compose published ports are among them; Prometheus scrapes the planned
+    metrics port (the service's, or its exporter's), which a container of the pod
+    exposes.
 
     Remediation: change ``services.<name>.ports`` or ``metrics.port`` in the profile.
 
     FAIL: ``EXPOSE 8000`` with ``containerPort: 8080``; a scrape job on 9100 when the exporter listens on 9121.
     PASS: 8000 everywhere for the backend, 9121 for the Redis exporter.
     """
-    service_views = views(ctx)
     scrape = _scrape_ports(ctx)
-    objects = list(kube_objects(ctx))
-    for name, view in service_views.items():
-        service = ctx.profile.services[name]
+    for service in ctx.plan.services.values():
+        name = service.name
         declared = {p.port for p in service.ports}
-        expose = view.dockerfile.get("expose")
-        if expose is not None and expose != declared:
-            yield Problem(f"service {name}: EXPOSE {sorted(expose)} but the profile's ports are {sorted(declared)}", view.dockerfile["where"])
+        related = (ctx.in_profile("services", name, "ports"),)
+        found = final_stage(ctx, service)
+        if found is not None:
+            artefact, final = found
+            expose = {int(w.split("/")[0]) for e in final.all("EXPOSE") for w in e.arguments.split() if w.split("/")[0].isdigit()}
+            if expose != declared:
+                yield Problem(f"service {name}: EXPOSE {sorted(expose)} but the profile's ports are {sorted(declared)}",
+                              ctx.location(artefact.path, final.line, 1), related=related)
         pod_ports: set[int] = set()
-        for obj, container, path in view.kube:
+        for obj, container, path in kube_containers(ctx, service):
             ports = {p.get("containerPort") for p in container.get("ports") or []}
             if ports != declared:
                 yield Problem(f"service {name}: containerPorts {sorted(ports)} but the profile's ports are {sorted(declared)}",
-                              obj.at(ctx, *path, "ports"), related=(view.dockerfile.get("where") or view.compose.get("where"),) if view.dockerfile or view.compose else ())
-            for other in (obj.document["spec"]["template"]["spec"].get("containers") or []):
+                              obj.at(*path, "ports"), related=related)
+            for other in ((obj.spec.get("template") or {}).get("spec") or {}).get("containers") or []:
                 pod_ports |= {p.get("containerPort") for p in other.get("ports") or []}
-        compose = view.compose.get("service") or {}
-        for port in compose.get("ports") or []:
-            target = port.get("target") if isinstance(port, dict) else int(re.split(r"[:/]", str(port))[-2])
-            if target not in declared:
-                yield Problem(f"service {name}: compose publishes container port {target}, which the service does not listen on",
-                              view.compose["where"])
-        if service.metrics is not None and name in scrape:
-            port, location = scrape[name]
-            if port != service.metrics.port:
-                yield Problem(f"service {name}: Prometheus scrapes port {port} but metrics are on {service.metrics.port}", location,
-                              related=(in_profile(ctx, "services", name, "metrics", "port"),))
+        compose = compose_service(ctx, name)
+        if compose is not None:
+            for port in compose[0].get("ports") or []:
+                target = port.get("target") if isinstance(port, dict) else int(re.split(r"[:/]", str(port))[-2])
+                if target not in declared:
+                    yield Problem(f"service {name}: compose publishes container port {target}, which the service does not listen on",
+                                  compose[1], related=related)
+        if service.scrape is not None and service.scrape.job in scrape:
+            port, location = scrape[service.scrape.job]
+            if port != service.scrape.port:
+                yield Problem(f"service {name}: Prometheus scrapes port {port} but metrics are on {service.scrape.port}", location,
+                              related=(ctx.in_profile("services", name),))
             if pod_ports and port not in pod_ports:
                 yield Problem(f"service {name}: Prometheus scrapes port {port}, which no container of the pod exposes", location)
-        for obj in objects:
-            spec = obj.document.get("spec") or {}
+        for obj in ctx.kube_objects:
+            spec = obj.spec
             if obj.kind == "Service" and (spec.get("selector") or {}).get("app.kubernetes.io/name") == name:
+                names = {p.name: p.port for p in service.ports}
                 for index, port in enumerate(spec.get("ports") or []):
                     target = port.get("targetPort")
-                    names = {p.name: p.port for p in service.ports}
-                    number = names.get(target, target)
-                    if number not in declared:
-                        yield Problem(f"Service {obj.name} targets port {target!r}, not one of {sorted(declared)}", obj.at(ctx, "spec", "ports", index))
+                    if names.get(target, target) not in declared:
+                        yield Problem(f"Service {obj.name} targets port {target!r}, not one of {sorted(declared)}", obj.at("spec", "ports", index))
             if obj.kind == "NetworkPolicy" and ((spec.get("podSelector") or {}).get("matchLabels") or {}).get("app.kubernetes.io/name") == name:
-                allowed = declared | ({service.metrics.port} if service.metrics else set())
+                allowed = declared | ({service.scrape.port} if service.scrape else set())
                 for r, rule in enumerate(spec.get("ingress") or []):
                     for p, port in enumerate(rule.get("ports") or []):
                         if port.get("port") not in allowed:
                             yield Problem(f"NetworkPolicy {obj.name} admits port {port.get('port')}, which {name} does not serve",
-                                          obj.at(ctx, "spec", "ingress", r, "ports", p))
+                                          obj.at("spec", "ingress", r, "ports", p))

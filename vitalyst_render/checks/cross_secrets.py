@@ -8,6 +8,7 @@ from collections import Counter
 from typing import Iterable
 
 from ._support import compose_document, in_profile, looks_secret, pod_containers, pods
+from .context import CheckContext
 from .base import Problem, Severity, check
 
 # Not /var/run/secrets/kubernetes.io/…: that is the service-account mount, not ours.
@@ -61,7 +62,7 @@ def secrets_everywhere(ctx) -> Iterable[Problem]:
     for obj, pod, prefix in pods(ctx):
         for index, volume in enumerate(pod.get("volumes") or []):
             if isinstance(volume, dict) and "secret" in volume:
-                referenced.append(((volume["secret"] or {}).get("secretName"), obj.at(ctx, *prefix, "volumes", index)))
+                referenced.append(((volume["secret"] or {}).get("secretName"), obj.at(*prefix, "volumes", index)))
     for artefact in ctx.artefacts.values():
         for number, line in enumerate(artefact.text.split("\n"), start=1):
             for match in _RUN_SECRETS.finditer(line):
@@ -104,7 +105,7 @@ def _env_location(ctx, service: str, key: str):  # noqa: ANN001, ANN202
 
 def _env_related(ctx, service: str, key: str) -> tuple:  # noqa: ANN001
     return tuple(
-        obj.at(ctx, *path, "env", e)
+        obj.at(*path, "env", e)
         for obj, _, container, path in pod_containers(ctx)
         if container.get("name") == service
         for e, variable in enumerate(container.get("env") or [])

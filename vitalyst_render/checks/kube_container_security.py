@@ -13,7 +13,7 @@ def _each_container(ctx, test: Callable[[dict, dict], str | None]) -> Iterable[P
     for obj, pod, container, path in pod_containers(ctx):
         problem = test(container.get("securityContext") or {}, pod.get("securityContext") or {})
         if problem:
-            yield Problem(f"{obj.label} container {container.get('name')!r} {problem}", obj.at(ctx, *path))
+            yield Problem(f"{obj.label} container {container.get('name')!r} {problem}", obj.at(*path))
 
 
 def _get(context: dict, *keys: str) -> Any:

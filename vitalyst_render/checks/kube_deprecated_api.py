@@ -46,5 +46,5 @@ def deprecated_api(ctx) -> Iterable[Problem]:
         if kind not in ("*", obj.kind):
             continue
         state = f"removed in 1.{removed}" if removed and target >= removed else "deprecated"
-        yield Problem(f"{obj.label} uses {obj.document['apiVersion']} ({state}); use {replacement}", obj.at(ctx, "apiVersion"),
+        yield Problem(f"{obj.label} uses {obj.document['apiVersion']} ({state}); use {replacement}", obj.at("apiVersion"),
                       severity=Severity.ERROR if removed and target >= removed else Severity.WARNING)

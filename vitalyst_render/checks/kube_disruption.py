@@ -32,11 +32,11 @@ def pdb_and_hpa(ctx) -> Iterable[Problem]:
             continue
         labels = pod_labels(obj)
         if not any(selector and all(labels.get(k) == v for k, v in selector.items()) for selector in pdb_selectors):
-            yield Problem(f"{obj.label} has no PodDisruptionBudget", obj.at(ctx, "metadata"))
+            yield Problem(f"{obj.label} has no PodDisruptionBudget", obj.at("metadata"))
         spec = obj.document.get("spec") or {}
         if obj.kind != "Deployment" or obj.name in hpa_targets:
             continue
         if "replicas" not in spec:
-            yield Problem(f"{obj.label} leaves its replica count to a HorizontalPodAutoscaler that does not exist", obj.at(ctx, "spec"))
+            yield Problem(f"{obj.label} leaves its replica count to a HorizontalPodAutoscaler that does not exist", obj.at("spec"))
         elif isinstance(spec["replicas"], int) and spec["replicas"] > 1:
-            yield Problem(f"{obj.label} has {spec['replicas']} replicas and no HorizontalPodAutoscaler", obj.at(ctx, "spec", "replicas"))
+            yield Problem(f"{obj.label} has {spec['replicas']} replicas and no HorizontalPodAutoscaler", obj.at("spec", "replicas"))

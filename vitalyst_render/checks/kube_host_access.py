@@ -21,12 +21,12 @@ def host_access(ctx) -> Iterable[Problem]:
     for obj, pod, prefix in pods(ctx):
         for field in ("hostNetwork", "hostPID", "hostIPC"):
             if pod.get(field) is True:
-                yield Problem(f"{obj.label} sets {field}: true", obj.at(ctx, *prefix, field))
+                yield Problem(f"{obj.label} sets {field}: true", obj.at(*prefix, field))
         for index, volume in enumerate(pod.get("volumes") or []):
             if isinstance(volume, dict) and "hostPath" in volume:
-                yield Problem(f"{obj.label} mounts hostPath {volume['hostPath'].get('path')!r}", obj.at(ctx, *prefix, "volumes", index))
+                yield Problem(f"{obj.label} mounts hostPath {volume['hostPath'].get('path')!r}", obj.at(*prefix, "volumes", index))
         for container, path in containers(pod, prefix):
             for index, port in enumerate(container.get("ports") or []):
                 if isinstance(port, dict) and port.get("hostPort"):
                     yield Problem(f"{obj.label} container {container.get('name')!r} binds hostPort {port['hostPort']}",
-                                  obj.at(ctx, *path, "ports", index))
+                                  obj.at(*path, "ports", index))

@@ -25,8 +25,8 @@ def image_pinning(ctx) -> Iterable[Problem]:
         _, tag, digest = split_reference(image)
         who = f"{obj.label} container {container.get('name')!r}"
         if tag is None and digest is None:
-            yield Problem(f"{who} image {image!r} has no tag", obj.at(ctx, *path, "image"))
+            yield Problem(f"{who} image {image!r} has no tag", obj.at(*path, "image"))
         elif tag == "latest":
-            yield Problem(f"{who} image {image!r} uses the moving tag latest", obj.at(ctx, *path, "image"))
+            yield Problem(f"{who} image {image!r} uses the moving tag latest", obj.at(*path, "image"))
         elif prod and digest is None:
-            yield Problem(f"{who} image {image!r} is not pinned by digest in prod", obj.at(ctx, *path, "image"))
+            yield Problem(f"{who} image {image!r} is not pinned by digest in prod", obj.at(*path, "image"))

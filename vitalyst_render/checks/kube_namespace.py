@@ -35,12 +35,12 @@ def namespace(ctx) -> Iterable[Problem]:
                 saw_namespace = True
                 enforced = (metadata.get("labels") or {}).get("pod-security.kubernetes.io/enforce")
                 if enforced != level:
-                    yield Problem(f"Namespace {obj.name} enforces Pod Security {enforced!r}; expected {level!r}", obj.at(ctx, "metadata"))
+                    yield Problem(f"Namespace {obj.name} enforces Pod Security {enforced!r}; expected {level!r}", obj.at("metadata"))
             continue
         if obj.kind in CLUSTER_SCOPED:
             continue
         if metadata.get("namespace") != kubernetes.namespace:
             yield Problem(f"{obj.label} is in namespace {metadata.get('namespace')!r}; expected {kubernetes.namespace!r}",
-                          obj.at(ctx, "metadata"))
+                          obj.at("metadata"))
     if objects and not saw_namespace:
-        yield Problem(f"no Namespace object for {kubernetes.namespace!r}", objects[0].at(ctx))
+        yield Problem(f"no Namespace object for {kubernetes.namespace!r}", objects[0].at())

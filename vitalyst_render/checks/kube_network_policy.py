@@ -66,14 +66,14 @@ def network_policy(ctx) -> Iterable[Problem]:
     ]
     if not deny:
         anchor = policies[0] if policies else objects[0]
-        yield Problem("no default-deny NetworkPolicy (podSelector: {}, Ingress and Egress, no rules)", anchor.at(ctx))
+        yield Problem("no default-deny NetworkPolicy (podSelector: {}, Ingress and Egress, no rules)", anchor.at())
     for obj in objects:
         if pod_template(obj) is None:
             continue
         labels = pod_labels(obj)
         if not any(_selects((p.document.get("spec") or {}).get("podSelector"), labels) for p in policies):
-            yield Problem(f"{obj.label}: its pods are selected by no NetworkPolicy", obj.at(ctx, "metadata"))
-    services = ctx.profile.services
+            yield Problem(f"{obj.label}: its pods are selected by no NetworkPolicy", obj.at("metadata"))
+    services = ctx.plan.services
     dns = False
     for policy in policies:
         spec = policy.document.get("spec") or {}
@@ -88,10 +88,10 @@ def network_policy(ctx) -> Iterable[Problem]:
                 peers = rule.get(peers_key)
                 if not peers:
                     yield Problem(f"NetworkPolicy {policy.name} {direction}[{index}] has no {peers_key!r}: it admits every peer",
-                                  policy.at(ctx, "spec", direction, index), hint=f"name the allowed peers under {peers_key}")
+                                  policy.at("spec", direction, index), hint=f"name the allowed peers under {peers_key}")
                     continue
                 if not ports:
-                    yield Problem(f"NetworkPolicy {policy.name} {direction}[{index}] allows every port", policy.at(ctx, "spec", direction, index),
+                    yield Problem(f"NetworkPolicy {policy.name} {direction}[{index}] allows every port", policy.at("spec", direction, index),
                                   hint="list the ports the edge needs")
                 for peer_index, peer in enumerate(peers):
                     if not isinstance(peer, dict):
@@ -99,7 +99,7 @@ def network_policy(ctx) -> Iterable[Problem]:
                     reason = _open_peer(peer)
                     if reason and not (direction == "egress" and _external_ok(rule, peer, declared_ports)):
                         yield Problem(f"NetworkPolicy {policy.name} {direction}[{index}]: {reason}",
-                                      policy.at(ctx, "spec", direction, index, peers_key, peer_index))
+                                      policy.at("spec", direction, index, peers_key, peer_index))
     if deny and not dns:
         yield Problem("default-deny blocks DNS and no policy allows egress to port 53: nothing can resolve names",
-                      deny[0].at(ctx), hint="allow egress to kube-dns on UDP and TCP 53")
+                      deny[0].at(), hint="allow egress to kube-dns on UDP and TCP 53")

@@ -32,7 +32,7 @@ def probes(ctx) -> Iterable[Problem]:
             for probe in wanted:
                 if probe not in container:
                     yield Problem(f"{obj.label} container {container.get('name')!r} has no {probe}",
-                                  obj.at(ctx, *prefix, "containers", index))
+                                  obj.at(*prefix, "containers", index))
 
 
 @check("VR309", "k8s-probe-port", "probe targets a port the container does not expose", Severity.ERROR)
@@ -55,4 +55,4 @@ def probe_port(ctx) -> Iterable[Problem]:
                 port = (action.get(kind) or {}).get("port")
                 if port is not None and port not in exposed:
                     yield Problem(f"{obj.label} container {container.get('name')!r} {probe} targets port {port!r}, "
-                                  f"which it does not expose", obj.at(ctx, *path, probe))
+                                  f"which it does not expose", obj.at(*path, probe))

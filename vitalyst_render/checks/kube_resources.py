@@ -25,4 +25,4 @@ def resources(ctx) -> Iterable[Problem]:
             for resource in ("cpu", "memory"):
                 if resource not in (amounts.get(kind) or {}):
                     yield Problem(f"{obj.label} container {container.get('name')!r} has no {resource} {kind[:-1]}",
-                                  obj.at(ctx, *path), hint=f"set services.<name>.resources.{kind}.{resource}")
+                                  obj.at(*path), hint=f"set services.<name>.resources.{kind}.{resource}")

@@ -25,9 +25,9 @@ def run_as_non_root(ctx) -> Iterable[Problem]:
         merged = {**(pod.get("securityContext") or {}), **(container.get("securityContext") or {})}
         who = f"{obj.label} container {container.get('name')!r}"
         if merged.get("runAsNonRoot") is not True:
-            yield Problem(f"{who} does not set runAsNonRoot: true", obj.at(ctx, *path))
+            yield Problem(f"{who} does not set runAsNonRoot: true", obj.at(*path))
         for field in ("runAsUser", "runAsGroup"):
             value = merged.get(field)
             if not isinstance(value, int) or value < MIN_ID:
-                yield Problem(f"{who} has {field} {value!r}; expected at least {MIN_ID}", obj.at(ctx, *path),
+                yield Problem(f"{who} has {field} {value!r}; expected at least {MIN_ID}", obj.at(*path),
                               hint="set build.user.uid/gid to 10000 or more")

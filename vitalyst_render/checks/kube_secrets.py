@@ -23,7 +23,7 @@ def secrets(ctx) -> Iterable[Problem]:
     declared = set(ctx.profile.secrets)
     for obj in kube_objects(ctx):
         if obj.kind == "Secret" and (obj.document.get("data") or obj.document.get("stringData")):
-            yield Problem(f"Secret {obj.name} carries data in the manifest", obj.at(ctx, "data" if "data" in obj.document else "stringData"),
+            yield Problem(f"Secret {obj.name} carries data in the manifest", obj.at("data" if "data" in obj.document else "stringData"),
                           hint="create Secrets out of band; reference them by name")
         found = pod_template(obj)
         if found is None:
@@ -48,4 +48,4 @@ def secrets(ctx) -> Iterable[Problem]:
                     referenced.append(((source["secretRef"] or {}).get("name"), path + ("envFrom", index)))
         for name, path in referenced:
             if name not in declared:
-                yield Problem(f"{obj.label} uses Secret {name!r}, which the profile does not declare", obj.at(ctx, *path))
+                yield Problem(f"{obj.label} uses Secret {name!r}, which the profile does not declare", obj.at(*path))

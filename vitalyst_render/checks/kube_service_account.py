@@ -23,9 +23,9 @@ def service_account(ctx) -> Iterable[Problem]:
     for obj, pod, prefix in pods(ctx):
         name = pod.get("serviceAccountName") or "default"
         if name == "default":
-            yield Problem(f"{obj.label} runs under the default service account", obj.at(ctx, *prefix))
+            yield Problem(f"{obj.label} runs under the default service account", obj.at(*prefix))
         elif name not in accounts:
-            yield Problem(f"{obj.label} names service account {name!r}, which is not rendered", obj.at(ctx, *prefix, "serviceAccountName"))
+            yield Problem(f"{obj.label} names service account {name!r}, which is not rendered", obj.at(*prefix, "serviceAccountName"))
         if pod.get("automountServiceAccountToken") is not False and accounts.get(name) is not False:
-            yield Problem(f"{obj.label} mounts a service account token", obj.at(ctx, *prefix),
+            yield Problem(f"{obj.label} mounts a service account token", obj.at(*prefix),
                           hint="automountServiceAccountToken: false")

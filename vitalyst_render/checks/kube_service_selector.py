@@ -28,7 +28,7 @@ def service_selector(ctx) -> Iterable[Problem]:
         selector = ((obj.document.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
         if obj.kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet") and not all(labels.get(k) == v for k, v in selector.items()):
             yield Problem(f"{obj.label} selects {selector}, which its own pod template does not carry; the API server rejects it",
-                          obj.at(ctx, "spec", "selector"))
+                          obj.at("spec", "selector"))
     services = {(o.document.get("metadata") or {}).get("name"): o for o in objects if o.kind == "Service"}
     for obj in objects:
         if obj.kind != "Ingress":
@@ -37,7 +37,7 @@ def service_selector(ctx) -> Iterable[Problem]:
             for p, path in enumerate(((rule.get("http") or {}).get("paths")) or []):
                 backend = ((path.get("backend") or {}).get("service")) or {}
                 target = services.get(backend.get("name"))
-                where = obj.at(ctx, "spec", "rules", r, "http", "paths", p, "backend")
+                where = obj.at("spec", "rules", r, "http", "paths", p, "backend")
                 if target is None:
                     yield Problem(f"Ingress {obj.name} sends traffic to Service {backend.get('name')!r}, which is not rendered", where)
                     continue
@@ -59,7 +59,7 @@ def service_selector(ctx) -> Iterable[Problem]:
             if (w.document.get("metadata") or {}).get("namespace") == namespace and all(labels.get(k) == v for k, v in selector.items())
         ]
         if not matches:
-            yield Problem(f"Service {obj.name} selects {selector}, which no pod carries", obj.at(ctx, "spec", "selector"))
+            yield Problem(f"Service {obj.name} selects {selector}, which no pod carries", obj.at("spec", "selector"))
             continue
         names = set()
         numbers = set()
@@ -72,4 +72,4 @@ def service_selector(ctx) -> Iterable[Problem]:
             target = port.get("targetPort", port.get("port"))
             if target not in names and target not in numbers:
                 yield Problem(f"Service {obj.name} targets port {target!r}, which its pods do not expose",
-                              obj.at(ctx, "spec", "ports", index))
+                              obj.at("spec", "ports", index))

@@ -34,14 +34,14 @@ def kubernetes_schema(ctx) -> Iterable[Problem]:
     for obj in objects:
         kind, api_version = obj.document.get("kind"), obj.document.get("apiVersion")
         if not isinstance(kind, str) or not isinstance(api_version, str):
-            yield Problem("object has no kind or apiVersion", obj.at(ctx))
+            yield Problem("object has no kind or apiVersion", obj.at())
             continue
         validator = kube_schemas.validator(kubernetes.version, kind, api_version)
         if validator is None:
-            yield Problem(f"no schema for {kind} {api_version} in Kubernetes {kubernetes.version}", obj.at(ctx, "kind"),
+            yield Problem(f"no schema for {kind} {api_version} in Kubernetes {kubernetes.version}", obj.at("kind"),
                           hint="an unknown kind or a removed API version")
             continue
         for error in validator.iter_errors(obj.document):
             path = tuple(error.instance_path)
             shown = ".".join(str(p) for p in path) or "(object)"
-            yield Problem(f"{obj.label}: {shown}: {error.message}", obj.at(ctx, *path))
+            yield Problem(f"{obj.label}: {shown}: {error.message}", obj.at(*path))

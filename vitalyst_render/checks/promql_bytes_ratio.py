@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 import promql_parser as pql
 
-from ._promql import expressions, is_comparison, parse, walk
+from ._promql import is_comparison, walk
 from .base import Problem, Severity, check
 
 
@@ -39,8 +39,8 @@ def bytes_ratio(ctx) -> Iterable[Problem]:
     FAIL: ``container_memory_usage_bytes > 0.85``.
     PASS: ``working_set_bytes / limit_bytes > 0.85``; ``free_bytes < 1e9``.
     """
-    for expression in expressions(ctx):
-        tree = parse(expression.text)
+    for expression in ctx.promql:
+        tree = expression.tree
         if isinstance(tree, Exception):
             continue
         for node, _ in walk(tree):

@@ -6,15 +6,15 @@ from typing import Iterable
 
 import promql_parser as pql
 
-from ._promql import catalogue, expressions, parse, walk
+from ._promql import BUILT_IN, walk
 from .base import Problem, Severity, check
 
 
 @check("VR404", "promql-unknown-metric", "expression reads a metric no declared exporter provides", Severity.ERROR)
 def unknown_metric(ctx) -> Iterable[Problem]:
-    """Every metric name in a rule or panel is in the catalogue of an exporter the
-    profile scrapes on its platform (``monitoring.exporters.*.metrics``), or is a
-    recording rule of the same file. A misspelt or imaginary metric returns nothing, so
+    """Every metric name in a rule or panel is in the catalogue of a scrape job on the
+    profile's platform (a service's ``metrics.catalogue``, its kind's defaults, or an
+    infrastructure exporter's ``metrics``), or is a recording rule of the same file. A misspelt or imaginary metric returns nothing, so
     its alert can never fire: the seed's ``container_restart_count`` does not exist.
 
     Remediation: use the exporter's real metric name, or declare the exporter (and its
@@ -23,11 +23,11 @@ def unknown_metric(ctx) -> Iterable[Problem]:
     FAIL: ``rate(container_restart_count[5m]) > 0``.
     PASS: ``increase(kube_pod_container_status_restarts_total[15m]) > 0`` with kube-state-metrics declared.
     """
-    known = catalogue(ctx.profile)
-    all_expressions = expressions(ctx)
+    known = set(BUILT_IN) | set(ctx.plan.metrics_provided)
+    all_expressions = ctx.promql
     known |= {e.rule["record"] for e in all_expressions if e.rule and "record" in e.rule}
     for expression in all_expressions:
-        tree = parse(expression.text)
+        tree = expression.tree
         if isinstance(tree, Exception):
             continue
         for node, _ in walk(tree):

@@ -6,7 +6,7 @@ from typing import Iterable
 
 import promql_parser as pql
 
-from ._promql import COUNTER_SAFE, COUNTER_SUFFIXES, expressions, parse, walk
+from ._promql import COUNTER_SAFE, COUNTER_SUFFIXES, walk
 from .base import Problem, Severity, check
 
 
@@ -22,8 +22,8 @@ def counter_rate(ctx) -> Iterable[Problem]:
     FAIL: ``container_cpu_usage_seconds_total > 0.8``; ``sum(http_requests_total)``.
     PASS: ``rate(container_cpu_usage_seconds_total[5m]) > 0.8``.
     """
-    for expression in expressions(ctx):
-        tree = parse(expression.text)
+    for expression in ctx.promql:
+        tree = expression.tree
         if isinstance(tree, Exception):
             continue
         for node, ancestors in walk(tree):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from ._promql import expressions, parse
+
 from .base import Problem, Severity, check
 
 
@@ -19,7 +19,7 @@ def promql_parse(ctx) -> Iterable[Problem]:
     FAIL: ``rate(http_requests_total[5m]``.
     PASS: ``sum by (job) (rate(http_requests_total[5m]))``.
     """
-    for expression in expressions(ctx):
-        parsed = parse(expression.text)
+    for expression in ctx.promql:
+        parsed = expression.tree
         if isinstance(parsed, Exception):
             yield Problem(f"{expression.source} expression does not parse: {parsed}", expression.location)

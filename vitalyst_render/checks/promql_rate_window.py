@@ -7,7 +7,7 @@ from typing import Iterable
 import promql_parser as pql
 
 from ..profile.types import duration_seconds
-from ._promql import RATE_FUNCTIONS, expressions, parse, walk
+from ._promql import RATE_FUNCTIONS, walk
 from .base import Problem, Severity, check
 
 
@@ -23,8 +23,8 @@ def rate_window(ctx) -> Iterable[Problem]:
     PASS: ``rate(x_total[5m])``.
     """
     floor = 4 * duration_seconds(ctx.profile.monitoring.scrape_interval)
-    for expression in expressions(ctx):
-        tree = parse(expression.text)
+    for expression in ctx.promql:
+        tree = expression.tree
         if isinstance(tree, Exception):
             continue
         for node, _ in walk(tree):

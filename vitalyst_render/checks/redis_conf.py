@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable, Iterator
 
 from .. import redisconf
 from .base import Problem, Severity, check
+from .context import CheckContext
 
-CONF = "redis/redis.conf"
+#: The plan's files in this format are what these checks read.
+FORMAT = "redis.conf"
 YESNO = ("yes", "no")
 POLICIES = ("volatile-lru", "allkeys-lru", "volatile-lfu", "allkeys-lfu", "volatile-random", "allkeys-random", "volatile-ttl", "noeviction")
 
@@ -71,18 +73,20 @@ DIRECTIVES: dict[str, tuple[int, int | None, object]] = {
 REPEATABLE = {"save", "rename-command", "include", "loadmodule", "user"}
 
 
-def _directives(ctx):  # noqa: ANN001, ANN201
-    artefact = ctx.artefact(CONF)
-    if artefact is None:
-        return None
-    try:
-        return redisconf.parse(artefact.text)
-    except redisconf.ConfSyntaxError as exc:
-        return exc
+def _configs(ctx: CheckContext) -> Iterator[tuple[str, list[redisconf.Directive] | redisconf.ConfSyntaxError]]:
+    """(path, directives or the syntax error) of every rendered redis.conf."""
+    for _, file in ctx.plan.files_of_format(FORMAT):
+        artefact = ctx.artefact(file.path)
+        if artefact is None:
+            continue
+        try:
+            yield file.path, redisconf.parse(artefact.text)
+        except redisconf.ConfSyntaxError as exc:
+            yield file.path, exc
 
 
 @check("VR501", "redis-conf-directives", "redis.conf has an unknown directive or the wrong number of arguments", Severity.ERROR)
-def directives(ctx) -> Iterable[Problem]:
+def directives(ctx: CheckContext) -> Iterable[Problem]:
     """Every line is a directive Redis 7.0 knows (from our table of the directives a
     server config uses), with an argument count it accepts, and the quoting parses.
     Redis refuses to start on an unknown directive, and tells you only at boot.
@@ -92,26 +96,24 @@ def directives(ctx) -> Iterable[Problem]:
     FAIL: ``maxmemmory 1gb`` (typo); ``port`` with no value.
     PASS: ``maxmemory 751619276``.
     """
-    parsed = _directives(ctx)
-    if parsed is None:
-        return
-    if isinstance(parsed, redisconf.ConfSyntaxError):
-        yield Problem(str(parsed), ctx.location(CONF, parsed.line))
-        return
-    for directive in parsed:
-        spec = DIRECTIVES.get(directive.name)
-        if spec is None:
-            yield Problem(f"unknown directive {directive.name!r}", ctx.location(CONF, directive.line))
+    for conf, parsed in _configs(ctx):
+        if isinstance(parsed, redisconf.ConfSyntaxError):
+            yield Problem(str(parsed), ctx.location(conf, parsed.line))
             continue
-        low, high, _ = spec
-        count = len(directive.arguments)
-        if count < low or (high is not None and count > high):
-            expected = str(low) if low == high else f"{low}..{high if high is not None else 'n'}"
-            yield Problem(f"{directive.name} takes {expected} argument(s), got {count}", ctx.location(CONF, directive.line))
+        for directive in parsed:
+            spec = DIRECTIVES.get(directive.name)
+            if spec is None:
+                yield Problem(f"unknown directive {directive.name!r}", ctx.location(conf, directive.line))
+                continue
+            low, high, _ = spec
+            count = len(directive.arguments)
+            if count < low or (high is not None and count > high):
+                expected = str(low) if low == high else f"{low}..{high if high is not None else 'n'}"
+                yield Problem(f"{directive.name} takes {expected} argument(s), got {count}", ctx.location(conf, directive.line))
 
 
 @check("VR502", "redis-conf-values", "redis.conf directive has an invalid value", Severity.ERROR)
-def values(ctx) -> Iterable[Problem]:
+def values(ctx: CheckContext) -> Iterable[Problem]:
     """Arguments have the type Redis expects: yes/no flags, enums such as
     ``maxmemory-policy`` and ``appendfsync``, memory sizes with Redis's units
     (``1k`` = 1000, ``1kb`` = 1024), integers in range, and ``save`` as pairs of
@@ -122,35 +124,35 @@ def values(ctx) -> Iterable[Problem]:
     FAIL: ``maxmemory 1Gi`` (Kubernetes unit), ``appendfsync sometimes``, ``port 70000``.
     PASS: ``maxmemory 751619276``, ``appendfsync everysec``.
     """
-    parsed = _directives(ctx)
-    if not isinstance(parsed, list):
-        return
-    for directive in parsed:
-        spec = DIRECTIVES.get(directive.name)
-        if spec is None or not directive.arguments:
+    for conf, parsed in _configs(ctx):
+        if not isinstance(parsed, list):
             continue
-        kind = spec[2]
-        where = ctx.location(CONF, directive.line)
-        value = directive.arguments[0]
-        if isinstance(kind, tuple) and kind and kind[0] == "int":
-            _, low, high = kind
-            if not re.fullmatch(r"-?\d+", value) or not low <= int(value) <= high:
-                yield Problem(f"{directive.name} must be an integer from {low} to {high}, got {value!r}", where)
-        elif isinstance(kind, tuple):
-            if value.lower() not in kind:
-                yield Problem(f"{directive.name} must be one of {', '.join(kind)}, got {value!r}", where)
-        elif kind == "memory" and redisconf.memory(value) is None:
-            yield Problem(f"{directive.name} must be a size such as 700mb or 734003200, got {value!r}", where)
-        elif kind == "save":
-            arguments = directive.arguments
-            if arguments == ("",):
+        for directive in parsed:
+            spec = DIRECTIVES.get(directive.name)
+            if spec is None or not directive.arguments:
                 continue
-            if len(arguments) % 2 or not all(re.fullmatch(r"\d+", a) for a in arguments):
-                yield Problem(f"save takes pairs of <seconds> <changes>, got {' '.join(arguments)!r}", where)
+            kind = spec[2]
+            where = ctx.location(conf, directive.line)
+            value = directive.arguments[0]
+            if isinstance(kind, tuple) and kind and kind[0] == "int":
+                _, low, high = kind
+                if not re.fullmatch(r"-?\d+", value) or not low <= int(value) <= high:
+                    yield Problem(f"{directive.name} must be an integer from {low} to {high}, got {value!r}", where)
+            elif isinstance(kind, tuple):
+                if value.lower() not in kind:
+                    yield Problem(f"{directive.name} must be one of {', '.join(kind)}, got {value!r}", where)
+            elif kind == "memory" and redisconf.memory(value) is None:
+                yield Problem(f"{directive.name} must be a size such as 700mb or 734003200, got {value!r}", where)
+            elif kind == "save":
+                arguments = directive.arguments
+                if arguments == ("",):
+                    continue
+                if len(arguments) % 2 or not all(re.fullmatch(r"\d+", a) for a in arguments):
+                    yield Problem(f"save takes pairs of <seconds> <changes>, got {' '.join(arguments)!r}", where)
 
 
 @check("VR503", "redis-conf-duplicates", "redis.conf sets a directive twice", Severity.ERROR)
-def duplicates(ctx) -> Iterable[Problem]:
+def duplicates(ctx: CheckContext) -> Iterable[Problem]:
     """A directive appears once (``save``, ``rename-command``, ``include``,
     ``loadmodule`` and ``user`` may repeat). Redis silently keeps the last value, so a
     second ``maxmemory`` undoes the first without a word.
@@ -160,22 +162,22 @@ def duplicates(ctx) -> Iterable[Problem]:
     FAIL: ``maxmemory 700mb`` and, later, ``maxmemory 1gb``.
     PASS: each single-valued directive once.
     """
-    parsed = _directives(ctx)
-    if not isinstance(parsed, list):
-        return
-    first: dict[str, int] = {}
-    for directive in parsed:
-        if directive.name in REPEATABLE:
+    for conf, parsed in _configs(ctx):
+        if not isinstance(parsed, list):
             continue
-        if directive.name in first:
-            yield Problem(f"{directive.name} is set again (first on line {first[directive.name]})",
-                          ctx.location(CONF, directive.line), related=(ctx.location(CONF, first[directive.name]),))
-        else:
-            first[directive.name] = directive.line
+        first: dict[str, int] = {}
+        for directive in parsed:
+            if directive.name in REPEATABLE:
+                continue
+            if directive.name in first:
+                yield Problem(f"{directive.name} is set again (first on line {first[directive.name]})",
+                              ctx.location(conf, directive.line), related=(ctx.location(conf, first[directive.name]),))
+            else:
+                first[directive.name] = directive.line
 
 
 @check("VR504", "redis-conf-exposure", "redis.conf exposes an unauthenticated or passworded server", Severity.ERROR)
-def exposure(ctx) -> Iterable[Problem]:
+def exposure(ctx: CheckContext) -> Iterable[Problem]:
     """Redis listens beyond loopback only with protected mode on and authentication by
     ACL file, never with ``requirepass`` (a password in the config), and never with a
     ``user`` directive carrying a password. Binding ``0.0.0.0`` or ``*`` with
@@ -186,21 +188,21 @@ def exposure(ctx) -> Iterable[Problem]:
     FAIL: ``bind 0.0.0.0`` with ``protected-mode no`` and no ``aclfile``; any ``requirepass``.
     PASS: ``bind * -::*``, ``protected-mode yes``, ``aclfile /run/secrets/redis-acl``.
     """
-    parsed = _directives(ctx)
-    if not isinstance(parsed, list):
-        return
-    by_name = {d.name: d for d in parsed}
-    for directive in parsed:
-        if directive.name in ("requirepass", "masterauth"):
-            yield Problem(f"{directive.name} puts a password in redis.conf", ctx.location(CONF, directive.line),
-                          hint="use an ACL file from a secret")
-        if directive.name == "user" and any(a.startswith((">", "#")) for a in directive.arguments):
-            yield Problem("a user directive carries a password", ctx.location(CONF, directive.line))
-    bind = by_name.get("bind")
-    loopback_only = bind is not None and all(a.lstrip("-") in ("127.0.0.1", "::1", "localhost") for a in bind.arguments)
-    protected = by_name.get("protected-mode")
-    if not loopback_only and "aclfile" not in by_name:
-        line = bind.line if bind else 1
-        yield Problem("Redis listens beyond loopback without an ACL file", ctx.location(CONF, line))
-    if protected is not None and protected.arguments[:1] == ("no",) and not loopback_only:
-        yield Problem("protected-mode is off on a non-loopback bind", ctx.location(CONF, protected.line))
+    for conf, parsed in _configs(ctx):
+        if not isinstance(parsed, list):
+            continue
+        by_name = {d.name: d for d in parsed}
+        for directive in parsed:
+            if directive.name in ("requirepass", "masterauth"):
+                yield Problem(f"{directive.name} puts a password in redis.conf", ctx.location(conf, directive.line),
+                              hint="use an ACL file from a secret")
+            if directive.name == "user" and any(a.startswith((">", "#")) for a in directive.arguments):
+                yield Problem("a user directive carries a password", ctx.location(conf, directive.line))
+        bind = by_name.get("bind")
+        loopback_only = bind is not None and all(a.lstrip("-") in ("127.0.0.1", "::1", "localhost") for a in bind.arguments)
+        protected = by_name.get("protected-mode")
+        if not loopback_only and "aclfile" not in by_name:
+            line = bind.line if bind else 1
+            yield Problem("Redis listens beyond loopback without an ACL file", ctx.location(conf, line))
+        if protected is not None and protected.arguments[:1] == ("no",) and not loopback_only:
+            yield Problem("protected-mode is off on a non-loopback bind", ctx.location(conf, protected.line))

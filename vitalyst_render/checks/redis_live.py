@@ -10,14 +10,13 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Iterable
+from typing import Any
 
-from ..profile.types import memory_bytes
+from ..errors import Location
 from .base import Problem, Severity, ToolUnavailable, check
-
-CONF = "redis/redis.conf"
-ACL_TEMPLATE = "redis/users.acl.template"
+from .context import CheckContext
 _PLACEHOLDER = re.compile(r"#<sha256 of ([a-z0-9-]+)'s password>")
 INSPECTOR = "vr-inspector"
 STARTUP_SECONDS = 10
@@ -99,67 +98,59 @@ def stand_in(text: str, folder: Path, port: int) -> str:
     return "\n".join(lines) + "\nlogfile \"\"\ndaemonize no\n"
 
 
-def expected_settings(profile) -> dict[str, str]:  # noqa: ANN001 - Profile
-    """What CONFIG GET must return: the profile's intent, not the text's last word."""
-    settings = profile.redis
-    limit = memory_bytes(profile.services["redis"].resources.limits.memory)
-    return {
-        "maxmemory": str(int(limit * settings.maxmemory_ratio)),
-        "maxmemory-policy": settings.maxmemory_policy,
-        "appendonly": "yes" if settings.appendonly else "no",
-        "appendfsync": settings.appendfsync,
-        "tcp-keepalive": str(settings.tcp_keepalive),
-        "timeout": str(settings.timeout),
-        "latency-monitor-threshold": str(settings.latency_monitor_threshold),
-        "protected-mode": "yes",
-        "save": " ".join(f"{rule.seconds} {rule.changes}" for rule in settings.save),
-    }
-
-
 @check("VR907", "redis-server-boot", "redis.conf does not boot, or boots with other settings or open access", Severity.ERROR, tool="redis-server")
-def redis_boot(ctx) -> Iterable[Problem]:
-    """Boots the real ``redis-server`` (Debian's 7.0) on 127.0.0.1 with a free port and a
-    temporary folder, using the rendered ``redis.conf`` and the rendered
-    ``users.acl.template`` with each password hash filled in for a throwaway password. It proves that the config loads,
-    that ``CONFIG GET`` returns what we rendered, that an unauthenticated command is
-    refused, that the healthcheck user can PING and nothing else, that the app user
-    cannot run FLUSHALL or CONFIG, and that the metrics user can run what
-    redis_exporter sends; then shuts the server down.
+def redis_boot(ctx: CheckContext) -> Iterable[Problem]:
+    """For every Redis service, boots the real ``redis-server`` (Debian's 7.0) on
+    127.0.0.1 with a free port and a temporary folder, using the rendered redis.conf
+    and the rendered ACL template with each password hash filled in for a throwaway
+    password. It proves that the config loads, that ``CONFIG GET`` returns what the
+    plan decided, that an unauthenticated command is refused, that a ``healthcheck``
+    user can PING and nothing else, that an ``app`` user cannot run FLUSHALL or CONFIG,
+    that the exporter's user can run what redis_exporter sends and the backup user can
+    SYNC; then shuts the server down.
 
-    Remediation: read the server log in the finding; fix the profile's ``redis``
-    section or the template.
+    Remediation: read the server log in the finding; fix the service's ``config`` or
+    ``users`` in the profile, or the template.
 
     FAIL: ``maxmemory-policy allkeys-lru-ish`` (Redis refuses to start); a second
     ``maxmemory`` line (Redis runs with it, not with the profile's value).
     PASS: the rendered ``redis/redis.conf`` of every profile.
     """
-    artefact = ctx.artefact(CONF)
-    if artefact is None:
+    configs = ctx.plan.files_of_format("redis.conf")
+    if not configs:
         return
     binary = shutil.which("redis-server")
     if binary is None:
         raise ToolUnavailable("redis-server not found (make test installs it)")
-    users = dict(ctx.profile.redis.users)
+    for service, conf in configs:
+        artefact = ctx.artefact(conf.path)
+        if artefact is None:
+            continue
+        acl = next((f for f in service.files if f.format == "redis.acl"), None)
+        template = ctx.artefact(acl.path) if acl is not None else None
+        yield from _boot(binary, artefact.text, template.text if template else None, conf.context, ctx.location(conf.path))
+
+
+def _boot(binary: str, conf_text: str, acl_template: str | None, facts: Mapping[str, Any], where: Location) -> Iterator[Problem]:
+    users = dict(facts["users"])
     passwords = {name: secrets.token_hex(16) for name in [*users, INSPECTOR]}
-    template = ctx.artefact(ACL_TEMPLATE)
-    if template is not None:
+    if acl_template is not None:
         # The rendered template itself, with each placeholder filled by a throwaway
         # password's hash, exactly as operators fill it.
         acl = [
             _PLACEHOLDER.sub(lambda m: "#" + hashlib.sha256(passwords.get(m.group(1), "x").encode()).hexdigest(), line)
-            for line in template.text.split("\n")
+            for line in acl_template.split("\n")
             if line.strip() and not line.startswith("#")
         ]
     else:
         acl = ["user default off"] + [f"user {name} on >{passwords[name]} resetchannels {rules}" for name, rules in users.items()]
     acl.append(f"user {INSPECTOR} on >{passwords[INSPECTOR]} +ping +config|get +acl|dryrun")
-    where = ctx.location(CONF)
     with tempfile.TemporaryDirectory(prefix="vr-redis-") as folder_name:
         folder = Path(folder_name)
         (folder / "data").mkdir()
         (folder / "users.acl").write_text("\n".join(acl) + "\n")
         port = _free_port()
-        (folder / "redis.conf").write_text(stand_in(artefact.text, folder, port))
+        (folder / "redis.conf").write_text(stand_in(conf_text, folder, port))
         process = subprocess.Popen([binary, str(folder / "redis.conf")], cwd=folder, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True)
         try:
@@ -170,7 +161,7 @@ def redis_boot(ctx) -> Iterable[Problem]:
                 yield Problem(f"redis-server did not start: {detail or 'no output'}", where)
                 return
             try:
-                yield from _probe(client, passwords, expected_settings(ctx.profile), where)
+                yield from _probe(client, passwords, facts, where)
             except OSError as exc:
                 yield Problem(f"redis-server dropped the connection while being probed: {exc}", where)
             finally:
@@ -195,14 +186,14 @@ def _connect(port: int, process: subprocess.Popen) -> _Resp | None:
     return None
 
 
-def _probe(client: _Resp, passwords: dict[str, str], expected: dict[str, str], where) -> Iterable[Problem]:  # noqa: ANN001
+def _probe(client: _Resp, passwords: dict[str, str], facts: Mapping[str, Any], where: Location) -> Iterator[Problem]:
     anonymous = client.call("PING")
     if not (isinstance(anonymous, RedisReplyError) and anonymous.startswith("NOAUTH")):
         yield Problem(f"an unauthenticated PING was answered {anonymous!r}; the default user must be off", where)
     if client.call("AUTH", INSPECTOR, passwords[INSPECTOR]) != "OK":
         yield Problem("the stand-in ACL file was not loaded (aclfile ignored?)", where)
         return
-    for name, value in expected.items():
+    for name, value in facts["expected"].items():
         reply = client.call("CONFIG", "GET", name)
         actual = reply[1] if isinstance(reply, list) and len(reply) == 2 else reply
         if actual != value:
@@ -222,9 +213,17 @@ def _probe(client: _Resp, passwords: dict[str, str], expected: dict[str, str], w
                 yield Problem(f"the app user may run {command[0]}; it must be denied", where)
         if client.call("ACL", "DRYRUN", "app", "SET", "vr:probe", "1") != "OK":
             yield Problem("the app user cannot write keys", where)
-    if "metrics" in passwords:
+    exporter = facts.get("exporter_user")
+    if exporter in passwords:
         client.call("AUTH", INSPECTOR, passwords[INSPECTOR])
         for command in EXPORTER_COMMANDS:
-            reply = client.call("ACL", "DRYRUN", "metrics", *command)
+            reply = client.call("ACL", "DRYRUN", exporter, *command)
             if reply != "OK":
-                yield Problem(f"the metrics user may not run {' '.join(command)}, which redis_exporter needs: {reply}", where)
+                yield Problem(f"the {exporter} user may not run {' '.join(command)}, which redis_exporter needs: {reply}", where)
+    backup = facts.get("backup_user")
+    if backup in passwords:
+        client.call("AUTH", INSPECTOR, passwords[INSPECTOR])
+        for command in (("SYNC",), ("PSYNC", "?", "-1"), ("REPLCONF", "capa", "eof")):
+            reply = client.call("ACL", "DRYRUN", backup, *command)
+            if reply != "OK":
+                yield Problem(f"the {backup} user may not run {command[0]}, which an RDB copy needs: {reply}", where)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from types import UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -21,6 +21,14 @@ from ..yamlsource import Positions, YamlSourceError, decode_utf8, load_yaml
 from .merge import deep_merge
 from .models import Profile, ReferenceProblem
 from .types import DNS_LABEL, shown
+
+
+def _profile_model() -> type[Profile]:
+    # The roles registry imports the models; importing it here, late, keeps the
+    # profile package importable on its own.
+    from ..roles import profile_model
+
+    return profile_model()
 
 #: Longest ``extends`` chain we follow; deeper is almost certainly a mistake.
 MAX_EXTENDS_DEPTH = 8
@@ -41,7 +49,7 @@ class LoadedProfile:
     @property
     def digest(self) -> str:
         """sha256 of the resolved profile in canonical JSON: identifies the render input."""
-        canonical = json.dumps(self.profile.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        canonical = json.dumps(self.profile.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
         return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -156,7 +164,7 @@ def _resolve(path: Path, folder: Path, seen: tuple[Path, ...]) -> tuple[dict[str
 
 def _validate(data: dict[str, Any], positions: Positions) -> Profile:
     try:
-        return Profile.model_validate(data)
+        return _profile_model().model_validate(data)
     except ValidationError as exc:
         # Report the first problem in document order: the one a reader meets first. At
         # one position, a bad key comes before what is missing below it.
@@ -186,19 +194,33 @@ class _PlacedKey(_Placed):
     field_rank = 0
 
 
+def _untagged(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """``loc`` without the segment a discriminated union adds: the kind after a service name."""
+    if len(loc) > 2 and loc[0] == "services":
+        return loc[:2] + loc[3:]
+    return loc
+
+
 def _placed(error: dict[str, Any], positions: Positions) -> _Placed:
     # Dict-key validation adds a "[key]" segment after the key it validates.
     if "[key]" in error["loc"]:
-        loc = tuple(part for part in error["loc"] if part != "[key]")
+        loc = _untagged(tuple(part for part in error["loc"] if part != "[key]"))
         return _PlacedKey(_message(error), positions.key(loc), field_path(loc))
-    loc = tuple(error["loc"])
+    tagged = tuple(error["loc"])
+    loc = _untagged(tagged)
     kind = error["type"]
     problem = (error.get("ctx") or {}).get("error")
     if isinstance(problem, ReferenceProblem):
         loc = loc + problem.path
         return _Placed(problem.message, positions.value(loc), field_path(loc))
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        kinds = ", ".join(_kinds())
+        if kind == "union_tag_not_found":
+            return _Placed(f"a service needs a kind: one of {kinds}", positions.key(loc) if loc else positions.value(()), field_path(loc))
+        got = shown((error.get("ctx") or {}).get("tag"))
+        return _Placed(f"expected a kind of {kinds}, got {got}", positions.value(loc + ("kind",)), field_path(loc + ("kind",)))
     if kind == "extra_forbidden":
-        allowed = _allowed_keys(loc[:-1])
+        allowed = _allowed_keys(tagged[:-1])
         hint = f"; expected one of: {', '.join(allowed)}" if allowed else ""
         return _PlacedKey(f"unknown key {str(loc[-1])!r}{hint}", positions.key(loc), field_path(loc))
     if kind == "missing":
@@ -240,11 +262,26 @@ def _message(error: dict[str, Any]) -> str:
     return message[:1].lower() + message[1:]
 
 
+def _kinds() -> list[str]:
+    from ..roles import registry
+
+    return list(registry())
+
+
 def _allowed_keys(loc: tuple[str | int, ...]) -> list[str]:
-    """Field names of the model at ``loc``, to suggest the right spelling."""
-    annotation: Any = Profile
+    """Field names of the model at ``loc`` (a location as pydantic reports it, with the
+    kind of a service in it), to suggest the right spelling."""
+    annotation: Any = _profile_model()
     for part in loc:
         annotation = _unwrap(annotation)
+        if get_origin(annotation) in (Union, UnionType):
+            annotation = next(
+                (m for m in get_args(annotation) if _unwrap(m.model_fields["kind"].annotation) == Literal[part]),  # type: ignore[union-attr]
+                None,
+            )
+            if annotation is None:
+                return []
+            continue
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             field = annotation.model_fields.get(str(part))
             if field is None:

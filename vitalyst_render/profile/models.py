@@ -2,10 +2,17 @@
 
 Every model is frozen and forbids unknown keys, and every field carries a description:
 the JSON schema in ``docs/profile.schema.json`` is generated from these classes.
+
+Services are keyed by any DNS-1123 name and carry a ``kind``, their role. This module
+holds what every kind shares (:class:`ServiceSpec`, and the :class:`AppService` and
+:class:`UpstreamService` families); each kind's own model lives in its role module
+under :mod:`vitalyst_render.roles`, and the profile model that accepts them all is
+assembled from the role registry (:func:`vitalyst_render.roles.profile_model`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -26,6 +33,7 @@ from .types import (
     ImageTag,
     IntAtLeast,
     MemoryQuantity,
+    MetricName,
     NonEmptyText,
     Port,
     Ratio,
@@ -35,13 +43,18 @@ from .types import (
     UrlPath,
 )
 
-#: The stack's services. Templates know each one's role, so the set is fixed.
-STACK_SERVICES = ("backend", "frontend", "neo4j", "redis")
-APP_SERVICES = ("backend", "frontend")
-
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class ReferenceProblem(ValueError):
+    """A cross-field error that knows the path it belongs to."""
+
+    def __init__(self, path: tuple[str | int, ...], message: str):
+        super().__init__(message)
+        self.path = path
+        self.message = message
 
 
 # -- project and build -----------------------------------------------------------------
@@ -75,15 +88,15 @@ class RuntimeUser(Model):
 class Build(Model):
     user: RuntimeUser = Field(description="The unprivileged account every image and pod runs as.")
     base_images: dict[DnsLabel, BaseImage] = Field(
-        description="Base images by role (python, node); services name the one they build on."
+        description="Base images by name (python, node); app services name the one they build on."
     )
 
 
-# -- services --------------------------------------------------------------------------
+# -- what every service has ----------------------------------------------------------------
 
 
 class ImageRef(Model):
-    repository: ImageName = Field(description="Registry path of the service image.")
+    repository: ImageName = Field(description="Registry path of the image.")
     tag: ImageTag = Field(description="Image tag the stack deploys.")
     digest: Digest | None = Field(default=None, description="Content digest that pins the image; required in prod.")
 
@@ -117,7 +130,7 @@ class Resources(Model):
 
 class Health(Model):
     kind: Literal["http", "tcp", "command"] = Field(description="How the service is probed.")
-    port: Port | None = Field(default=None, description="Port probed by http and tcp checks.")
+    port: Port | None = Field(default=None, description="Port probed by http and tcp checks; one of the service's ports.")
     path: UrlPath | None = Field(default=None, description="HTTP path probed by http checks, e.g. /health.")
     command: list[Text] | None = Field(default=None, description="Argument vector run by command checks.")
     interval: Duration = Field(description="Time between probes.")
@@ -136,22 +149,32 @@ class Health(Model):
         return self
 
 
-class AppBuild(Model):
-    base: DnsLabel = Field(description="Key into build.base_images for the builder and runtime stages.")
-    context: RelPath = Field(
-        description="Folder of the app's sources, relative to the compose file (out/<profile>/compose/)."
+class HttpMetrics(Model):
+    requests: MetricName = Field(default="http_requests_total", description="Counter of handled requests.")
+    status_label: Text = Field(default="status", description="Label of that counter holding the HTTP status.")
+    error_status: Text = Field(default="5..", description="Regex of the status values that count as errors.")
+    duration: MetricName = Field(
+        default="http_request_duration_seconds", description="Histogram of request durations (without _bucket)."
     )
-    command: list[Text] = Field(description="Exec-form command of the final stage.")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every series name these metrics put in the catalogue."""
+        return (self.requests, *(f"{self.duration}_{suffix}" for suffix in ("bucket", "count", "sum")))
 
 
 class Metrics(Model):
-    port: Port = Field(description="Port that serves Prometheus metrics.")
+    port: Port = Field(description="Port that serves Prometheus metrics; one of the service's ports.")
     path: UrlPath = Field(default="/metrics", description="HTTP path of the metrics endpoint.")
-    exporter: ImageRef | None = Field(
-        default=None, description="Sidecar exporter image, for services with no metrics endpoint of their own."
+    catalogue: list[MetricName] | None = Field(
+        default=None,
+        description="Every metric name the endpoint exports that rules and panels may use; unset, the kind's "
+        "defaults (and the http metrics below).",
     )
-    exporter_secret: DnsLabel | None = Field(
-        default=None, description="Secret holding the password the exporter authenticates with."
+    http: HttpMetrics | None = Field(
+        default=None,
+        description="The service's HTTP request metrics: set them to get request-rate, error-ratio and p99 "
+        "recording rules, alerts and panels for this service.",
     )
 
 
@@ -169,42 +192,159 @@ class Autoscaling(Model):
         return self
 
 
-class ImageUser(Model):
-    uid: IntAtLeast(1) = Field(description="Numeric user id of the upstream image's own account (never 0).")
-    gid: IntAtLeast(1) = Field(description="Numeric group id of that account.")
-
-
 class Storage(Model):
     size: MemoryQuantity = Field(description="Size of the persistent volume per replica.")
     mount: AbsPath = Field(description="Path where the data volume is mounted.")
 
 
-class Service(Model):
-    image: ImageRef = Field(description="Image the service runs.")
-    build: AppBuild | None = Field(default=None, description="How the image is built; only for backend and frontend.")
-    ports: list[ServicePort] = Field(min_length=1, description="Ports the service listens on; the first is primary.")
+class Expose(Model):
+    path: UrlPath = Field(default="/", description="Path prefix of environment.domain that the Ingress routes here.")
+    port: DnsLabel | None = Field(default=None, description="Name of the port served; the first port when unset.")
+
+
+class ServiceSpec(Model):
+    """What every service has, whatever its kind."""
+
+    kind: str = Field(description="The service's role: python-app, node-app, neo4j, redis or image (or a plugin's kind).")
+    ports: list[ServicePort] = Field(
+        default_factory=list, description="Ports the service listens on; the first is the one callers use."
+    )
     replicas: IntAtLeast(1) = Field(description="Number of running copies.")
     resources: Resources = Field(description="CPU and memory requests and limits.")
     health: Health = Field(description="The one health definition behind HEALTHCHECK, compose healthcheck and probes.")
+    command: list[Text] | None = Field(
+        default=None, description="Replaces the image's entrypoint: the Kubernetes command, the compose entrypoint."
+    )
+    args: list[Text] | None = Field(
+        default=None, description="Replaces the image's command: the Kubernetes args, the compose command."
+    )
     env: dict[EnvName, EnvValue] = Field(default_factory=dict, description="Plain environment, delivered verbatim.")
     secrets: list[DnsLabel] = Field(default_factory=list, description="Names of top-level secrets mounted into the service.")
-    depends_on: list[DnsLabel] = Field(default_factory=list, description="Services this one calls (the allowed edges).")
+    depends_on: list[DnsLabel] = Field(
+        default_factory=list, description="Services this one calls, on their first port: the only allowed network edges."
+    )
     egress_ports: list[Port] = Field(
         default_factory=list,
         description="TCP ports this service may reach outside the cluster (e.g. 443 for Auth0); nothing else leaves.",
     )
     metrics: Metrics | None = Field(default=None, description="Where Prometheus scrapes the service.")
-    autoscaling: Autoscaling | None = Field(
-        default=None, description="Kubernetes HorizontalPodAutoscaler bounds; for the stateless apps."
-    )
-    storage: Storage | None = Field(default=None, description="Persistent data volume, for stateful services.")
+    autoscaling: Autoscaling | None = Field(default=None, description="Kubernetes HorizontalPodAutoscaler bounds.")
+    storage: Storage | None = Field(default=None, description="Persistent data volume: the service becomes stateful.")
     scratch_paths: list[AbsPath] = Field(
         default_factory=list, description="Writable scratch directories (tmpfs / emptyDir) on a read-only root."
     )
+    expose: Expose | None = Field(
+        default=None,
+        description="Serve this service on environment.domain: the Kubernetes Ingress routes its path here and a "
+        "swarm stack publishes its port.",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ServiceSpec:
+        scaling = self.autoscaling
+        if scaling is not None and not scaling.min_replicas <= self.replicas <= scaling.max_replicas:
+            raise ReferenceProblem(
+                ("replicas",),
+                f"replicas ({self.replicas}) must lie within autoscaling min_replicas..max_replicas "
+                f"({scaling.min_replicas}..{scaling.max_replicas})",
+            )
+        seen_names: set[str] = set()
+        seen_ports: set[tuple[int, str]] = set()
+        for index, port in enumerate(self.ports):
+            if port.name in seen_names:
+                raise ReferenceProblem(("ports", index, "name"), f"port name {port.name!r} is used twice")
+            if (port.port, port.protocol) in seen_ports:
+                raise ReferenceProblem(("ports", index, "port"), f"port {port.port}/{port.protocol} is listed twice")
+            seen_names.add(port.name)
+            seen_ports.add((port.port, port.protocol))
+        numbers = {port.port for port in self.ports}
+        if self.health.port is not None and self.health.port not in numbers:
+            raise ReferenceProblem(("health", "port"), f"health.port {self.health.port} is not one of the service's ports")
+        if self.metrics is not None and self.metrics.port not in numbers:
+            raise ReferenceProblem(("metrics", "port"), f"metrics.port {self.metrics.port} is not one of the service's ports")
+        if self.expose is not None:
+            if not self.ports:
+                raise ReferenceProblem(("expose",), "an exposed service needs a port")
+            if self.expose.port is not None and self.expose.port not in seen_names:
+                raise ReferenceProblem(("expose", "port"), f"{self.expose.port!r} is not the name of one of the service's ports")
+        return self
+
+    @property
+    def primary_port(self) -> ServicePort | None:
+        return self.ports[0] if self.ports else None
+
+    def references(self, name: str, profile: Profile) -> Iterator[ReferenceProblem]:
+        """Problems with what this service names elsewhere in the profile (paths below it).
+        Kinds extend this with their own references."""
+        return iter(())
+
+
+class AppBuild(Model):
+    source: DnsLabel | None = Field(
+        default=None,
+        alias="from",
+        description="Run the image another app service of the same kind builds (a worker running the API's "
+        "image with another command); then nothing else is set here.",
+    )
+    base: DnsLabel | None = Field(default=None, description="Key into build.base_images for the builder and runtime stages.")
+    context: RelPath | None = Field(
+        default=None, description="Folder of the app's sources, relative to the compose file (out/<profile>/compose/)."
+    )
+    command: list[Text] | None = Field(default=None, description="Exec-form command (CMD) of the image's final stage.")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> AppBuild:
+        own = (self.base, self.context, self.command)
+        if self.source is not None and any(part is not None for part in own):
+            raise PydanticCustomError("vr", "a build either names `from` (another service's image) or sets base, context and command, not both", {})
+        if self.source is None and any(part is None for part in own):
+            raise PydanticCustomError("vr", "a build needs base, context and command (or `from` to share another service's image)", {})
+        return self
+
+
+class AppService(ServiceSpec):
+    """A service whose image this stack builds (or shares with another app service)."""
+
+    image: ImageRef | None = Field(
+        default=None, description="Image the service builds and runs; left out with build.from, which shares one."
+    )
+    build: AppBuild = Field(description="How the image is built, or which service's image it shares.")
+
+    def references(self, name: str, profile: Profile) -> Iterator[ReferenceProblem]:
+        yield from super().references(name, profile)
+        build = self.build
+        if build.source is not None:
+            source = profile.services.get(build.source)
+            if source is None or build.source == name:
+                yield ReferenceProblem(("build", "from"), f"{build.source!r} is not another service of the stack")
+            elif not isinstance(source, AppService) or source.kind != self.kind or source.build.source is not None:
+                yield ReferenceProblem(
+                    ("build", "from"), f"{build.source!r} must be a {self.kind} service with a build of its own"
+                )
+            if self.image is not None:
+                yield ReferenceProblem(("image",), f"the image comes from {build.source!r} (build.from); remove image")
+        else:
+            if self.image is None:
+                yield ReferenceProblem((), "an app service that builds its image needs an image section")
+            if build.base not in profile.build.base_images:
+                yield ReferenceProblem(
+                    ("build", "base"),
+                    f"unknown base image {build.base!r}; expected one of: {', '.join(sorted(profile.build.base_images))}",
+                )
+
+
+class ImageUser(Model):
+    uid: IntAtLeast(1) = Field(description="Numeric user id of the upstream image's own account (never 0).")
+    gid: IntAtLeast(1) = Field(description="Numeric group id of that account.")
+
+
+class UpstreamService(ServiceSpec):
+    """A service that runs an image someone else publishes."""
+
+    image: ImageRef = Field(description="Image the service runs.")
     image_user: ImageUser | None = Field(
         default=None,
-        description="For upstream images: the account compose runs them as, so their entrypoints need no root "
-        "(built images always run as build.user).",
+        description="The image's own account, which compose runs it as so that its entrypoint needs no root.",
     )
     seeded_dirs: list[AbsPath] = Field(
         default_factory=list,
@@ -217,16 +357,14 @@ class Service(Model):
         "and every report shows it.",
     )
 
-    @model_validator(mode="after")
-    def _replicas_within_autoscaling(self) -> Service:
-        scaling = self.autoscaling
-        if scaling is not None and not scaling.min_replicas <= self.replicas <= scaling.max_replicas:
-            raise PydanticCustomError(
-                "vr",
-                "replicas ({n}) must lie within autoscaling min_replicas..max_replicas ({lo}..{hi})",
-                {"n": self.replicas, "lo": scaling.min_replicas, "hi": scaling.max_replicas},
-            )
-        return self
+
+class BackupSchedule(Model):
+    """When a Kubernetes backup CronJob runs, how long it keeps copies, and when it is late."""
+
+    schedule: CronSchedule = Field(description="Cron schedule (five fields, UTC).")
+    retention_days: IntAtLeast(1) = Field(description="Days a backup is kept before the job deletes it.")
+    alert_after: Duration = Field(description="Time without a successful run after which BackupLate fires.")
+    volume_size: MemoryQuantity = Field(description="Size of the PersistentVolumeClaim that holds the copies.")
 
 
 class Secret(Model):
@@ -263,7 +401,7 @@ class Environment(Model):
         description="local: a laptop compose file with builds; swarm: a stack for docker stack deploy."
     )
     kubernetes: Kubernetes | None = Field(default=None, description="Set to render Kubernetes manifests.")
-    domain: Text = Field(description="Public host name of the frontend (the Kubernetes Ingress host).")
+    domain: Text = Field(description="Public host name of the exposed services (the Kubernetes Ingress host).")
 
 
 class Security(Model):
@@ -280,8 +418,8 @@ class Thresholds(Model):
     cpu_ratio: Ratio = Field(default=0.8, description="CPU usage ÷ CPU limit above which ContainerHighCPU fires.")
     memory_ratio: Ratio = Field(default=0.85, description="Working set ÷ memory limit above which ContainerHighMemory fires.")
     restart_window: Duration = Field(default="15m", description="Window in which any restart fires ContainerRestarting.")
-    error_ratio: Ratio = Field(default=0.05, description="Backend 5xx ÷ all requests above which errors alert.")
-    latency_p99_seconds: float = Field(default=1.0, gt=0, description="Backend p99 latency above which latency alerts.")
+    error_ratio: Ratio = Field(default=0.05, description="5xx ÷ all requests above which HttpHighErrorRate fires.")
+    latency_p99_seconds: float = Field(default=1.0, gt=0, description="p99 request latency above which HttpHighLatency fires.")
 
 
 class Receiver(Model):
@@ -291,26 +429,16 @@ class Receiver(Model):
     severities: list[Literal["critical", "warning", "info"]] = Field(min_length=1, description="Severities routed here.")
 
 
-class HttpMetrics(Model):
-    requests: Text = Field(default="http_requests_total", description="Counter of handled requests.")
-    status_label: Text = Field(default="status", description="Label of that counter holding the HTTP status.")
-    error_status: Text = Field(default="5..", description="Regex of the status values that count as errors.")
-    duration: Text = Field(
-        default="http_request_duration_seconds", description="Histogram of request durations (without _bucket)."
-    )
-
-
 class Exporter(Model):
-    scrape: Literal["service", "kubelet-cadvisor", "kubelet", "static"] = Field(
-        description="How Prometheus finds it: a stack service's pods/tasks, the kubelet (cAdvisor or its own "
-        "metrics), or fixed targets."
+    scrape: Literal["kubelet-cadvisor", "kubelet", "static"] = Field(
+        description="How Prometheus finds it: the kubelet (cAdvisor or its own metrics), or fixed targets. "
+        "Services are scraped through their own metrics section."
     )
     platforms: list[Literal["kubernetes", "compose"]] = Field(
         min_length=1, description="Where the exporter runs: Kubernetes profiles, compose/swarm profiles, or both."
     )
-    service: DnsLabel | None = Field(default=None, description="For scrape: service, the stack service scraped.")
     targets: list[Text] = Field(default_factory=list, description="For scrape: static, host:port targets.")
-    metrics: list[Text] = Field(min_length=1, description="The metric catalogue: every metric name it exports that rules may use.")
+    metrics: list[MetricName] = Field(min_length=1, description="The metric catalogue: every metric name it exports that rules may use.")
 
 
 class Monitoring(Model):
@@ -320,65 +448,14 @@ class Monitoring(Model):
     thresholds: Thresholds = Field(default_factory=Thresholds, description="Alert thresholds.")
     receivers: list[Receiver] = Field(min_length=1, description="Where Alertmanager sends notifications.")
     exporters: dict[DnsLabel, Exporter] = Field(
-        description="Scrape jobs by name, each with its metric catalogue; alerts may use only these metrics."
+        default_factory=dict,
+        description="Infrastructure scrape jobs (cAdvisor, kube-state-metrics, the kubelet) by name, each with its "
+        "metric catalogue; services are scraped through their own metrics section.",
     )
-    http: HttpMetrics = Field(default_factory=HttpMetrics, description="The backend's HTTP metrics.")
     runbook_base_url: HttpUrl = Field(
         default="https://runbooks.vitalyst.example/alerts",
         description="Base URL of the runbooks; each alert links to <base>/<AlertName>.",
     )
-
-
-class BackupJob(Model):
-    schedule: CronSchedule = Field(description="Cron schedule (five fields, UTC).")
-    retention_days: IntAtLeast(1) = Field(description="Days a backup is kept before the job deletes it.")
-    alert_after: Duration = Field(description="Time without a successful run after which BackupLate fires.")
-
-
-class Backups(Model):
-    volume_size: MemoryQuantity = Field(description="Size of the PersistentVolumeClaim that holds backups.")
-    neo4j: BackupJob = Field(description="Nightly neo4j-admin database dump.")
-    redis: BackupJob = Field(description="RDB copy taken over the replication protocol.")
-    redis_secret: DnsLabel = Field(description="Secret with the password of the Redis ACL user that takes backups.")
-
-
-class SaveRule(Model):
-    seconds: IntAtLeast(1) = Field(description="Snapshot when this many seconds have passed ...")
-    changes: IntAtLeast(1) = Field(description="... and at least this many keys changed.")
-
-
-class RedisSettings(Model):
-    maxmemory_ratio: Ratio = Field(
-        default=0.7, description="maxmemory as a share of the container's memory limit; at most 0.75 with persistence."
-    )
-    maxmemory_policy: Literal[
-        "noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"
-    ] = Field(default="allkeys-lru", description="What Redis evicts at maxmemory.")
-    save: list[SaveRule] = Field(default_factory=list, description="RDB snapshot rules; empty disables RDB snapshots.")
-    appendonly: bool = Field(default=False, description="Keep an append-only file.")
-    appendfsync: Literal["always", "everysec", "no"] = Field(default="everysec", description="When the AOF is fsynced.")
-    tcp_keepalive: IntAtLeast(0) = Field(default=300, description="Seconds between TCP keepalives to clients.")
-    timeout: IntAtLeast(0) = Field(default=0, description="Close idle clients after this many seconds (0: never).")
-    latency_monitor_threshold: IntAtLeast(0) = Field(default=100, description="Record events slower than this (ms).")
-    users: dict[DnsLabel, NonEmptyText("ACL rules")] = Field(
-        description="ACL users and their rules (without passwords); the default user is always off."
-    )
-
-    @property
-    def persists(self) -> bool:
-        return bool(self.save) or self.appendonly
-
-    @model_validator(mode="after")
-    def _fork_headroom(self) -> RedisSettings:
-        if self.persists and self.maxmemory_ratio > 0.75:
-            raise PydanticCustomError(
-                "vr",
-                "maxmemory_ratio {r} leaves no room for the fork of a save; at most 0.75 with persistence",
-                {"r": self.maxmemory_ratio},
-            )
-        if "default" in self.users:
-            raise PydanticCustomError("vr", "the default user is always off; name your users", {})
-        return self
 
 
 class UpdatePolicy(Model):
@@ -388,14 +465,18 @@ class UpdatePolicy(Model):
 
 
 class IdleRelease(Model):
-    tag: ImageTag = Field(description="Image tag the idle colour runs for every app service.")
+    tag: ImageTag = Field(description="Image tag the idle colour runs for every built image.")
     digests: dict[DnsLabel, Digest] = Field(
-        default_factory=dict, description="Per app service, the digest of that tag (required in prod)."
+        default_factory=dict,
+        description="Per service that builds its image, the digest of that tag (required in prod); services "
+        "that share a build run the same digest.",
     )
 
 
 class Deployment(Model):
-    strategy: Literal["rolling", "blue-green"] = Field(default="rolling", description="How new versions replace old.")
+    strategy: Literal["rolling", "blue-green"] = Field(
+        default="rolling", description="How new versions of the built images replace old ones on Kubernetes."
+    )
     active_color: Literal["blue", "green"] = Field(default="blue", description="Colour that receives traffic in blue-green.")
     idle_release: IdleRelease | None = Field(
         default=None,
@@ -420,85 +501,81 @@ class Checks(Model):
 
 
 class Profile(Model):
-    """A resolved environment profile (after ``extends`` has been merged)."""
+    """A resolved environment profile (after ``extends`` has been merged).
+
+    ``services`` accepts every registered kind: the model that validates profiles is a
+    subclass built by :func:`vitalyst_render.roles.profile_model`.
+    """
 
     project: Project = Field(description="Identity of the stack.")
     environment: Environment = Field(description="Per-environment settings.")
     build: Build = Field(description="Image build settings.")
-    services: dict[DnsLabel, Service] = Field(description="The four services of the stack, keyed by DNS-1123 name.")
+    services: dict[DnsLabel, ServiceSpec] = Field(
+        min_length=1, description="The stack's services by DNS-1123 name, each with a kind (its role)."
+    )
     secrets: dict[DnsLabel, Secret] = Field(default_factory=dict, description="Secrets by name; values never live here.")
     security: Security = Field(default_factory=Security, description="Container security posture.")
     monitoring: Monitoring = Field(description="Scraping, alert thresholds and notification routes.")
     deployment: Deployment = Field(default_factory=Deployment, description="Rollout strategy.")
-    backups: Backups | None = Field(default=None, description="Kubernetes backup CronJobs; required with kubernetes.")
-    redis: RedisSettings = Field(description="redis.conf settings and ACL users.")
     checks: Checks = Field(default_factory=Checks, description="Check suppressions.")
 
-    @field_validator("services")
-    @classmethod
-    def _stack_services(cls, services: dict[str, Service]) -> dict[str, Service]:
-        missing = [name for name in STACK_SERVICES if name not in services]
-        unknown = [name for name in services if name not in STACK_SERVICES]
-        if unknown or missing:
-            raise PydanticCustomError(
-                "vr",
-                "expected exactly the services {expected}; {problem}",
-                {
-                    "expected": ", ".join(STACK_SERVICES),
-                    "problem": f"unknown: {', '.join(unknown)}" if unknown else f"missing: {', '.join(missing)}",
-                },
-            )
-        return services
+    @property
+    def on_kubernetes(self) -> bool:
+        return self.environment.kubernetes is not None
+
+    def secret_reference(self, path: tuple[str | int, ...], name: str) -> Iterator[ReferenceProblem]:
+        if name not in self.secrets:
+            yield ReferenceProblem(path, f"unknown secret {name!r}; declare it under secrets")
 
     @model_validator(mode="after")
     def _references(self) -> Profile:
-        # Raised as plain ValueErrors carrying a path so the loader can place them.
-        for name, service in self.services.items():
-            for index, secret in enumerate(service.secrets):
-                if secret not in self.secrets:
-                    raise ReferenceProblem(("services", name, "secrets", index), f"unknown secret {secret!r}; declare it under secrets")
-            for index, target in enumerate(service.depends_on):
-                if target not in self.services or target == name:
-                    raise ReferenceProblem(("services", name, "depends_on", index), f"{target!r} is not another service of the stack")
-            if name in APP_SERVICES:
-                if service.build is None:
-                    raise ReferenceProblem(("services", name), "an app service needs a build section")
-                if service.build.base not in self.build.base_images:
-                    raise ReferenceProblem(
-                        ("services", name, "build", "base"),
-                        f"unknown base image {service.build.base!r}; expected one of: {', '.join(sorted(self.build.base_images))}",
-                    )
-            else:
-                if service.build is not None:
-                    raise ReferenceProblem(("services", name, "build"), f"{name} runs an upstream image and is not built")
-                if service.storage is None:
-                    raise ReferenceProblem(("services", name), f"{name} keeps data: it needs a storage section")
-            if service.build is not None and service.image_user is not None:
-                raise ReferenceProblem(("services", name, "image_user"), "built images run as build.user; remove image_user")
-            if service.metrics and service.metrics.exporter_secret and service.metrics.exporter_secret not in self.secrets:
-                raise ReferenceProblem(("services", name, "metrics", "exporter_secret"), f"unknown secret {service.metrics.exporter_secret!r}")
-            if name in APP_SERVICES and self.environment.kubernetes is not None and service.autoscaling is None:
-                raise ReferenceProblem(("services", name), "an app on Kubernetes needs an autoscaling section")
-        if self.environment.kubernetes is not None and self.backups is None:
-            raise ReferenceProblem(("backups",), "Kubernetes profiles need a backups section (schedules, retention, volume)")
-        if self.backups is not None and self.backups.redis_secret not in self.secrets:
-            raise ReferenceProblem(("backups", "redis_secret"), f"unknown secret {self.backups.redis_secret!r}")
-        for job, exporter in self.monitoring.exporters.items():
-            path = ("monitoring", "exporters", job)
-            if exporter.scrape == "service" and exporter.service not in self.services:
-                raise ReferenceProblem(path + ("service",), "a service exporter names one of the stack's services")
-            if exporter.scrape == "static" and not exporter.targets:
-                raise ReferenceProblem(path + ("targets",), "a static exporter needs targets")
-        for index, receiver in enumerate(self.monitoring.receivers):
-            if receiver.url_secret not in self.secrets:
-                raise ReferenceProblem(("monitoring", "receivers", index, "url_secret"), f"unknown secret {receiver.url_secret!r}")
+        # Raised as ValueErrors carrying a path so the loader can place them.
+        for problem in self._problems():
+            raise problem
         return self
 
-
-class ReferenceProblem(ValueError):
-    """A cross-field error that knows the path it belongs to."""
-
-    def __init__(self, path: tuple[str | int, ...], message: str):
-        super().__init__(message)
-        self.path = path
-        self.message = message
+    def _problems(self) -> Iterator[ReferenceProblem]:
+        exposed: dict[str, str] = {}
+        published: dict[int, str] = {}
+        local = self.environment.compose_mode == "local"
+        for name, service in self.services.items():
+            here: tuple[str | int, ...] = ("services", name)
+            for index, secret in enumerate(service.secrets):
+                yield from self.secret_reference(here + ("secrets", index), secret)
+            for index, target in enumerate(service.depends_on):
+                callee = self.services.get(target)
+                if callee is None or target == name:
+                    yield ReferenceProblem(here + ("depends_on", index), f"{target!r} is not another service of the stack")
+                elif callee.primary_port is None:
+                    yield ReferenceProblem(here + ("depends_on", index), f"{target!r} listens on no port, so nothing can call it")
+            for problem in service.references(name, self):
+                yield ReferenceProblem(here + problem.path, problem.message)
+            if service.expose is not None:
+                if service.expose.path in exposed:
+                    yield ReferenceProblem(
+                        here + ("expose", "path"), f"path {service.expose.path} is already served by {exposed[service.expose.path]!r}"
+                    )
+                exposed[service.expose.path] = name
+            if local and service.storage is None:
+                for index, port in enumerate(service.ports):
+                    if port.port in published:
+                        yield ReferenceProblem(
+                            here + ("ports", index, "port"),
+                            f"the dev compose file publishes port {port.port} on 127.0.0.1 for {published[port.port]!r} "
+                            "already; give this service another port",
+                        )
+                    published[port.port] = name
+        release = self.deployment.idle_release
+        if release is not None:
+            for key in release.digests:
+                service = self.services.get(key)
+                build = getattr(service, "build", None)
+                if build is None or build.source is not None:
+                    yield ReferenceProblem(
+                        ("deployment", "idle_release", "digests", key), f"{key!r} is not a service that builds its own image"
+                    )
+        for job, exporter in self.monitoring.exporters.items():
+            if exporter.scrape == "static" and not exporter.targets:
+                yield ReferenceProblem(("monitoring", "exporters", job, "targets"), "a static exporter needs targets")
+        for index, receiver in enumerate(self.monitoring.receivers):
+            yield from self.secret_reference(("monitoring", "receivers", index, "url_secret"), receiver.url_secret)

@@ -22,7 +22,8 @@ DURATION = r"^([0-9]+(ms|s|m|h))+$"
 CPU = r"^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$"
 MEMORY = r"^[0-9]+(Ki|Mi|Gi|Ti|k|M|G|T)?$"
 DIGEST = r"^sha256:[0-9a-f]{64}$"
-CHECK_ID = r"^VR[0-9]{3}$"
+#: Our checks are VRnnn; a plugin's use their own prefix of two to six capitals.
+CHECK_ID = r"^[A-Z]{2,6}[0-9]{3}$"
 URL_PATH = r"^/[A-Za-z0-9._~/-]*$"
 ABS_PATH = r"^/[A-Za-z0-9._/-]*$"
 REL_PATH = r"^[A-Za-z0-9._-][A-Za-z0-9._/-]*$"
@@ -33,6 +34,9 @@ _IMAGE_DOMAIN = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-
 IMAGE_NAME = rf"^(?:{_IMAGE_DOMAIN}/)?{_IMAGE_COMPONENT}(?:/{_IMAGE_COMPONENT})*$"
 IMAGE_TAG = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
 CRON = r"^([0-9*/,-]+ ){4}[0-9*/,A-Za-z-]+$"
+#: JVM memory sizes as Neo4j reads them: a number and a k, m or g unit.
+JVM_SIZE = r"^[0-9]+[kmgKMG]$"
+METRIC_NAME = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
 
 
 def shown(value: Any) -> str:
@@ -125,7 +129,7 @@ EnvName = _pattern(ENV_NAME, "an environment variable name ([A-Za-z_][A-Za-z0-9_
 Duration = _pattern(DURATION, 'a duration such as "30s", "5m" or "1h30m"')
 MemoryQuantity = _pattern(MEMORY, 'a memory quantity such as "512Mi" or "4Gi"')
 Digest = _pattern(DIGEST, "an image digest (sha256: and 64 hex digits)")
-CheckId = _pattern(CHECK_ID, "a check ID such as VR312")
+CheckId = _pattern(CHECK_ID, "a check ID such as VR312 (two to six capitals and three digits)")
 UrlPath = _pattern(URL_PATH, "an absolute URL path of letters, digits and . _ ~ / - (e.g. /health)")
 AbsPath = _pattern(ABS_PATH, "an absolute path of letters, digits and . _ / - (e.g. /data)")
 RelPath = _pattern(REL_PATH, "a relative path of letters, digits and . _ / - (e.g. ../../../backend)")
@@ -133,6 +137,8 @@ HttpUrl = _pattern(HTTP_URL, "an http(s) URL without spaces, quotes or braces")
 ImageName = _pattern(IMAGE_NAME, "an image repository such as ghcr.io/vitalyst/backend (lowercase)")
 ImageTag = _pattern(IMAGE_TAG, "an image tag (letters, digits, _ . -, at most 128)")
 CronSchedule = _pattern(CRON, 'a cron schedule of five fields, e.g. "0 3 * * *"')
+JvmSize = _pattern(JVM_SIZE, 'a JVM memory size such as "512m" or "3g"')
+MetricName = _pattern(METRIC_NAME, "a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)")
 EnvValue = Annotated[str, BeforeValidator(_env_value), _schema(type="string")]
 Text = Annotated[str, BeforeValidator(_text), _schema(type="string")]
 CpuQuantity = Annotated[
@@ -174,6 +180,11 @@ def cpu_millis(cpu: str) -> int:
         return int(cpu[:-1])
     whole, _, fraction = cpu.partition(".")
     return int(whole) * 1000 + int((fraction + "000")[:3])
+
+
+def jvm_bytes(size: str) -> int:
+    """Bytes of a JVM size ("3g" → 3 GiB): Neo4j reads k, m and g as binary units."""
+    return int(size[:-1]) * {"k": 2**10, "m": 2**20, "g": 2**30}[size[-1].lower()]
 
 
 def memory_bytes(memory: str) -> int:

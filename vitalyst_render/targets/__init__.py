@@ -1,19 +1,46 @@
-"""Targets, one module per artefact kind, in render order."""
+"""Targets, one module per artefact kind, in render order, plus plugin targets.
+
+An installed distribution adds targets through the ``vitalyst_render.targets``
+entry-point group; each entry point names a :class:`Target`. Plugin targets render
+after the built-in ones, so they may read every built-in file.
+"""
 
 from __future__ import annotations
 
-from . import compose, docker, grafana, kubernetes, prometheus, redis
+from functools import cache
+from importlib.metadata import entry_points
+
+from ..errors import UsageError
+from . import compose, config, docker, grafana, kubernetes, prometheus
 from .base import Job, Target
 
 # Order matters only in that a later job may use an earlier file: the compose stack
-# names its Redis config after redis.conf's digest, and the ConfigMap carries it.
-TARGETS: tuple[Target, ...] = (
+# names a service's config after that file's digest, and its ConfigMap carries it.
+BUILT_IN: tuple[Target, ...] = (
     docker.TARGET,
-    redis.TARGET,
+    config.TARGET,
     compose.TARGET,
     kubernetes.TARGET,
     prometheus.TARGET,
     grafana.TARGET,
 )
+ENTRY_POINT_GROUP = "vitalyst_render.targets"
 
-__all__ = ["Job", "TARGETS", "Target"]
+
+@cache
+def registry(*, plugins: bool = True) -> tuple[Target, ...]:
+    """Every target in render order: the built-in ones, then those of installed plugins."""
+    targets = list(BUILT_IN)
+    if plugins:
+        for point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda p: p.name):
+            target = point.load()
+            origin = f"{point.value} ({point.dist.name if point.dist else 'entry point'})"
+            if not isinstance(target, Target):
+                raise UsageError(f"plugin target {origin} is not a vitalyst_render Target")
+            if any(t.name == target.name for t in targets):
+                raise UsageError(f"plugin target {origin} is named {target.name!r}, which exists already")
+            targets.append(target)
+    return tuple(targets)
+
+
+__all__ = ["BUILT_IN", "ENTRY_POINT_GROUP", "Job", "Target", "registry"]

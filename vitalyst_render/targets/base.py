@@ -1,14 +1,16 @@
-"""What a target is: a named set of template jobs for one artefact kind."""
+"""What a target is: a named set of template jobs for one artefact kind, read off the plan."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from ..profile.loader import LoadedProfile
+from ..artefacts import ParseAs
 
-#: How an artefact is parsed back after rendering.
-ParseAs = Literal["yaml", "yaml-stream", "json", "dockerfile", "none"]
+if TYPE_CHECKING:
+    from ..plan import StackPlan
 
 
 @dataclass(frozen=True)
@@ -19,14 +21,17 @@ class Job:
     path: str
     syntax: str
     parse_as: ParseAs
-    context: dict[str, Any] = field(default_factory=dict)
+    context: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Target:
-    """``jobs(profile, out)`` lists what to render; ``out`` is the output root, which
-    only files that point at each other across the tree (compose → Dockerfile) use."""
+    """``jobs(plan, out)`` lists what to render; ``out`` is the output root, which only
+    files that point at each other across the tree (compose → Dockerfile) use.
+    ``templates`` is a folder of the target's own templates (a plugin's), searched after
+    any override folder and before the bundled ones."""
 
     name: str
     description: str
-    jobs: Callable[[LoadedProfile, str], list[Job]]
+    jobs: Callable[[StackPlan, str], list[Job]]
+    templates: Path | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 
-from ..profile.loader import LoadedProfile
+from ..plan import StackPlan
 from .base import Job, Target
 
 # Relative paths are resolved under a fixed stand-in root, so the result never depends
@@ -21,13 +21,19 @@ def dockerfile_from_context(out: str, profile: str, service: str, context: str) 
     return posixpath.relpath(posixpath.normpath(dockerfile), context_dir)
 
 
-def _jobs(loaded: LoadedProfile, out: str) -> list[Job]:
+def relative_to_compose(path: str) -> str:
+    """A path of the profile's output folder as the compose file (in compose/) names it."""
+    return posixpath.join("..", path)
+
+
+def _jobs(plan: StackPlan, out: str) -> list[Job]:
     dockerfiles = {
-        name: dockerfile_from_context(out, loaded.name, name, service.build.context)
-        for name, service in loaded.profile.services.items()
+        service.name: dockerfile_from_context(out, plan.name, service.name, service.build.context)
+        for service in plan.builds
         if service.build is not None
     }
-    return [Job("compose/docker-compose.yml.j2", "compose/docker-compose.yml", "dollar-yaml", "yaml", {"dockerfiles": dockerfiles})]
+    context = {"dockerfiles": dockerfiles, "relative_to_compose": relative_to_compose}
+    return [Job("compose/docker-compose.yml.j2", "compose/docker-compose.yml", "dollar-yaml", "yaml", context)]
 
 
 TARGET = Target("compose", "docker-compose.yml (local) or swarm stack file", _jobs)

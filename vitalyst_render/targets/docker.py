@@ -1,21 +1,22 @@
-"""Dockerfiles and .dockerignore files for the services we build (backend, frontend)."""
+"""Dockerfiles and .dockerignore files, one set per service that builds its own image."""
 
 from __future__ import annotations
 
-from ..profile.loader import LoadedProfile
-from ..profile.models import APP_SERVICES
+from ..plan import StackPlan
 from .base import Job, Target
 
 
-def _jobs(loaded: LoadedProfile, out: str) -> list[Job]:
+def _jobs(plan: StackPlan, out: str) -> list[Job]:
     jobs = []
-    for name in APP_SERVICES:
-        context = {"name": name, "service": loaded.profile.services[name]}
-        jobs.append(Job(f"docker/{name}.Dockerfile.j2", f"docker/{name}/Dockerfile", "dockerfile", "dockerfile", context))
-        jobs.append(Job(f"docker/{name}.dockerignore.j2", f"docker/{name}/.dockerignore", "text", "none", context))
+    for service in plan.builds:
+        assert service.build is not None
+        context = {"service": service}
+        folder = f"docker/{service.name}"
+        jobs.append(Job(service.build.template, f"{folder}/Dockerfile", "dockerfile", "dockerfile", context))
+        jobs.append(Job(service.build.ignore_template, f"{folder}/.dockerignore", "text", "none", context))
         # BuildKit reads <Dockerfile>.dockerignore beside the Dockerfile, whatever the
         # build context is; .dockerignore is for builds whose context is this folder.
-        jobs.append(Job(f"docker/{name}.dockerignore.j2", f"docker/{name}/Dockerfile.dockerignore", "text", "none", context))
+        jobs.append(Job(service.build.ignore_template, f"{folder}/Dockerfile.dockerignore", "text", "none", context))
     return jobs
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ..profile.loader import LoadedProfile
+from ..plan import StackPlan
 from .base import Job, Target
 
 
-def _jobs(loaded: LoadedProfile, out: str) -> list[Job]:
+def _jobs(plan: StackPlan, out: str) -> list[Job]:
     return [
         # Grafana expands $VAR in provisioning files: dollar-yaml keeps values literal.
         Job("grafana/datasource.yml.j2", "grafana/provisioning/datasources/prometheus.yml", "dollar-yaml", "yaml"),

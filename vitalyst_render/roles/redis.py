@@ -1,0 +1,320 @@
+"""``redis``: a Redis 7 server from the upstream image, configured by a rendered redis.conf.
+
+Everything Redis-specific is decided here once: the redis.conf settings (maxmemory as
+a share of the memory limit, with room for the fork of a save), the ACL users
+(``users.acl.template`` holds their rules; the filled-in file is a secret), the
+redis_exporter sidecar that Prometheus scrapes, the memory budget VR603 checks, the
+RDB backup CronJob on Kubernetes, and the Redis alerts and panels. Several Redis
+services (a cache and a queue) each get their own of all of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from ..monitoring import RATE, Alert, AlertContext, Panel, Scenario, job_matcher, selector
+from ..plan import (
+    BackupJob,
+    ConfigMount,
+    JobMount,
+    JobVolume,
+    MemoryBudget,
+    MemorySource,
+    Probe,
+    RoleFile,
+    ScrapeTarget,
+    SecretMount,
+    ServicePlan,
+    Sidecar,
+)
+from ..profile.models import (
+    BackupSchedule,
+    ImageRef,
+    Model,
+    Profile,
+    ReferenceProblem,
+    Resources,
+    ServicePort,
+    ServiceSpec,
+    UpstreamService,
+)
+from ..profile.types import DnsLabel, IntAtLeast, MetricName, NonEmptyText, Port, Ratio, memory_bytes
+from .base import Role
+
+CONFIG_DIR = "/usr/local/etc/redis"
+EXPORTER_CATALOGUE = (
+    "redis_up", "redis_memory_used_bytes", "redis_memory_max_bytes", "redis_rejected_connections_total",
+    "redis_connected_clients", "redis_commands_processed_total", "redis_rdb_last_bgsave_status",
+)
+
+
+class SaveRule(Model):
+    seconds: IntAtLeast(1) = Field(description="Snapshot when this many seconds have passed ...")
+    changes: IntAtLeast(1) = Field(description="... and at least this many keys changed.")
+
+
+class RedisConfig(Model):
+    maxmemory_ratio: Ratio = Field(
+        default=0.7, description="maxmemory as a share of the container's memory limit; at most 0.75 with persistence."
+    )
+    maxmemory_policy: Literal[
+        "noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"
+    ] = Field(default="allkeys-lru", description="What Redis evicts at maxmemory.")
+    save: list[SaveRule] = Field(default_factory=list, description="RDB snapshot rules; empty disables RDB snapshots.")
+    appendonly: bool = Field(default=False, description="Keep an append-only file.")
+    appendfsync: Literal["always", "everysec", "no"] = Field(default="everysec", description="When the AOF is fsynced.")
+    tcp_keepalive: IntAtLeast(0) = Field(default=300, description="Seconds between TCP keepalives to clients.")
+    timeout: IntAtLeast(0) = Field(default=0, description="Close idle clients after this many seconds (0: never).")
+    latency_monitor_threshold: IntAtLeast(0) = Field(default=100, description="Record events slower than this (ms).")
+
+    @property
+    def persists(self) -> bool:
+        return bool(self.save) or self.appendonly
+
+    @model_validator(mode="after")
+    def _fork_headroom(self) -> RedisConfig:
+        if self.persists and self.maxmemory_ratio > 0.75:
+            raise PydanticCustomError(
+                "vr",
+                "maxmemory_ratio {r} leaves no room for the fork of a save; at most 0.75 with persistence",
+                {"r": self.maxmemory_ratio},
+            )
+        return self
+
+
+class RedisExporter(Model):
+    image: ImageRef = Field(description="The redis_exporter image that runs beside the server.")
+    port: Port = Field(default=9121, description="Port the exporter serves metrics on.")
+    user: DnsLabel = Field(default="metrics", description="The ACL user the exporter logs in as; one of users.")
+    secret: DnsLabel = Field(description="Secret holding that user's password.")
+    catalogue: list[MetricName] | None = Field(
+        default=None, description="Metrics rules and panels may use; unset, redis_exporter's usual ones."
+    )
+
+
+class RedisBackup(BackupSchedule):
+    user: DnsLabel = Field(default="backup", description="The ACL user that copies the RDB file (SYNC only); one of users.")
+    secret: DnsLabel = Field(description="Secret holding that user's password.")
+
+
+class RedisService(UpstreamService):
+    kind: Literal["redis"] = Field(description="A Redis 7 server from the upstream image.")
+    config: RedisConfig = Field(default_factory=RedisConfig, description="redis.conf settings.")
+    users: dict[DnsLabel, NonEmptyText("ACL rules")] = Field(
+        description="ACL users and their rules (without passwords); the default user is always off."
+    )
+    acl_secret: DnsLabel = Field(description="Secret holding the filled-in ACL file (users.acl) with every password hash.")
+    exporter: RedisExporter | None = Field(default=None, description="A redis_exporter sidecar that Prometheus scrapes.")
+    backup: RedisBackup | None = Field(
+        default=None, description="Kubernetes: RDB copies over the replication protocol (required when it persists)."
+    )
+
+    def references(self, name: str, profile: Profile) -> Iterator[ReferenceProblem]:
+        yield from super().references(name, profile)
+        if "default" in self.users:
+            yield ReferenceProblem(("users", "default"), "the default user is always off; name your users")
+        if self.storage is None:
+            yield ReferenceProblem((), f"a {self.kind} service keeps data: it needs a storage section")
+        if self.metrics is not None:
+            yield ReferenceProblem(("metrics",), "Redis is scraped through its exporter; set exporter instead of metrics")
+        if not self.ports:
+            yield ReferenceProblem(("ports",), "Redis needs the port it listens on")
+        yield from profile.secret_reference(("acl_secret",), self.acl_secret)
+        for part, user, secret in (
+            ("exporter", self.exporter.user if self.exporter else None, self.exporter.secret if self.exporter else None),
+            ("backup", self.backup.user if self.backup else None, self.backup.secret if self.backup else None),
+        ):
+            if user is not None and user not in self.users:
+                yield ReferenceProblem((part, "user"), f"{user!r} is not one of this service's users")
+            if secret is not None:
+                yield from profile.secret_reference((part, "secret"), secret)
+        if profile.on_kubernetes and self.config.persists and self.backup is None:
+            yield ReferenceProblem((), "a Redis that persists on Kubernetes needs a backup section (or turn persistence off)")
+
+
+_RDB = """set -euo pipefail
+stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p /backups/{name}
+REDISCLI_AUTH="$(cat /run/secrets/{secret})" redis-cli --no-auth-warning -h {name} -p {port} --user {user} --rdb "/backups/{name}/dump-$stamp.rdb"
+find /backups/{name} -name 'dump-*.rdb' -mtime +{days} -delete
+"""
+
+
+def _redis(service: ServiceSpec) -> RedisService:
+    assert isinstance(service, RedisService)
+    return service
+
+
+def _port(service: RedisService) -> int:
+    return service.ports[0].port
+
+
+def conf_path(name: str) -> str:
+    return f"redis/{name}.conf"
+
+
+def expected_settings(service: RedisService) -> dict[str, str]:
+    """What CONFIG GET must return: the profile's intent, which redis.conf renders."""
+    config = service.config
+    return {
+        "maxmemory": str(maxmemory(service)),
+        "maxmemory-policy": config.maxmemory_policy,
+        "appendonly": "yes" if config.appendonly else "no",
+        "appendfsync": config.appendfsync,
+        "tcp-keepalive": str(config.tcp_keepalive),
+        "timeout": str(config.timeout),
+        "latency-monitor-threshold": str(config.latency_monitor_threshold),
+        "protected-mode": "yes",
+        "save": " ".join(f"{rule.seconds} {rule.changes}" for rule in config.save),
+    }
+
+
+def maxmemory(service: RedisService) -> int:
+    return int(memory_bytes(service.resources.limits.memory) * service.config.maxmemory_ratio)
+
+
+class RedisRole(Role):
+    kind: ClassVar[str] = "redis"
+    model = RedisService
+    summary = "a Redis 7 server; redis.conf, ACL users, exporter sidecar and RDB backups"
+    http_probe = "bash"
+
+    def args(self, name: str, service: ServiceSpec) -> tuple[str, ...]:
+        return ("redis-server", f"{CONFIG_DIR}/redis.conf")
+
+    def secrets(self, name: str, service: ServiceSpec) -> tuple[str, ...]:
+        return (_redis(service).acl_secret,)
+
+    def files(self, name: str, service: ServiceSpec, profile: Profile) -> tuple[RoleFile, ...]:
+        redis = _redis(service)
+        assert redis.storage is not None
+        conf: dict[str, Any] = {
+            "config": redis.config,
+            "port": _port(redis),
+            "maxmemory": maxmemory(redis),
+            "limit": redis.resources.limits.memory,
+            "aclfile": f"/run/secrets/{redis.acl_secret}",
+            "dir": redis.storage.mount,
+            "version": redis.image.tag,
+            "expected": expected_settings(redis),
+            "users": dict(redis.users),
+            "exporter_user": redis.exporter.user if redis.exporter else None,
+            "backup_user": redis.backup.user if redis.backup else None,
+        }
+        acl = {"users": dict(redis.users), "acl_secret": redis.acl_secret}
+        return (
+            RoleFile(conf_path(name), "redis/redis.conf.j2", "conf", "redis.conf", conf, ConfigMount(f"{name}-conf", CONFIG_DIR, "redis.conf")),
+            RoleFile(f"redis/{name}.users.acl.template", "redis/users.acl.template.j2", "text", "redis.acl", acl),
+        )
+
+    def sidecars(self, name: str, service: ServiceSpec, profile: Profile) -> tuple[Sidecar, ...]:
+        redis = _redis(service)
+        exporter = redis.exporter
+        if exporter is None:
+            return ()
+        secret = exporter.secret
+        env = {"REDIS_USER": exporter.user, "REDIS_EXPORTER_WEB_LISTEN_ADDRESS": f":{exporter.port}"}
+        url = f"http://127.0.0.1:{exporter.port}/health"
+        return (
+            Sidecar(
+                name="metrics",
+                compose_name=f"{name}-exporter",
+                image=exporter.image.reference,
+                # redis_exporter's --redis.password-file wants JSON; read the plain secret into
+                # its environment instead (never onto a command line, where ps shows it).
+                command=("/bin/sh", "-c", f'REDIS_PASSWORD="$(cat /run/secrets/{secret})" exec /redis_exporter'),
+                port=ServicePort(name="metrics", port=exporter.port),
+                env_kubernetes={"REDIS_ADDR": f"redis://127.0.0.1:{_port(redis)}", **env},
+                env_compose={"REDIS_ADDR": f"redis://{name}:{_port(redis)}", **env},
+                secrets=(SecretMount(secret, f"/run/secrets/{secret}", profile.secrets[secret].key),),
+                probe=Probe("http", exporter.port, "/health", ("wget", "-q", "-O", "/dev/null", url), "30s", "5s", "10s", 3),
+                resources=Resources.model_validate({"requests": {"cpu": "50m", "memory": "32Mi"}, "limits": {"cpu": "200m", "memory": "64Mi"}}),
+            ),
+        )
+
+    def scrape(self, name: str, service: ServiceSpec) -> ScrapeTarget | None:
+        exporter = _redis(service).exporter
+        if exporter is None:
+            return None
+        catalogue = tuple(exporter.catalogue) if exporter.catalogue is not None else EXPORTER_CATALOGUE
+        return ScrapeTarget(name, name, exporter.port, "/metrics", f"tasks.{name}-exporter", catalogue)
+
+    def memory(self, name: str, service: ServiceSpec, profile: Profile) -> MemoryBudget:
+        redis = _redis(service)
+        if redis.config.persists:
+            return MemoryBudget((MemorySource("config", "maxmemory", "redis", conf_path(name)),), 0.75,
+                                "maxmemory while it persists (a save forks and copies pages)")
+        return MemoryBudget((MemorySource("config", "maxmemory", "redis", conf_path(name)),), 1.0, "maxmemory")
+
+    def backups(self, name: str, service: ServiceSpec, profile: Profile) -> tuple[BackupJob, ...]:
+        redis = _redis(service)
+        backup = redis.backup
+        if backup is None or not profile.on_kubernetes:
+            return ()
+        secret_key = profile.secrets[backup.secret].key
+        return (
+            BackupJob(
+                name=f"{name}-backup",
+                service=name,
+                comment=f'An online RDB copy over the replication protocol, as the ACL user "{backup.user}".',
+                claim=f"backups-{name}",
+                volume_size=backup.volume_size,
+                schedule=backup.schedule,
+                retention_days=backup.retention_days,
+                alert_after=backup.alert_after,
+                starting_deadline_seconds=600,
+                backoff_limit=2,
+                active_deadline_seconds=1800,
+                container="rdb",
+                image=redis.image.reference,
+                script=_RDB.format(name=name, secret=backup.secret, port=_port(redis), user=backup.user, days=backup.retention_days),
+                resources=Resources.model_validate({"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}),
+                mounts=(JobMount("backups", "/backups"), JobMount(f"secret-{backup.secret}", f"/run/secrets/{backup.secret}", secret_key, True)),
+                volumes=(JobVolume("backups", claim=f"backups-{name}"), JobVolume(f"secret-{backup.secret}", secret=backup.secret)),
+                calls_service=True,
+            ),
+        )
+
+    def alerts(self, services: Sequence[ServicePlan], context: AlertContext) -> list[Alert]:
+        scraped = [s.scrape for s in services if s.scrape is not None]
+        if not scraped:
+            return []
+        jobs = job_matcher([t.job for t in scraped])
+        first = scraped[0]
+        instance = {"job": first.job, "instance": f"{first.service}:{first.port}"}
+        sel = selector(instance)
+        limit = 700 * 2**20
+        return [
+            Alert(
+                "RedisMemoryNearMax",
+                f"redis_memory_used_bytes{{{jobs}}} / (redis_memory_max_bytes{{{jobs}}} > 0) > 0.9", context.alert_for, "warning",
+                "Redis memory above 90% of maxmemory",
+                "Redis {{ $labels.instance }} uses {{ $value | humanizePercentage }} of maxmemory; evictions or OOM errors follow.",
+                Scenario({f"redis_memory_used_bytes{sel}": f"{int(limit * 0.95)}x30", f"redis_memory_max_bytes{sel}": f"{limit}x30"},
+                         "15m", [{**instance, "severity": "warning"}]),
+                Scenario({f"redis_memory_used_bytes{sel}": f"{int(limit * 0.5)}x30", f"redis_memory_max_bytes{sel}": f"{limit}x30"}, "15m"),
+                value=0.95,
+            ),
+            Alert(
+                "RedisRejectedConnections",
+                f"increase(redis_rejected_connections_total{{{jobs}}}[{RATE}]) > 0", "0m", "warning",
+                "Redis rejected connections",
+                "Redis {{ $labels.instance }} refused client connections in the last " + RATE + " (maxclients reached).",
+                Scenario({f"redis_rejected_connections_total{sel}": "0x10 3x20"}, "12m", [{**instance, "severity": "warning"}]),
+                Scenario({f"redis_rejected_connections_total{sel}": "12x40"}, "30m"),
+            ),
+        ]
+
+    def panels(self, services: Sequence[ServicePlan], context: AlertContext) -> list[Panel]:
+        scraped = [s.scrape for s in services if s.scrape is not None]
+        if not scraped:
+            return []
+        jobs = job_matcher([t.job for t in scraped])
+        return [
+            Panel("Redis memory / maxmemory", "percentunit", f"redis_memory_used_bytes{{{jobs}}} / (redis_memory_max_bytes{{{jobs}}} > 0)", "{{instance}}"),
+            Panel("Redis up", "short", f"redis_up{{{jobs}}}", "{{instance}}"),
+        ]
