@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 
 from .checks import registry
+from .checks.base import BUILT_IN
+from .checks.examples import Example
 from .roles import profile_model
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -29,12 +31,33 @@ def checks_markdown() -> str:
         "| ID | name | default severity | title |",
         "| --- | --- | --- | --- |",
     ]
-    checks = registry()
+    checks = {i: c for i, c in registry().items() if c.origin == BUILT_IN}
     for check in checks.values():
         lines.append(f"| [{check.id}](#{check.id.lower()}) | `{check.name}` | {check.severity.value} | {check.title} |")
     for check in checks.values():
         lines += ["", f"## {check.id}", "", f"`{check.name}`, {check.severity.value}" + (f", runs `{check.tool}`" if check.tool else ""), "", check.doc]
+        for example in check.examples:
+            lines += ["", *example_markdown(example)]
     return "\n".join(lines) + "\n"
+
+
+def example_markdown(example: Example) -> list[str]:
+    """One PASS or FAIL example as the reference shows it: the change, then the findings."""
+    lines = [f"**{example.verdict.upper()}**: {example.summary}", ""]
+    change = f"The `{example.profile}` profile"
+    if example.overlay is not None:
+        lines += [change + ", overlaid with:", "", "```yaml", example.overlay.rstrip("\n"), "```"]
+    else:
+        lines.append(change + ("," if example.edits else ", as shipped."))
+    for edit in example.edits:
+        lines += ["", f"then in `{edit.path}`, `{_inline(edit.old)}` becomes `{_inline(edit.new)}`."]
+    if example.verdict == "fail":
+        lines += ["", "Findings:", ""] + [f"- `{expect.file}`: {expect.message}" for expect in example.expect]
+    return lines
+
+
+def _inline(text: str) -> str:
+    return text.replace("\n", "⏎").replace("`", "ˋ")
 
 
 def profile_schema() -> str:

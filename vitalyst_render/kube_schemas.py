@@ -11,6 +11,7 @@ import json
 import re
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import jsonschema_rs
 
@@ -51,8 +52,9 @@ def schema_file_name(kind: str, api_version: str) -> str:
 
 
 @cache
-def _definitions(folder: Path) -> dict:
-    return json.loads((folder / "_definitions.json").read_text(encoding="utf-8"))
+def _definitions(folder: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((folder / "_definitions.json").read_text(encoding="utf-8"))
+    return loaded
 
 
 @cache

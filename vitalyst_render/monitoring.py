@@ -161,7 +161,7 @@ class AlertContext:
 
     @property
     def alert_for(self) -> str:
-        return self.profile.monitoring.alert_for
+        return str(self.profile.monitoring.alert_for)
 
     @property
     def namespace(self) -> str | None:

@@ -26,6 +26,7 @@ from .profile.models import (
     Autoscaling,
     Expose,
     HttpMetrics,
+    ImageRef,
     ImageUser,
     Profile,
     Resources,
@@ -503,11 +504,11 @@ def _expose_port(spec: ServiceSpec) -> ServicePort | None:
     return next(p for p in spec.ports if p.name == spec.expose.port)
 
 
-def _image_ref(name: str, spec: ServiceSpec, profile: Profile):  # noqa: ANN202 - ImageRef
+def _image_ref(name: str, spec: ServiceSpec, profile: Profile) -> ImageRef:
     if isinstance(spec, AppService) and spec.build.source is not None:
         return _image_ref(spec.build.source, profile.services[spec.build.source], profile)
     image = getattr(spec, "image", None)
-    if image is None:
+    if not isinstance(image, ImageRef):
         raise ValueError(f"service {name} has no image")  # the profile validator refuses this first
     return image
 

@@ -1,14 +1,36 @@
-"""The check registry: one module per check or tool adapter.
+"""The check registry: one module per check or tool adapter, plus plugins.
 
 Importing this package registers nothing by itself; :func:`registry` imports every
 check module on first use, so adding a check is adding a module to ``CHECK_MODULES``.
+Then it loads the ``vitalyst_render.checks`` entry points of installed distributions:
+each names a module (or an object in one) whose import registers checks with the
+:func:`check` decorator; those checks carry the distribution's name as their origin.
 """
 
 from __future__ import annotations
 
 import importlib
+import threading
+from importlib.metadata import entry_points
 
-from .base import Check, Finding, Problem, Report, Severity, Skip, Suppressed, ToolUnavailable, check, registry
+from ..errors import UsageError
+from .base import (
+    Check,
+    Finding,
+    Problem,
+    RegistryError,
+    Report,
+    Severity,
+    Skip,
+    Suppressed,
+    ToolUnavailable,
+    _adopt,
+    _REGISTRY,
+    check,
+    registry,
+)
+
+ENTRY_POINT_GROUP = "vitalyst_render.checks"
 
 CHECK_MODULES = (
     "artefact_parses",
@@ -64,14 +86,42 @@ CHECK_MODULES = (
 )
 
 _loaded = False
+_loading = threading.Lock()
 
 
 def _load_all() -> None:
     global _loaded
-    if not _loaded:
+    if _loaded:
+        return
+    with _loading:
+        if _loaded:
+            return
         for module in CHECK_MODULES:
             importlib.import_module(f"{__name__}.{module}")
+        for point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda p: p.name):
+            origin = point.dist.name if point.dist is not None else point.name
+            before = set(_REGISTRY)
+            try:
+                point.load()
+            except RegistryError as exc:
+                raise UsageError(f"plugin {origin}: {exc}") from None
+            except Exception as exc:  # a broken plugin must say which one it is
+                raise UsageError(f"plugin {origin}: loading {point.value} failed: {type(exc).__name__}: {exc}") from None
+            _adopt(origin, before)
         _loaded = True
 
 
-__all__ = ["Check", "Finding", "Problem", "Report", "Severity", "Skip", "Suppressed", "ToolUnavailable", "check", "registry"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Check",
+    "Finding",
+    "Problem",
+    "RegistryError",
+    "Report",
+    "Severity",
+    "Skip",
+    "Suppressed",
+    "ToolUnavailable",
+    "check",
+    "registry",
+]

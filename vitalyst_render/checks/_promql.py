@@ -53,7 +53,7 @@ def children(node: Any) -> list[Any]:
     return []
 
 
-def walk(node: Any, ancestors: tuple = ()) -> Iterator[tuple[Any, tuple]]:
+def walk(node: Any, ancestors: tuple[Any, ...] = ()) -> Iterator[tuple[Any, tuple[Any, ...]]]:
     """Every node with the tuple of its ancestors, outermost first."""
     yield node, ancestors
     for child in children(node):

@@ -8,11 +8,16 @@ check's stable ID and default severity (an adapter may carry a tool's own level)
 from __future__ import annotations
 
 import inspect
+import dataclasses
+import re
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from ..errors import Location
+from .examples import Example
 
 if TYPE_CHECKING:
     from .context import CheckContext
@@ -91,6 +96,12 @@ class ToolUnavailable(Exception):
 
 CheckFunction = Callable[["CheckContext"], Iterable[Problem]]
 
+#: The origin of the checks that ship with vitalyst-render.
+BUILT_IN = "vitalyst-render"
+BUILT_IN_ID = re.compile(r"^VR[0-9]{3}$")
+#: A plugin's checks use a prefix of their own: two to six capitals, never VR.
+PLUGIN_ID = re.compile(r"^(?!VR)[A-Z]{2,6}[0-9]{3}$")
+
 
 @dataclass(frozen=True)
 class Check:
@@ -100,25 +111,66 @@ class Check:
     severity: Severity
     function: CheckFunction = field(repr=False)
     tool: str | None = None
+    examples: tuple[Example, ...] = field(default=(), repr=False)
+    origin: str = BUILT_IN
 
     @property
     def doc(self) -> str:
         return inspect.cleandoc(self.function.__doc__ or "")
 
+    @property
+    def fail_examples(self) -> tuple[Example, ...]:
+        return tuple(e for e in self.examples if e.verdict == "fail")
+
+    @property
+    def pass_examples(self) -> tuple[Example, ...]:
+        return tuple(e for e in self.examples if e.verdict == "pass")
+
+
+class RegistryError(Exception):
+    """A check that cannot be registered: a taken ID, or an ID outside its prefix."""
+
 
 _REGISTRY: dict[str, Check] = {}
+_lock = threading.Lock()
 
 
-def check(id: str, name: str, title: str, severity: Severity, *, tool: str | None = None) -> Callable[[CheckFunction], CheckFunction]:
-    """Register ``function`` as a check. IDs are stable and never reused."""
+def check(
+    id: str,
+    name: str,
+    title: str,
+    severity: Severity,
+    *,
+    tool: str | None = None,
+    examples: Sequence[Example] = (),
+) -> Callable[[CheckFunction], CheckFunction]:
+    """Register ``function`` as a check. IDs are stable and never reused.
+
+    ``tool`` names the external program an adapter runs (a missing one is a skip);
+    ``examples`` are the check's PASS and FAIL cases (:mod:`.examples`). Checks of
+    vitalyst-render use ``VRnnn``; a plugin's use a prefix of their own.
+    """
 
     def register(function: CheckFunction) -> CheckFunction:
-        if id in _REGISTRY:
-            raise RuntimeError(f"check ID {id} registered twice")
-        _REGISTRY[id] = Check(id, name, title, severity, function, tool)
+        ours = function.__module__.startswith("vitalyst_render.")
+        pattern = BUILT_IN_ID if ours else PLUGIN_ID
+        if not pattern.fullmatch(id):
+            expected = "VRnnn" if ours else "two to six capitals other than VR, then three digits (e.g. ACME001)"
+            raise RegistryError(f"check ID {id!r} of {function.__module__} must be {expected}")
+        with _lock:
+            if id in _REGISTRY:
+                raise RegistryError(f"check ID {id} of {function.__module__} is registered already, by {_REGISTRY[id].function.__module__}")
+            _REGISTRY[id] = Check(id, name, title, severity, function, tool, tuple(examples))
         return function
 
     return register
+
+
+def _adopt(origin: str, before: set[str]) -> None:
+    """Mark the checks registered since ``before`` as ``origin``'s."""
+    with _lock:
+        for check_id in set(_REGISTRY) - before:
+            _REGISTRY[check_id] = dataclasses.replace(_REGISTRY[check_id], origin=origin)
 
 
 def registry() -> dict[str, Check]:

@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
-from ._support import pod_containers
 from .base import Problem, Severity, check
+from .context import CheckContext
+from .examples import ADD_WORKER, Edit, Expect, Fail, Pass
+
+EXAMPLES = (
+    Fail(
+        "a Deployment whose container lost its memory limit",
+        profile="staging",
+        edits=[Edit("kubernetes/backend.yaml", '            limits:\n              cpu: "2"\n              memory: "4Gi"\n',
+                    '            limits:\n              cpu: "2"\n')],
+        expect=[Expect("kubernetes/backend.yaml", "Deployment backend container 'backend' has no memory limit")],
+    ),
+    Pass("a worker added in the profile: its resources reach its container", overlay=ADD_WORKER),
+)
 
 
-@check("VR312", "k8s-resources", "container lacks a CPU or memory request or limit", Severity.ERROR)
-def resources(ctx) -> Iterable[Problem]:
-    """Every container, init containers included, sets requests and limits for both
-    CPU and memory. Without a memory limit one leak takes the node down; without
-    requests the scheduler packs blindly.
+@check("VR312", "k8s-resources", "container lacks a CPU or memory request or limit", Severity.ERROR, examples=EXAMPLES)
+def resources(ctx: CheckContext) -> Iterable[Problem]:
+    """Every container, init containers and sidecars included, sets requests and limits
+    for both CPU and memory. Without a memory limit one leak takes the node down;
+    without requests the scheduler packs blindly.
 
     Remediation: set ``services.<name>.resources``; the same values reach compose.
-
-    FAIL: a container with ``resources: {}``.
-    PASS: ``requests: {cpu: 500m, memory: 1Gi}``, ``limits: {cpu: "2", memory: 4Gi}``.
     """
-    for obj, _, container, path in pod_containers(ctx):
+    for found in ctx.containers:
+        obj, container, path = found.obj, found.container, found.path
         amounts = container.get("resources") or {}
         for kind in ("requests", "limits"):
             for resource in ("cpu", "memory"):

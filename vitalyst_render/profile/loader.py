@@ -169,11 +169,13 @@ def _validate(data: dict[str, Any], positions: Positions) -> Profile:
         # Report the first problem in document order: the one a reader meets first. At
         # one position, a bad key comes before what is missing below it.
         errors = exc.errors(include_url=False)
-        placed = sorted(
-            (_placed(error, positions) for error in errors),
-            key=lambda e: (e.location.file, e.location.line, e.location.col, e.field_rank),
-        )
+        placed = sorted((_placed(dict(error), positions) for error in errors), key=_document_order)
         raise placed[0] from None
+
+
+def _document_order(error: _Placed) -> tuple[str, int, int, int]:
+    where = error.location or Location("")
+    return (where.file, where.line, where.col, error.field_rank)
 
 
 def field_path(loc: tuple[str | int, ...]) -> str:
@@ -247,7 +249,7 @@ def _message(error: dict[str, Any]) -> str:
     got = shown(error.get("input"))
     ctx = error.get("ctx") or {}
     if kind == "vr":
-        return error["msg"]
+        return str(error["msg"])
     if kind in _EXPECTED:
         return f"expected {_EXPECTED[kind]}, got {got}"
     if kind == "literal_error":
@@ -276,7 +278,7 @@ def _allowed_keys(loc: tuple[str | int, ...]) -> list[str]:
         annotation = _unwrap(annotation)
         if get_origin(annotation) in (Union, UnionType):
             annotation = next(
-                (m for m in get_args(annotation) if _unwrap(m.model_fields["kind"].annotation) == Literal[part]),  # type: ignore[union-attr]
+                (m for m in get_args(annotation) if _unwrap(m.model_fields["kind"].annotation) == Literal[part]),
                 None,
             )
             if annotation is None:

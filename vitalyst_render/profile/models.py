@@ -19,6 +19,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 from .types import (
+    Count,
+    Description,
+    LicenseExpression,
+    PositiveInt,
+    Reason,
+    SourceUrl,
+    VendorName,
+    VersionText,
+    WrittenReason,
     AbsPath,
     CheckId,
     CpuQuantity,
@@ -31,10 +40,8 @@ from .types import (
     HttpUrl,
     ImageName,
     ImageTag,
-    IntAtLeast,
     MemoryQuantity,
     MetricName,
-    NonEmptyText,
     Port,
     Ratio,
     RelPath,
@@ -62,11 +69,11 @@ class ReferenceProblem(ValueError):
 
 class Project(Model):
     name: DnsLabel = Field(description="Short name of the stack; prefixes stacks, namespaces and labels.")
-    description: NonEmptyText("a description") = Field(description="One-line description, used in OCI image labels.")
-    version: NonEmptyText("a version string") = Field(description="Application release version, used as OCI label.")
-    vendor: NonEmptyText("a vendor name") = Field(description="Organisation that ships the images (OCI vendor label).")
-    source: NonEmptyText("a source URL") = Field(description="Source repository URL (OCI source label).")
-    licenses: NonEmptyText("an SPDX license expression") = Field(description="SPDX license expression (OCI licenses label).")
+    description: Description = Field(description="One-line description, used in OCI image labels.")
+    version: VersionText = Field(description="Application release version, used as OCI label.")
+    vendor: VendorName = Field(description="Organisation that ships the images (OCI vendor label).")
+    source: SourceUrl = Field(description="Source repository URL (OCI source label).")
+    licenses: LicenseExpression = Field(description="SPDX license expression (OCI licenses label).")
 
 
 class BaseImage(Model):
@@ -135,7 +142,7 @@ class Health(Model):
     command: list[Text] | None = Field(default=None, description="Argument vector run by command checks.")
     interval: Duration = Field(description="Time between probes.")
     timeout: Duration = Field(description="Time after which one probe counts as failed.")
-    retries: IntAtLeast(1) = Field(description="Consecutive failures before the container is unhealthy.")
+    retries: PositiveInt = Field(description="Consecutive failures before the container is unhealthy.")
     start_period: Duration = Field(description="Grace period after start during which failures do not count.")
 
     @model_validator(mode="after")
@@ -179,9 +186,9 @@ class Metrics(Model):
 
 
 class Autoscaling(Model):
-    min_replicas: IntAtLeast(1) = Field(description="Fewest replicas the autoscaler keeps.")
-    max_replicas: IntAtLeast(1) = Field(description="Most replicas the autoscaler may run.")
-    cpu_utilization: IntAtLeast(1) = Field(
+    min_replicas: PositiveInt = Field(description="Fewest replicas the autoscaler keeps.")
+    max_replicas: PositiveInt = Field(description="Most replicas the autoscaler may run.")
+    cpu_utilization: PositiveInt = Field(
         default=70, description="Target average CPU use, in percent of the request, that the autoscaler steers to."
     )
 
@@ -209,7 +216,7 @@ class ServiceSpec(Model):
     ports: list[ServicePort] = Field(
         default_factory=list, description="Ports the service listens on; the first is the one callers use."
     )
-    replicas: IntAtLeast(1) = Field(description="Number of running copies.")
+    replicas: PositiveInt = Field(description="Number of running copies.")
     resources: Resources = Field(description="CPU and memory requests and limits.")
     health: Health = Field(description="The one health definition behind HEALTHCHECK, compose healthcheck and probes.")
     command: list[Text] | None = Field(
@@ -334,8 +341,8 @@ class AppService(ServiceSpec):
 
 
 class ImageUser(Model):
-    uid: IntAtLeast(1) = Field(description="Numeric user id of the upstream image's own account (never 0).")
-    gid: IntAtLeast(1) = Field(description="Numeric group id of that account.")
+    uid: PositiveInt = Field(description="Numeric user id of the upstream image's own account (never 0).")
+    gid: PositiveInt = Field(description="Numeric group id of that account.")
 
 
 class UpstreamService(ServiceSpec):
@@ -351,7 +358,7 @@ class UpstreamService(ServiceSpec):
         description="Image folders the process must write to: Kubernetes copies their content into an emptyDir "
         "with an init container, so the root filesystem stays read-only.",
     )
-    writable_root_reason: NonEmptyText("a reason") | None = Field(
+    writable_root_reason: Reason | None = Field(
         default=None,
         description="Set only when the image cannot run on a read-only root filesystem; says why, "
         "and every report shows it.",
@@ -362,13 +369,13 @@ class BackupSchedule(Model):
     """When a Kubernetes backup CronJob runs, how long it keeps copies, and when it is late."""
 
     schedule: CronSchedule = Field(description="Cron schedule (five fields, UTC).")
-    retention_days: IntAtLeast(1) = Field(description="Days a backup is kept before the job deletes it.")
+    retention_days: PositiveInt = Field(description="Days a backup is kept before the job deletes it.")
     alert_after: Duration = Field(description="Time without a successful run after which BackupLate fires.")
     volume_size: MemoryQuantity = Field(description="Size of the PersistentVolumeClaim that holds the copies.")
 
 
 class Secret(Model):
-    description: NonEmptyText("a description") = Field(description="What the secret holds, for operators.")
+    description: Description = Field(description="What the secret holds, for operators.")
     key: DnsLabel = Field(default="value", description="Key inside the Kubernetes Secret that holds the value.")
     dev_file: RelPath | None = Field(
         default=None,
@@ -459,7 +466,7 @@ class Monitoring(Model):
 
 
 class UpdatePolicy(Model):
-    parallelism: IntAtLeast(1) = Field(default=1, description="Tasks updated at once (swarm update_config).")
+    parallelism: PositiveInt = Field(default=1, description="Tasks updated at once (swarm update_config).")
     delay: Duration = Field(default="10s", description="Pause between update batches.")
     monitor: Duration = Field(default="30s", description="How long a task is watched for failure after an update.")
 
@@ -483,14 +490,14 @@ class Deployment(Model):
         description="Blue-green: the release the idle colour runs before it takes traffic; unset, both colours run "
         "the services' images.",
     )
-    min_ready_seconds: IntAtLeast(0) = Field(default=30, description="Seconds a new pod must be ready before it counts.")
-    revision_history_limit: IntAtLeast(1) = Field(default=10, description="Old ReplicaSets kept for rollout undo.")
+    min_ready_seconds: Count = Field(default=30, description="Seconds a new pod must be ready before it counts.")
+    revision_history_limit: PositiveInt = Field(default=10, description="Old ReplicaSets kept for rollout undo.")
     update: UpdatePolicy = Field(default_factory=UpdatePolicy, description="Swarm update and rollback pacing.")
 
 
 class Suppression(Model):
     id: CheckId = Field(description="ID of the check to silence.")
-    reason: NonEmptyText("a written reason") = Field(description="Why the finding does not apply; shown in every report.")
+    reason: WrittenReason = Field(description="Why the finding does not apply; shown in every report.")
 
 
 class Checks(Model):
@@ -568,9 +575,8 @@ class Profile(Model):
         release = self.deployment.idle_release
         if release is not None:
             for key in release.digests:
-                service = self.services.get(key)
-                build = getattr(service, "build", None)
-                if build is None or build.source is not None:
+                owner = self.services.get(key)
+                if not isinstance(owner, AppService) or owner.build.source is not None:
                     yield ReferenceProblem(
                         ("deployment", "idle_release", "digests", key), f"{key!r} is not a service that builds its own image"
                     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, WithJsonSchema
@@ -58,7 +59,7 @@ def _fail(expected: str, value: Any) -> PydanticCustomError:
     return PydanticCustomError("vr", "expected {expected}, got {got}", {"expected": expected, "got": shown(value)})
 
 
-def _matching(pattern: str, expected: str, max_length: int | None = None):
+def _matching(pattern: str, expected: str, max_length: int | None = None) -> Callable[[Any], str]:
     regex = re.compile(pattern)
 
     def check(value: Any) -> str:
@@ -69,7 +70,7 @@ def _matching(pattern: str, expected: str, max_length: int | None = None):
     return check
 
 
-def _int_at_least(low: int, high: int | None = None):
+def _int_at_least(low: int, high: int | None = None) -> Callable[[Any], int]:
     expected = f"an integer ≥ {low}" if high is None else f"an integer from {low} to {high}"
 
     def check(value: Any) -> int:
@@ -149,11 +150,7 @@ Port = Annotated[int, BeforeValidator(_int_at_least(1, 65535)), _schema(type="in
 Uid = Annotated[int, BeforeValidator(_int_at_least(10000, 2**31 - 1)), _schema(type="integer", minimum=10000)]
 
 
-def IntAtLeast(low: int) -> Any:  # noqa: N802 - reads as a type in annotations
-    return Annotated[int, BeforeValidator(_int_at_least(low)), _schema(type="integer", minimum=low)]
-
-
-def NonEmptyText(what: str) -> Any:  # noqa: N802
+def _one_line(what: str) -> Callable[[Any], str]:
     """One line of text: names, versions, descriptions that land in labels and headers."""
 
     def check(value: Any) -> str:
@@ -161,7 +158,19 @@ def NonEmptyText(what: str) -> Any:  # noqa: N802
             raise _fail(f"{what} (one line, no control characters)", value)
         return value
 
-    return Annotated[str, BeforeValidator(check), _schema(type="string", minLength=1)]
+    return check
+
+
+Count = Annotated[int, BeforeValidator(_int_at_least(0)), _schema(type="integer", minimum=0)]
+PositiveInt = Annotated[int, BeforeValidator(_int_at_least(1)), _schema(type="integer", minimum=1)]
+Description = Annotated[str, BeforeValidator(_one_line("a description")), _schema(type="string", minLength=1)]
+VersionText = Annotated[str, BeforeValidator(_one_line("a version string")), _schema(type="string", minLength=1)]
+VendorName = Annotated[str, BeforeValidator(_one_line("a vendor name")), _schema(type="string", minLength=1)]
+SourceUrl = Annotated[str, BeforeValidator(_one_line("a source URL")), _schema(type="string", minLength=1)]
+LicenseExpression = Annotated[str, BeforeValidator(_one_line("an SPDX license expression")), _schema(type="string", minLength=1)]
+Reason = Annotated[str, BeforeValidator(_one_line("a reason")), _schema(type="string", minLength=1)]
+WrittenReason = Annotated[str, BeforeValidator(_one_line("a written reason")), _schema(type="string", minLength=1)]
+AclRules = Annotated[str, BeforeValidator(_one_line("ACL rules")), _schema(type="string", minLength=1)]
 
 
 # -- conversions used by templates ---------------------------------------------------

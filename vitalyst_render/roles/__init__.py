@@ -55,11 +55,13 @@ def registry(*, plugins: bool = True) -> dict[str, Role]:
 @cache
 def profile_model(*, plugins: bool = True) -> type[Profile]:
     """The profile model whose ``services`` accept every registered kind, by ``kind``."""
-    models = tuple(role.model for role in registry(plugins=plugins).values())
-    service = models[0] if len(models) == 1 else Union[models]  # type: ignore[valid-type]  # noqa: UP007
-    services = Annotated[dict[DnsLabel, Annotated[service, Field(discriminator="kind")]], Field(  # type: ignore[valid-type]
-        min_length=1, description="The stack's services by DNS-1123 name, each with a kind (its role)."
-    )]
+    # Built at run time, since plugins add kinds: a discriminated union of every kind's model.
+    models: tuple[Any, ...] = tuple(role.model for role in registry(plugins=plugins).values())
+    service: Any = models[0] if len(models) == 1 else Union.__getitem__(models)
+    services: Any = Annotated[
+        dict[DnsLabel, Annotated[service, Field(discriminator="kind")]],
+        Field(min_length=1, description="The stack's services by DNS-1123 name, each with a kind (its role)."),
+    ]
     return create_model("Profile", __base__=Profile, __module__=Profile.__module__, services=(services, ...))
 
 

@@ -42,7 +42,7 @@ from ..profile.models import (
     ServiceSpec,
     UpstreamService,
 )
-from ..profile.types import DnsLabel, IntAtLeast, MetricName, NonEmptyText, Port, Ratio, memory_bytes
+from ..profile.types import AclRules, Count, DnsLabel, MetricName, Port, PositiveInt, Ratio, memory_bytes
 from .base import Role
 
 CONFIG_DIR = "/usr/local/etc/redis"
@@ -53,8 +53,8 @@ EXPORTER_CATALOGUE = (
 
 
 class SaveRule(Model):
-    seconds: IntAtLeast(1) = Field(description="Snapshot when this many seconds have passed ...")
-    changes: IntAtLeast(1) = Field(description="... and at least this many keys changed.")
+    seconds: PositiveInt = Field(description="Snapshot when this many seconds have passed ...")
+    changes: PositiveInt = Field(description="... and at least this many keys changed.")
 
 
 class RedisConfig(Model):
@@ -67,9 +67,9 @@ class RedisConfig(Model):
     save: list[SaveRule] = Field(default_factory=list, description="RDB snapshot rules; empty disables RDB snapshots.")
     appendonly: bool = Field(default=False, description="Keep an append-only file.")
     appendfsync: Literal["always", "everysec", "no"] = Field(default="everysec", description="When the AOF is fsynced.")
-    tcp_keepalive: IntAtLeast(0) = Field(default=300, description="Seconds between TCP keepalives to clients.")
-    timeout: IntAtLeast(0) = Field(default=0, description="Close idle clients after this many seconds (0: never).")
-    latency_monitor_threshold: IntAtLeast(0) = Field(default=100, description="Record events slower than this (ms).")
+    tcp_keepalive: Count = Field(default=300, description="Seconds between TCP keepalives to clients.")
+    timeout: Count = Field(default=0, description="Close idle clients after this many seconds (0: never).")
+    latency_monitor_threshold: Count = Field(default=100, description="Record events slower than this (ms).")
 
     @property
     def persists(self) -> bool:
@@ -104,7 +104,7 @@ class RedisBackup(BackupSchedule):
 class RedisService(UpstreamService):
     kind: Literal["redis"] = Field(description="A Redis 7 server from the upstream image.")
     config: RedisConfig = Field(default_factory=RedisConfig, description="redis.conf settings.")
-    users: dict[DnsLabel, NonEmptyText("ACL rules")] = Field(
+    users: dict[DnsLabel, AclRules] = Field(
         description="ACL users and their rules (without passwords); the default user is always off."
     )
     acl_secret: DnsLabel = Field(description="Secret holding the filled-in ACL file (users.acl) with every password hash.")
