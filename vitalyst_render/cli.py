@@ -52,6 +52,12 @@ def _fail(error: RenderError) -> None:
     help="Render a profile file from anywhere; its extends still resolves in the profiles folder.",
 )
 @click.option("--profiles-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder of named profiles.")
+@click.option(
+    "--templates",
+    "templates",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of templates searched before the bundled ones: override single files (e.g. kubernetes/workload.yaml.j2).",
+)
 @click.option("--out", "out", default="out", show_default=True, type=click.Path(file_okay=False, path_type=Path), help="Output root; each profile writes OUT/NAME/.")
 @click.option("--check", is_flag=True, help="Render in memory and compare with OUT; write nothing; exit 1 on drift.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Report format.")
@@ -66,6 +72,7 @@ def cli(
     all_profiles: bool,
     profile_files: tuple[Path, ...],
     profiles_dir: Path | None,
+    templates: Path | None,
     out: Path,
     check: bool,
     fmt: str,
@@ -85,12 +92,19 @@ def cli(
         return
     if profiles_dir is not None and not profiles_dir.is_dir():
         _fail(UsageError(f"profiles folder not found: {profiles_dir}"))
+    if templates is not None and not templates.is_dir():
+        _fail(UsageError(f"templates folder not found: {templates}"))
     if list_profiles:
         for name in profile_names(profiles_dir):
             click.echo(name)
         return
     if list_checks:
-        for line in checks_table():
+        try:
+            lines = checks_table()
+        except RenderError as error:
+            _fail(error)
+            return
+        for line in lines:
             click.echo(line)
         return
     if not (profiles or all_profiles or profile_files):
@@ -102,7 +116,7 @@ def cli(
         registry()  # import every check module once, before threads race to do it
         # Profiles render side by side: most of a render waits on external tools.
         with ThreadPoolExecutor(max_workers=3) as pool:
-            results = list(pool.map(lambda item: _render_and_check(item, out, strict_tools), loaded))
+            results = list(pool.map(lambda item: _render_and_check(item, out, templates, strict_tools), loaded))
         # Error findings write nothing: out/ is committed, and a broken or leaking
         # render must not replace the last good one.
         write_files = not check and not any(report.failed for _, report in results)
@@ -140,8 +154,8 @@ def _load(
     return list(seen.values())
 
 
-def _render_and_check(loaded: LoadedProfile, out: Path, strict_tools: bool) -> tuple[Rendering, Report]:
-    rendering = render(loaded, out=out)
+def _render_and_check(loaded: LoadedProfile, out: Path, templates: Path | None, strict_tools: bool) -> tuple[Rendering, Report]:
+    rendering = render(loaded, out=out, templates=templates)
     return rendering, run_checks(rendering, strict_tools=strict_tools)
 
 

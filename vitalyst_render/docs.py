@@ -44,20 +44,18 @@ def checks_markdown() -> str:
 def example_markdown(example: Example) -> list[str]:
     """One PASS or FAIL example as the reference shows it: the change, then the findings."""
     lines = [f"**{example.verdict.upper()}**: {example.summary}", ""]
-    change = f"The `{example.profile}` profile"
     if example.overlay is not None:
-        lines += [change + ", overlaid with:", "", "```yaml", example.overlay.rstrip("\n"), "```"]
+        lines += [f"The `{example.profile}` profile with this overlay:", "", "```yaml", example.overlay.rstrip("\n"), "```"]
     else:
-        lines.append(change + ("," if example.edits else ", as shipped."))
+        lines.append(f"The `{example.profile}` profile" + (":" if example.edits else ", as shipped."))
     for edit in example.edits:
-        lines += ["", f"then in `{edit.path}`, `{_inline(edit.old)}` becomes `{_inline(edit.new)}`."]
+        lines += ["", f"Rendered, then in `{edit.path}`:", "", "```diff"]
+        lines += [f"-{line}" for line in edit.old.rstrip("\n").split("\n")]
+        lines += [f"+{line}" for line in edit.new.rstrip("\n").split("\n")] if edit.new.strip() else []
+        lines.append("```")
     if example.verdict == "fail":
         lines += ["", "Findings:", ""] + [f"- `{expect.file}`: {expect.message}" for expect in example.expect]
     return lines
-
-
-def _inline(text: str) -> str:
-    return text.replace("\n", "⏎").replace("`", "ˋ")
 
 
 def profile_schema() -> str:

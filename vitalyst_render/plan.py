@@ -159,7 +159,7 @@ class MemorySource:
 
     where: Literal["env", "config"]
     key: str  # the env name, or the config directive
-    unit: Literal["jvm", "redis", "node-mib"]
+    unit: Literal["jvm", "redis-size", "node-mib"]
     file: str | None = None  # the RoleFile path, for a config directive
 
 

@@ -128,7 +128,8 @@ def json_report(outcomes: list[ProfileOutcome]) -> str:
 
 
 def checks_table() -> list[str]:
-    return [f"{c.id}  {c.severity.value:<7}  {c.name:<24}  {c.title}" for c in registry().values()]
+    """One line per check: ID, severity, name, origin (vitalyst-render or the plugin), title."""
+    return [f"{c.id:<8}  {c.severity.value:<7}  {c.name:<28}  {c.origin:<16}  {c.title}" for c in registry().values()]
 
 
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -174,6 +175,7 @@ def sarif_report(outcomes: list[ProfileOutcome]) -> str:
             "shortDescription": {"text": c.title},
             "fullDescription": {"text": c.doc},
             "defaultConfiguration": {"level": _SARIF_LEVEL[c.severity]},
+            "properties": {"origin": c.origin},
         }
         for c in checks.values()
     ]

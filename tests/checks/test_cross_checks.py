@@ -1,7 +1,9 @@
-"""VR601–VR607: checks across artefacts. Each FAIL case mutates one artefact of a valid
-render (or the profile) and asserts the exact finding and both of its locations. The
-open-stack profile (a worker sharing the backend's image, an nginx, a second Redis)
-gets the same treatment: the invariants hold for services nobody hard-coded."""
+"""VR601–VR607: checks across artefacts, beyond their examples (which state the exact
+findings): each FAIL case here mutates one artefact of a valid render (or the profile)
+and asserts where the finding points, in the artefact and in the profile, its severity,
+or what the plan decided. The open-stack profile (a worker sharing the backend's image,
+an nginx, a second Redis) must check clean: the invariants hold for services nobody
+hard-coded."""
 
 from __future__ import annotations
 
@@ -35,11 +37,6 @@ def test_vr601_fail_probe_drift_points_at_artefact_and_profile():
     assert problem.related[0].file == "profiles/base.yaml" and problem.related[0].line > 0
 
 
-def test_vr601_fail_dockerfile_probe_vector_differs():
-    text = rendered("dev").files["docker/backend/Dockerfile"].decode().replace("127.0.0.1:8000/health", "127.0.0.1:8080/health")
-    (problem,) = problems("VR601", context("dev", {"docker/backend/Dockerfile": text}))
-    assert problem.message.startswith('service backend: Dockerfile HEALTHCHECK argv is "python -c import sys')
-    assert "127.0.0.1:8080/health" in problem.message and problem.location.file == "out/dev/docker/backend/Dockerfile"
 
 
 def test_vr601_pass_neo4j_custom_health_path_renders_without_false_findings():
@@ -52,19 +49,8 @@ def test_vr601_pass_neo4j_custom_health_path_renders_without_false_findings():
     assert "/db/neo4j/cluster/available" in result.files["compose/docker-compose.yml"].decode()
 
 
-def test_vr601_fail_new_service_probe_drift():
-    ctx = mutated("open-stack", "kubernetes/worker.yaml", lambda docs: first_container(docs)["livenessProbe"]["httpGet"].update(path="/"))
-    assert messages("VR601", ctx) == [
-        "service worker: Deployment worker-blue livenessProbe path is '/' but its health block says '/healthz'"
-    ]
 
 
-def test_vr601_fail_compose_command_probe_of_the_second_redis():
-    def change(data):
-        data["services"]["cache"]["healthcheck"]["test"] = ["CMD", "redis-cli", "ping"]
-
-    (problem,) = problems("VR601", mutated("open-stack", COMPOSE, change))
-    assert problem.message.startswith("service cache: compose healthcheck argv is 'redis-cli ping' but its health block says 'sh -c")
 
 
 # -- VR602 ports -------------------------------------------------------------------------
@@ -87,15 +73,6 @@ def test_vr602_fail_container_port_and_scrape_port():
     ]
 
 
-def test_vr602_fail_new_services_ports():
-    def scrape(config):
-        next(j for j in config["scrape_configs"] if j["job_name"] == "cache")["relabel_configs"][1]["regex"] = "9121"
-        next(j for j in config["scrape_configs"] if j["job_name"] == "worker")["relabel_configs"][1]["regex"] = "9200"
-
-    assert messages("VR602", mutated("open-stack", "prometheus/prometheus.yml", scrape)) == [
-        "service worker: Prometheus scrapes port 9200 but metrics are on 9100",
-        "service worker: Prometheus scrapes port 9200, which no container of the pod exposes",
-    ]
 
 
 # -- VR603 memory -------------------------------------------------------------------------
@@ -110,25 +87,8 @@ def test_vr603_fail_seed_maxmemory():
     assert problem.related[0].file == "profiles/base.yaml"
 
 
-def test_vr603_fail_neo4j_heap_from_the_profile():
-    result = overlay("extends: prod\nservices:\n  neo4j:\n    memory: {heap: 4g, pagecache: 4g}\n", "heavy")
-    from .support import context_of
-
-    found = problems("VR603", context_of(result))
-    assert sorted((p.location.file, p.message) for p in found) == [
-        ("out/heavy/compose/docker-compose.yml",
-         "service neo4j: heap + page cache (the JVM needs the rest) is 8.00 GiB, more than 90% of its 8Gi memory limit"),
-        ("out/heavy/kubernetes/neo4j.yaml",
-         "service neo4j: heap + page cache (the JVM needs the rest) is 8.00 GiB, more than 90% of its 8Gi memory limit"),
-    ]
 
 
-def test_vr603_fail_second_redis_cache_with_a_bigger_maxmemory():
-    text = rendered("open-stack").files["redis/cache.conf"].decode()
-    text = "\n".join("maxmemory 600000000" if line.startswith("maxmemory ") else line for line in text.split("\n"))
-    assert messages("VR603", context("open-stack", {"redis/cache.conf": text})) == [
-        "service cache: maxmemory is 0.56 GiB, more than 100% of its 512Mi memory limit"
-    ]
 
 
 def test_vr603_fail_compose_and_kubernetes_limits_differ():
@@ -178,10 +138,6 @@ def test_vr605_fail_unplanned_policy_edge_and_missing_edge():
         assert problem.related[0].file == "profiles/base.yaml" and problem.related[0].line > 0
 
 
-def test_vr605_fail_compose_network_shared_without_an_edge():
-    found = messages("VR605", mutated("dev", COMPOSE, lambda d: d["services"]["frontend"]["networks"].append("backend-to-redis")))
-    # frontend may share with backend (it calls it), not with redis.
-    assert found == ["compose: frontend and redis share network 'backend-to-redis', though no edge joins them"]
 
 
 def test_vr605_new_services_get_exactly_their_edges():
@@ -224,18 +180,16 @@ def test_vr606_fail_literal_password_in_profile_env():
     assert {r.file for r in problem.related} >= {"out/leaky/kubernetes/backend.yaml"}
 
 
-def test_vr606_fail_undeclared_unused_and_known_formats():
-    def change(data):
-        data["services"]["backend"]["secrets"].append({"source": "stripe-key", "target": "/run/secrets/stripe-key"})
-        data["services"]["backend"]["environment"]["NOTE"] = "AKIAABCDEFGHIJKLMNOP"
+def test_vr606_unused_secret_is_a_warning_at_the_profile():
+    from vitalyst_render.checks import Severity
 
-    found = messages("VR606", mutated("dev", COMPOSE, change))
-    assert "secret 'stripe-key' is used but not declared in the profile" in found
-    assert "AWS access key found in a generated file" in found
     from .support import context_of
 
     spare = overlay("extends: dev\nsecrets:\n  spare:\n    description: nobody mounts it\n", "spare")
-    assert "secret 'spare' is declared but nothing uses it" in messages("VR606", context_of(spare))
+    (problem,) = problems("VR606", context_of(spare))
+    assert problem.message == "secret 'spare' is declared but nothing uses it" and problem.severity is Severity.WARNING
+    assert problem.location.file.endswith("spare.yaml") and problem.location.line > 0
+    assert problem.related[0].file == "out/spare/compose/docker-compose.yml"
 
 
 # -- VR607 alerts -------------------------------------------------------------------------
@@ -248,28 +202,6 @@ def test_vr607_pass_root_route_catches_every_severity():
     assert problems("VR607", mutated("prod", "prometheus/alertmanager.yml", root_only)) == []
 
 
-def test_vr607_fail_unscraped_exporter_raw_ratio_and_unrouted_severity():
-    def drop_redis_job(config):
-        config["scrape_configs"] = [job for job in config["scrape_configs"] if job["job_name"] != "redis"]
-
-    found = messages("VR607", mutated("staging", "prometheus/prometheus.yml", drop_redis_job))
-    assert any("RedisMemoryNearMax reads redis_memory_max_bytes from redis, which prometheus.yml does not scrape" in m for m in found)
-
-    def only_critical(config):
-        # The root route goes to a receiver with no integration: only critical is delivered.
-        config["receivers"].append({"name": "null"})
-        config["route"]["receiver"] = "null"
-        config["route"]["routes"] = [dict(config["route"]["routes"][0], matchers=['severity="critical"'])]
-
-    found = messages("VR607", mutated("staging", "prometheus/alertmanager.yml", only_critical))
-    assert any("severity 'warning', which no Alertmanager route sends anywhere" in m for m in found)
-
-    from .support import dump_yaml
-
-    raw = dump_yaml({"groups": [{"name": "g", "rules": [{"alert": "Raw", "expr": "sum(container_memory_working_set_bytes) > 0.9", "for": "5m",
-                                                          "labels": {"severity": "warning"}, "annotations": {"summary": "s", "description": "d", "runbook_url": "u"}}]}]})
-    found = messages("VR607", context("staging", {"prometheus/rules.yml": raw}))
-    assert "alert Raw compares with 0.9 without dividing by a limit or total" in found
 
 
 # -- PASS cases that the golden profiles do not cover: services nobody hard-coded ------------
@@ -288,13 +220,6 @@ def test_vr603_pass_cache_may_use_most_of_its_limit_when_it_does_not_persist():
     assert ctx.plan.services["cache"].memory.share == 1.0 and ctx.plan.services["redis"].memory.share == 0.75
 
 
-def test_vr604_pass_blue_green_idle_colour_runs_the_next_release():
-    assert problems("VR604", context("open-stack")) == []
 
 
-def test_vr605_pass_open_stack_edges():
-    assert problems("VR605", context("open-stack")) == []
 
-
-def test_vr606_pass_new_secrets_are_declared_and_used():
-    assert problems("VR606", context("open-stack")) == []

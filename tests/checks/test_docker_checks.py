@@ -1,4 +1,5 @@
-"""VR101–VR105: our own Dockerfile checks, each with a PASS and a FAIL case."""
+"""VR101–VR108: our own Dockerfile checks, beyond their examples: locations, severities,
+parametrised variants and edge cases, on hand-written Dockerfiles."""
 
 from __future__ import annotations
 
@@ -17,10 +18,6 @@ def dockerfile(text: str, profile: str = "prod"):
 @pytest.mark.parametrize("profile", ["dev", "staging", "prod"])
 def test_committed_dockerfiles_pass(check_id, profile):
     assert problems(check_id, context(profile)) == []
-
-
-def test_vr101_pass_numeric_user():
-    assert problems("VR101", dockerfile("FROM python:3.12-slim@sha256:" + "a" * 64 + "\nUSER 10001:10001\n")) == []
 
 
 @pytest.mark.parametrize(
@@ -44,11 +41,6 @@ def test_vr101_fail_reports_the_user_line():
     assert problem.location.line == 4
 
 
-def test_vr102_pass_installed_program():
-    text = "FROM python:3.12-slim\nRUN apt-get update && apt-get install -y --no-install-recommends curl=8.0\nHEALTHCHECK CMD curl -f http://127.0.0.1/\n"
-    assert problems("VR102", dockerfile(text)) == []
-
-
 def test_vr102_fail_seed_curl_on_slim_python():
     text = (
         "FROM python:3.11-slim as builder\nRUN apt-get install -y curl\n"
@@ -57,16 +49,6 @@ def test_vr102_fail_seed_curl_on_slim_python():
     )
     (problem,) = problems("VR102", dockerfile(text))
     assert "'curl'" in problem.message and problem.location.line == 5
-
-
-def test_vr102_fail_missing_and_disabled():
-    assert "no HEALTHCHECK" in problems("VR102", dockerfile("FROM python:3.12\nUSER 10001\n"))[0].message
-    assert "disables" in problems("VR102", dockerfile("FROM python:3.12\nHEALTHCHECK NONE\n"))[0].message
-
-
-def test_vr103_pass_stage_references_and_dev_tags():
-    text = "FROM node:22 AS build\nFROM build AS test\nFROM scratch\n"
-    assert problems("VR103", dockerfile(text, "dev")) == []
 
 
 @pytest.mark.parametrize(
@@ -83,53 +65,21 @@ def test_vr103_fail(text, profile, message):
     assert message in problem.message
 
 
-def test_vr104_pass_file_variables():
-    assert problems("VR104", dockerfile("FROM python:3.12\nENV DB_PASSWORD_FILE=/run/secrets/db\nARG VERSION=1\n")) == []
-
-
 @pytest.mark.parametrize("line", ["ENV DB_PASSWORD=hunter2", "ENV API_KEY abc", "ARG NPM_TOKEN", "ENV A=1 GITHUB_TOKEN=x"])
 def test_vr104_fail(line):
     (problem,) = problems("VR104", dockerfile(f"FROM python:3.12\n{line}\n"))
     assert "looks like a credential" in problem.message and problem.location.line == 2
 
 
-def test_vr105_pass_copy_and_checksummed_add():
-    text = "FROM python:3.12\nCOPY tool.tgz /opt/\nADD --checksum=sha256:" + "a" * 64 + " https://x.example/t.tgz /opt/\n"
-    assert problems("VR105", dockerfile(text)) == []
-
-
-def test_vr105_fail_remote_add():
-    (problem,) = problems("VR105", dockerfile("FROM python:3.12\nADD https://x.example/t.tgz /opt/\n"))
-    assert "https://x.example/t.tgz" in problem.message
-
-
 def test_vr106_pass_maintained_runtimes():
-    assert problems("VR106", dockerfile("FROM node:22-bookworm-slim AS a\nFROM python:3.11-slim\nFROM python:3.13\nFROM debian:12\n")) == []
+    text = "FROM node:22-bookworm-slim AS a\nFROM python:3.11-slim\nFROM python:3.13\nFROM python:3\nFROM node:22\nFROM debian:12\n"
+    assert problems("VR106", dockerfile(text)) == []
 
 
-@pytest.mark.parametrize("line", ["FROM node:18-alpine", "FROM python:3.9-slim", "FROM python:2"])
+@pytest.mark.parametrize("line", ["FROM node:18-alpine", "FROM node:20", "FROM python:3.9-slim", "FROM python:2"])
 def test_vr106_fail_end_of_life(line):
     (problem,) = problems("VR106", dockerfile(line + "\n"))
     assert "end of life" in problem.message
-
-
-def test_vr102_fail_probe_port_not_exposed():
-    text = 'FROM python:3.12\nEXPOSE 8000\nHEALTHCHECK CMD ["python", "-c", "urlopen(\'http://127.0.0.1:9000/health\')"]\n'
-    (problem,) = problems("VR102", dockerfile(text))
-    assert "port 9000" in problem.message
-
-
-def test_vr107_pass_build_tools_in_builder_only():
-    text = "FROM python:3.12 AS builder\nRUN apt-get install -y build-essential\nFROM python:3.12\nRUN apt-get install -y --no-install-recommends tini\n"
-    assert problems("VR107", dockerfile(text)) == []
-
-
-def test_vr107_fail_compiler_in_final_stage():
-    text = "FROM python:3.12 AS builder\nFROM python:3.12\nRUN apt-get update && apt-get install -y gcc=12 git\n"
-    assert sorted(p.message for p in problems("VR107", dockerfile(text))) == [
-        "final stage installs build tool gcc",
-        "final stage installs build tool git",
-    ]
 
 
 # -- edge cases found in review -------------------------------------------------------------
@@ -148,6 +98,30 @@ def test_vr102_fail_derived_stage_and_shell_wrapped_probe():
     assert "'curl'" in problem.message and "python:3.11-slim" in problem.message
 
 
+@pytest.mark.parametrize(
+    ("arguments", "program"),
+    [
+        ('CMD ["python", "-c", "print(1)"]', "python"),
+        ("--interval=5s CMD FOO=1 probe --fast", "probe"),
+        ('CMD ["sh", "-c", "exec curl -f http://127.0.0.1/"]', "curl"),
+        ('CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8000"]', "bash"),  # the shell's own redirection
+        ("CMD exec 3<>/dev/tcp/127.0.0.1/8000", "sh"),  # shell form: /bin/sh -c
+        ("NONE", None),
+        ("CMD [not json", ""),
+    ],
+)
+def test_vr102_healthcheck_program(arguments, program):
+    from vitalyst_render.checks.docker_healthcheck import healthcheck_program
+
+    assert healthcheck_program(arguments) == program
+
+
+def test_vr102_tcp_probe_needs_bash_which_alpine_lacks():
+    text = 'FROM node:22-alpine\nUSER 10001\nHEALTHCHECK CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/3000"]\n'
+    (problem,) = problems("VR102", dockerfile(text))
+    assert "'bash'" in problem.message
+
+
 def test_vr102_pass_apt_flags_copy_to_bin_and_multi_expose():
     text = (
         "FROM python:3.12-slim\nRUN apt-get -y install --no-install-recommends curl\nCOPY probe /usr/local/bin/\n"
@@ -164,12 +138,6 @@ def test_vr103_resolves_build_argument_defaults():
     assert "latest" in problem.message
 
 
-def test_vr104_word_matching_and_url_passwords():
-    assert problems("VR104", dockerfile("FROM python:3.12\nENV TOKENIZERS_PARALLELISM=false\n")) == []
-    (problem,) = problems("VR104", dockerfile("FROM python:3.12\nENV DATABASE_URL=postgres://app:hunter2@db/x\n"))
-    assert "URL with a password" in problem.message
-
-
 def test_vr105_fail_exec_form_add():
     (problem,) = problems("VR105", dockerfile('FROM python:3.12\nADD ["https://x.example/t.tgz", "/opt/"]\n'))
     assert "https://x.example/t.tgz" in problem.message
@@ -180,16 +148,6 @@ def test_vr101_full_path_useradd_and_build_argument_user():
     assert "login shell" in problem.message
     (info,) = problems("VR101", dockerfile("FROM python:3.12\nARG UID=10001\nUSER ${UID}\n"))
     assert info.severity.value == "info"
-
-
-def test_vr106_node_20_is_end_of_life():
-    (problem,) = problems("VR106", dockerfile("FROM node:20-bookworm-slim\n"))
-    assert "end of life" in problem.message
-
-
-def test_vr108_pass_ignore_with_reason():
-    text = "FROM python:3.12\n# curl is pinned through the base image digest\n# hadolint ignore=DL3008\nRUN apt-get install -y curl\n"
-    assert problems("VR108", dockerfile(text)) == []
 
 
 def test_vr108_fail_bare_ignore():

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import importlib
 import threading
-from importlib.metadata import entry_points
 
+from ..entrypoints import load
 from ..errors import UsageError
 from .base import (
     Check,
@@ -98,16 +98,13 @@ def _load_all() -> None:
             return
         for module in CHECK_MODULES:
             importlib.import_module(f"{__name__}.{module}")
-        for point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda p: p.name):
-            origin = point.dist.name if point.dist is not None else point.name
-            before = set(_REGISTRY)
-            try:
-                point.load()
-            except RegistryError as exc:
-                raise UsageError(f"plugin {origin}: {exc}") from None
-            except Exception as exc:  # a broken plugin must say which one it is
-                raise UsageError(f"plugin {origin}: loading {point.value} failed: {type(exc).__name__}: {exc}") from None
-            _adopt(origin, before)
+        before = set(_REGISTRY)
+        try:
+            for origin, _ in load(ENTRY_POINT_GROUP):
+                _adopt(origin, before)
+                before = set(_REGISTRY)
+        except RegistryError as exc:
+            raise UsageError(f"a plugin's check cannot be registered: {exc}") from None
         _loaded = True
 
 

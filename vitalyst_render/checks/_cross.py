@@ -146,3 +146,6 @@ def compose_service(ctx: CheckContext, name: str) -> tuple[dict[str, Any], Locat
     if view is None or name not in view.services:
         return None
     return view.services[name], ctx.where(view.artefact, "services", name)
+
+
+# -- an overlay the examples of the Redis and cross checks share ------------------------------

@@ -21,6 +21,7 @@ COMPARISONS = {"==", "!=", ">", "<", ">=", "<="}
 BUILT_IN = {"up", "ALERTS", "ALERTS_FOR_STATE", "scrape_duration_seconds", "scrape_samples_scraped"}
 
 
+
 @dataclass(frozen=True)
 class Expression:
     text: str

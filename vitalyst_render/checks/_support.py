@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
 
 from ..artefacts import Artefact
-from ..dockerfile import Dockerfile, Instruction, shell_words
+from ..dockerfile import Instruction, shell_words
 from ..errors import Location
-from ..yamlsource import Positions
-from .context import CheckContext, DocPath, KubeObject, containers_of, pod_labels, pod_template
+from .context import CheckContext
 
 #: Words that announce a credential in a variable or key name, matched as whole
 #: underscore-separated words (TOKENIZERS_PARALLELISM is not a token).
@@ -47,11 +45,8 @@ def installed_packages(arguments: str) -> set[str]:
     return packages
 
 
-def dockerfiles(ctx: CheckContext) -> Iterator[tuple[Artefact, Dockerfile]]:
-    yield from ctx.dockerfiles
-
-
 def at(ctx: CheckContext, artefact: Artefact, instruction: Instruction | int) -> Location:
+    """The location of a Dockerfile instruction (or line) as findings show it."""
     line = instruction if isinstance(instruction, int) else instruction.line
     return ctx.location(artefact.path, line, 1)
 
@@ -67,51 +62,3 @@ def env_pairs(instruction: Instruction) -> list[tuple[str, str]]:
         key, _, value = word.partition("=")
         pairs.append((key, value))
     return pairs
-
-
-def compose_document(ctx: CheckContext) -> Artefact | None:
-    """The parsed compose artefact, or None when it did not parse."""
-    return ctx.compose.artefact if ctx.compose is not None else None
-
-
-def compose_services(ctx: CheckContext) -> Iterator[tuple[str, dict[str, Any], Artefact]]:
-    """(name, service mapping, artefact) for every service in the compose file."""
-    view = ctx.compose
-    if view is None:
-        return
-    for name, service in view.services.items():
-        yield name, service, view.artefact
-
-
-def where(ctx: CheckContext, artefact: Artefact, *path: str | int, positions: Positions | None = None) -> Location:
-    """The rendered location of ``path`` inside a parsed YAML artefact (or inside one
-    document of a stream, given that document's ``positions``)."""
-    loc = (positions or artefact.positions).value(tuple(path))
-    return ctx.location(artefact.path, loc.line, loc.col)
-
-
-# -- Kubernetes ---------------------------------------------------------------------------
-
-
-def kube_objects(ctx: CheckContext) -> Iterator[KubeObject]:
-    yield from ctx.kube_objects
-
-
-def pods(ctx: CheckContext) -> Iterator[tuple[KubeObject, dict[str, Any], DocPath]]:
-    """(workload, pod spec, pod spec path) for every object that runs pods."""
-    for pod in ctx.pods:
-        yield pod.obj, pod.spec, pod.path
-
-
-def pod_containers(ctx: CheckContext) -> Iterator[tuple[KubeObject, dict[str, Any], dict[str, Any], DocPath]]:
-    """(workload, pod spec, container, container path) for every container, init included."""
-    for found in ctx.containers:
-        yield found.obj, found.pod, found.container, found.path
-
-
-def in_profile(ctx: CheckContext, *path: str | int) -> Location:
-    """Where ``path`` is set in the profile's YAML (the file that set it, through extends)."""
-    return ctx.in_profile(*path)
-
-
-containers = containers_of

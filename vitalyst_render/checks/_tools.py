@@ -52,9 +52,11 @@ def run_tool(program: str, arguments: list[str], files: dict[str, str]) -> ToolR
 
 
 _LINE = re.compile(r"\bline (\d+)")
+#: promtool's own position prefix: ``rules.yml: 34:15: group ...``.
+_FILE_LINE = re.compile(r"^\S+: (\d+):\d+: ")
 
 
 def line_of(message: str) -> int:
-    """The first ``line N`` a tool mentions, else 0."""
-    match = _LINE.search(message)
+    """The line a tool mentions (``line N``, or a ``file: line:col:`` prefix), else 0."""
+    match = _LINE.search(message) or _FILE_LINE.match(message.strip())
     return int(match.group(1)) if match else 0

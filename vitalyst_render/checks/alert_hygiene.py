@@ -2,25 +2,63 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
+from ..errors import Location
 
 from .base import Problem, Severity, check
+from .context import CheckContext
+from .examples import ADD_WORKER_METRICS, Edit, Expect, Fail, Pass
 
 SEVERITIES = {"critical", "warning", "info"}
 ANNOTATIONS = ("summary", "description", "runbook_url")
+RULES = "prometheus/rules.yml"
+
+EXAMPLES_VR406 = (
+    Fail(
+        "the seed's alert: a description, but no summary and no runbook_url",
+        edits=[
+            Edit(RULES, '          summary: "Container restarted"\n', ""),
+            Edit(RULES, '          runbook_url: "https://runbooks.vitalyst.example/alerts/ContainerRestarting"\n', ""),
+        ],
+        expect=[
+            Expect(RULES, "alert ContainerRestarting has no summary annotation"),
+            Expect(RULES, "alert ContainerRestarting has no runbook_url annotation"),
+        ],
+    ),
+    Fail(
+        "an alert without for, labelled with a severity no route knows",
+        edits=[Edit(RULES, '[15m]) > 0"\n        for: "0m"\n        labels:\n          severity: warning\n',
+                    '[15m]) > 0"\n        labels:\n          severity: page\n')],
+        expect=[
+            Expect(RULES, "alert ContainerRestarting has no for"),
+            Expect(RULES, "alert ContainerRestarting has severity 'page'; expected one of ['critical', 'info', 'warning']"),
+        ],
+    ),
+    Pass("alert_for: 0m in the profile: a for of zero, stated, is a choice", overlay="monitoring:\n  alert_for: 0m\n"),
+)
+
+EXAMPLES_VR407 = (
+    Fail(
+        "an alert of the container group renamed to TargetDown, the name of the targets group's alert",
+        edits=[Edit(RULES, "- alert: ContainerRestarting", "- alert: TargetDown")],
+        expect=[Expect(RULES, "alert TargetDown is defined twice")],
+    ),
+    Pass(
+        "a worker with HTTP metrics added in the profile joins the one HttpHighErrorRate alert",
+        overlay=ADD_WORKER_METRICS,
+    ),
+)
 
 
-@check("VR406", "alert-metadata", "alert lacks for, a known severity, or its annotations", Severity.ERROR)
-def alert_metadata(ctx) -> Iterable[Problem]:
+@check("VR406", "alert-metadata", "alert lacks for, a known severity, or its annotations", Severity.ERROR,
+       examples=EXAMPLES_VR406)
+def alert_metadata(ctx: CheckContext) -> Iterable[Problem]:
     """Every alert states ``for`` (how long the condition must hold; ``0m`` is an
     explicit choice), a ``severity`` label that Alertmanager routes (critical, warning
     or info), and ``summary``, ``description`` and ``runbook_url`` annotations.
 
     Remediation: add the missing field to the alert.
-
-    FAIL: the seed's alerts: no ``runbook_url``, no ``summary``.
-    PASS: ``for: 5m``, ``labels: {severity: warning}``, all three annotations.
     """
     for expression in ctx.promql:
         rule = expression.rule
@@ -38,17 +76,15 @@ def alert_metadata(ctx) -> Iterable[Problem]:
                 yield Problem(f"alert {name} has no {key} annotation", expression.location)
 
 
-@check("VR407", "alert-duplicate-name", "two alert rules share a name", Severity.ERROR)
-def duplicate_names(ctx) -> Iterable[Problem]:
+@check("VR407", "alert-duplicate-name", "two alert rules share a name", Severity.ERROR, examples=EXAMPLES_VR407)
+def duplicate_names(ctx: CheckContext) -> Iterable[Problem]:
     """Alert names are unique across all groups. Two rules with one name share silences,
     inhibitions and runbooks, and their states overwrite each other in dashboards.
+    Services of one kind share that kind's alerts, whose expressions cover every job.
 
     Remediation: rename one, or merge the conditions with ``or``.
-
-    FAIL: two ``alert: TargetDown`` rules.
-    PASS: one ``TargetDown`` whose expression covers every job.
     """
-    seen: dict[str, object] = {}
+    seen: dict[object, Location] = {}
     for expression in ctx.promql:
         if expression.source != "alert" or expression.rule is None:
             continue

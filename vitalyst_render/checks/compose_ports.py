@@ -2,14 +2,59 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
-from ._support import compose_document, compose_services, where
 from .base import Problem, Severity, check
+from .context import COMPOSE, CheckContext
+from .examples import ADD_DOCS, Edit, Expect, Fail, Pass
+
+_SWARM_PORT = "      - target: {0}\n        published: {0}\n        protocol: tcp\n        mode: ingress\n"
+_BACKEND_SECRETS = "      - source: redis-app-password\n        target: /run/secrets/redis-app-password\n"
+
+EXAMPLES = (
+    Fail(
+        'a laptop port bound on every interface ("8000:8000")',
+        profile="dev",
+        edits=[Edit(COMPOSE, '"127.0.0.1:8000:8000/tcp"', '"8000:8000"')],
+        expect=[Expect(COMPOSE, "service backend publishes '8000:8000' beyond 127.0.0.1")],
+    ),
+    Fail(
+        "a long-syntax laptop port without host_ip",
+        profile="dev",
+        edits=[Edit(COMPOSE, '      - "127.0.0.1:8000:8000/tcp"\n', "      - {target: 8000, published: 8000}\n")],
+        expect=[Expect(COMPOSE, "service backend publishes {'target': 8000, 'published': 8000} beyond 127.0.0.1")],
+    ),
+    Fail(
+        "a swarm service published without expose",
+        edits=[Edit(COMPOSE, _BACKEND_SECRETS, _BACKEND_SECRETS + "    ports:\n" + _SWARM_PORT.format(8000))],
+        expect=[Expect(COMPOSE, "service backend is published in a swarm, but only exposed services may be")],
+    ),
+    Fail(
+        "a data store on internal networks only given a port, in a swarm",
+        edits=[Edit(COMPOSE, '    user: "7474:7474"\n', '    user: "7474:7474"\n    ports:\n' + _SWARM_PORT.format(7474))],
+        expect=[Expect(COMPOSE, "service neo4j publishes {'target': 7474, 'published': 7474, 'protocol': 'tcp', 'mode': 'ingress'} "
+                                "but joins only internal networks, where Docker publishes nothing")],
+    ),
+    Fail(
+        "a data store on internal networks only given a port, on a laptop",
+        profile="dev",
+        edits=[Edit(COMPOSE, '    user: "7474:7474"\n', '    user: "7474:7474"\n    ports:\n      - "127.0.0.1:7474:7474/tcp"\n')],
+        expect=[Expect(COMPOSE, "service neo4j publishes '127.0.0.1:7474:7474/tcp' but joins only internal networks, "
+                                "where Docker publishes nothing")],
+    ),
+    Pass("an upstream nginx exposed at /docs is published in the swarm beside the frontend", overlay=ADD_DOCS),
+    Pass("an upstream nginx added on a laptop is published on 127.0.0.1 only", profile="dev", overlay=ADD_DOCS),
+    Pass(
+        "a long-syntax laptop port with host_ip: 127.0.0.1",
+        profile="dev",
+        edits=[Edit(COMPOSE, '      - "127.0.0.1:8000:8000/tcp"\n', "      - {target: 8000, published: 8000, host_ip: 127.0.0.1}\n")],
+    ),
+)
 
 
-@check("VR205", "compose-published-ports", "compose publishes a port beyond what the environment allows", Severity.ERROR)
-def compose_ports(ctx) -> Iterable[Problem]:
+@check("VR205", "compose-published-ports", "compose publishes a port beyond what the environment allows", Severity.ERROR,
+       examples=EXAMPLES)
+def compose_ports(ctx: CheckContext) -> Iterable[Problem]:
     """On a laptop (``compose_mode: local``) every published port binds 127.0.0.1, so
     the stack is not reachable from the network. In a swarm only services with
     ``expose`` are published; the rest are reached over internal networks.
@@ -18,18 +63,17 @@ def compose_ports(ctx) -> Iterable[Problem]:
     publish data stores.
 
     A port on a service that joins only internal networks is never published at all.
-
-    FAIL: ``ports: ["8000:8000"]`` in dev, or any ``ports`` on neo4j in prod.
-    PASS: ``ports: ["127.0.0.1:8000:8000/tcp"]`` in dev; only the exposed frontend published in prod.
     """
+    view = ctx.compose
+    if view is None:
+        return
     local = ctx.profile.environment.compose_mode == "local"
-    document = compose_document(ctx)
-    networks = (document.data.get("networks") or {}) if document is not None else {}
-    for name, service, artefact in compose_services(ctx):
+    networks = view.networks
+    for name, service in view.services.items():
         joined = service.get("networks") or []
         internal_only = bool(joined) and all((networks.get(n) or {}).get("internal") for n in joined)
         for index, port in enumerate(service.get("ports") or []):
-            location = where(ctx, artefact, "services", name, "ports", index)
+            location = ctx.where(view.artefact, "services", name, "ports", index)
             if internal_only:
                 yield Problem(f"service {name} publishes {port!r} but joins only internal networks, where Docker publishes nothing",
                               location, hint="drop the port, or attach the service to a non-internal network")

@@ -2,15 +2,52 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..schemas import validator
-from ._support import compose_document, where
 from .base import Problem, Severity, check
+from .context import COMPOSE, CheckContext
+from .examples import ADD_DOCS, ADD_WORKER, Edit, Expect, Fail, Pass
+
+_FRONTEND_HEALTHCHECK = """    healthcheck:
+      test: [CMD, node, "-e", "require('http').get('http://127.0.0.1:3000/health', { timeout: 5000 }, (res) => process.exit(res.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))"]
+      interval: "30s"
+      timeout: "5s"
+      retries: 3
+      start_period: "20s"
+"""
+
+EXAMPLES = (
+    Fail(
+        "the seed's top-level version: '3.8', which current Compose ignores and warns about",
+        edits=[Edit(COMPOSE, "\nservices:\n", "\nversion: '3.8'\n\nservices:\n")],
+        expect=[Expect(COMPOSE, "(top level): Additional properties are not allowed ('version' was unexpected)")],
+    ),
+    Fail(
+        "a service rendered without its healthcheck",
+        edits=[Edit(COMPOSE, _FRONTEND_HEALTHCHECK, "")],
+        expect=[Expect(COMPOSE, "services.frontend: 'healthcheck' is a required property")],
+    ),
+    Fail(
+        "a key outside the subset (privileged: true) and a duration Docker cannot read",
+        edits=[
+            Edit(COMPOSE, '    user: "999:999"\n', '    user: "999:999"\n    privileged: true\n'),
+            Edit(COMPOSE, '      interval: "10s"\n', '      interval: "10 seconds"\n'),
+        ],
+        expect=[
+            Expect(COMPOSE, "services.redis: Additional properties are not allowed ('privileged' was unexpected)"),
+            Expect(COMPOSE, "services.redis.healthcheck.interval: '10 seconds' does not match '^([0-9]+(ms|s|m|h))+$'"),
+        ],
+    ),
+    Pass(
+        "a worker sharing the backend's image and an upstream nginx render inside the subset",
+        overlay=ADD_WORKER + ADD_DOCS.removeprefix("services:\n"),
+    ),
+)
 
 
-@check("VR201", "compose-schema", "compose file breaks the strict compose schema", Severity.ERROR)
-def compose_schema(ctx) -> Iterable[Problem]:
+@check("VR201", "compose-schema", "compose file breaks the strict compose schema", Severity.ERROR, examples=EXAMPLES)
+def compose_schema(ctx: CheckContext) -> Iterable[Problem]:
     """The compose file validates against ``schemas/compose.schema.json``: the exact
     subset of the Compose Specification we emit, with no unknown keys, no top-level
     ``version``, durations and sizes in the forms Docker reads, and every service
@@ -19,15 +56,12 @@ def compose_schema(ctx) -> Iterable[Problem]:
 
     Remediation: fix the compose template; the upstream specification accepts much
     more, but anything outside this subset is a template change that needs review.
-
-    FAIL: a service without ``healthcheck``, or a top-level ``version: '3.8'``.
-    PASS: the rendered compose file of every committed profile.
     """
-    artefact = compose_document(ctx)
-    if artefact is None:
+    view = ctx.compose
+    if view is None:
         return
-    errors = sorted(validator("compose.schema.json").iter_errors(artefact.data), key=lambda e: list(map(str, e.absolute_path)))
+    errors = sorted(validator("compose.schema.json").iter_errors(view.data), key=lambda e: list(map(str, e.absolute_path)))
     for error in errors:
         path = tuple(error.absolute_path)
         shown = ".".join(str(p) for p in path) or "(top level)"
-        yield Problem(f"{shown}: {error.message}", where(ctx, artefact, *path))
+        yield Problem(f"{shown}: {error.message}", ctx.where(view.artefact, *path))

@@ -3,23 +3,64 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import promql_parser as pql
 
+
 from ._promql import is_comparison, walk
 from .base import Problem, Severity, check
+from .context import CheckContext
+from .examples import ADD_CACHE, Edit, Expect, Fail, Pass
 
 #: Denominators that make a ratio meaningful: a limit, a capacity, a maximum, or a total.
 _BOUND = re.compile(r"limit|capacity|max|quota|period|requests", re.IGNORECASE)
 
+PROMETHEUS = "prometheus/prometheus.yml"
+RULES = "prometheus/rules.yml"
+ALERTMANAGER = "prometheus/alertmanager.yml"
+_MEMORY_RATIO = 'redis_memory_used_bytes{job=\\"redis\\"} / (redis_memory_max_bytes{job=\\"redis\\"} > 0) > 0.9'
+_REJECTED = '[5m]) > 0"\n        for: "0m"\n        labels:\n          severity: warning\n'
 
-def _metric_names(node) -> set[str]:  # noqa: ANN001
+
+def _unscraped(sources: str) -> list[Expect]:
+    return [Expect(RULES, f"alert {alert} reads {metric} from {sources}, which prometheus.yml does not scrape")
+            for alert, metric in (("RedisMemoryNearMax", "redis_memory_max_bytes"), ("RedisMemoryNearMax", "redis_memory_used_bytes"),
+                                  ("RedisRejectedConnections", "redis_rejected_connections_total"))]
+
+
+EXAMPLES = (
+    Fail("alerts on redis_exporter metrics when prometheus.yml has no job named redis", profile="staging",
+         edits=[Edit(PROMETHEUS, "job_name: redis\n", "job_name: redis-exporter\n")], expect=_unscraped("redis")),
+    Fail("a second Redis: the shared Redis alerts when neither Redis has its scrape job", overlay=ADD_CACHE,
+         edits=[Edit(PROMETHEUS, "job_name: redis\n", "job_name: redis-exporter\n"),
+                Edit(PROMETHEUS, "job_name: cache\n", "job_name: cache-exporter\n")],
+         expect=_unscraped("cache, redis")),
+    Fail("a memory alert that compares raw bytes with 0.9", profile="staging",
+         edits=[Edit(RULES, _MEMORY_RATIO, 'redis_memory_used_bytes{job=\\"redis\\"} > 0.9')],
+         expect=[Expect(RULES, "alert RedisMemoryNearMax compares with 0.9 without dividing by a limit or total")]),
+    Fail("a ratio whose denominator is not a limit (clients, not maxmemory)", profile="staging",
+         edits=[Edit(RULES, _MEMORY_RATIO, 'redis_memory_used_bytes{job=\\"redis\\"} / redis_connected_clients{job=\\"redis\\"} > 0.9')],
+         expect=[Expect(RULES, "alert RedisMemoryNearMax compares with 0.9 without dividing by a limit or total")]),
+    Fail("severity info when only critical and warning are routed, and the root receiver has no integration", profile="staging",
+         edits=[Edit(RULES, _REJECTED, _REJECTED.replace("warning", "info")),
+                Edit(ALERTMANAGER, "route:\n  receiver: oncall\n", "route:\n  receiver: blackhole\n"),
+                Edit(ALERTMANAGER, "receivers:\n", "receivers:\n  - name: blackhole\n")],
+         expect=[Expect(RULES, "alert RedisRejectedConnections has severity 'info', which no Alertmanager route sends anywhere")]),
+    Pass("severity info with no route of its own: the root route's receiver catches it", profile="staging",
+         edits=[Edit(RULES, _REJECTED, _REJECTED.replace("warning", "info"))]),
+    Pass("a second Redis added in the profile: its exporter's job feeds the shared Redis alerts", overlay=ADD_CACHE),
+)
+
+
+def _metric_names(node: Any) -> set[str]:
     return {n.name for n, _ in walk(node) if isinstance(n, pql.VectorSelector) and n.name}
 
 
-@check("VR607", "cross-alert-coverage", "an alert reads unscraped metrics, a ratio has no limit, or a severity reaches no receiver", Severity.ERROR)
-def alert_coverage(ctx) -> Iterable[Problem]:
+@check("VR607", "cross-alert-coverage", "an alert reads unscraped metrics, a ratio has no limit, or a severity reaches no receiver", Severity.ERROR,
+       examples=EXAMPLES)
+def alert_coverage(ctx: CheckContext) -> Iterable[Problem]:
     """Across rules, scrape config and Alertmanager:
 
     * every metric an alert reads comes from an exporter that ``prometheus.yml``
@@ -30,14 +71,10 @@ def alert_coverage(ctx) -> Iterable[Problem]:
       a severity route or through the root route.
 
     Remediation: add the scrape job, divide by the limit, or route the severity.
-
-    FAIL: an alert on ``redis_memory_used_bytes`` with no ``redis`` scrape job;
-    ``severity: info`` with only critical and warning routed.
-    PASS: the committed rules, scrape jobs and routes of every profile.
     """
     config = ctx.artefact("prometheus/prometheus.yml")
     alerting = ctx.artefact("prometheus/alertmanager.yml")
-    jobs = {job.get("job_name") for job in (config.data.get("scrape_configs") or [])} if config else set()
+    jobs: set[Any] = {job.get("job_name") for job in (config.data.get("scrape_configs") or [])} if config else set()
     provided = ctx.plan.metrics_provided
     records = {e.rule["record"] for e in ctx.promql if e.rule and "record" in e.rule}
     routed = _routed_severities(alerting.data) if alerting is not None else set()
@@ -68,7 +105,7 @@ def alert_coverage(ctx) -> Iterable[Problem]:
                           expression.location, related=(ctx.location(alerting.path),))
 
 
-def _routed_severities(config: dict) -> set[str]:
+def _routed_severities(config: dict[str, Any]) -> set[str]:
     """Severities some route delivers to a receiver with integrations; "*" when the
     root route's receiver catches everything."""
     receivers = {r.get("name"): r for r in config.get("receivers") or []}
@@ -93,7 +130,7 @@ def _routed_severities(config: dict) -> set[str]:
     return routed
 
 
-def _division(node):  # noqa: ANN001, ANN202
+def _division(node: Any) -> Any:
     while isinstance(node, pql.ParenExpr):
         node = node.expr
     if isinstance(node, pql.BinaryExpr) and str(node.op).strip() == "/":

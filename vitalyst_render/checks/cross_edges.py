@@ -7,11 +7,47 @@ from itertools import combinations
 from typing import Any
 
 from ..errors import Location
+
 from .base import Problem, Severity, check
 from .context import CheckContext
+from .examples import ADD_CACHE, ADD_WORKER, Edit, Expect, Fail, Pass
 
 APP = "app.kubernetes.io/name"
 Path = tuple[str, str, int]  # caller, callee, port
+
+POLICIES = "kubernetes/networkpolicy.yaml"
+COMPOSE = "compose/docker-compose.yml"
+
+
+#: The neo4j-ingress rule that admits the backend on bolt (the one rule with this text).
+_NEO4J_FROM_BACKEND = ("app.kubernetes.io/name: backend\n              app.kubernetes.io/part-of: vitalyst\n"
+                       "      ports:\n        - protocol: TCP\n          port: 7687")
+_DEV_BACKEND_NETWORKS = "networks: [backend-to-neo4j, backend-to-redis, frontend-to-backend, backend-edge]"
+
+EXAMPLES = (
+    Fail("a policy that admits frontend → neo4j in place of the backend", profile="staging",
+         edits=[Edit(POLICIES, _NEO4J_FROM_BACKEND, _NEO4J_FROM_BACKEND.replace("backend", "frontend"))],
+         expect=[Expect(POLICIES, "ingress policy opens frontend → neo4j:7687, which the plan does not have"),
+                 Expect(POLICIES, "planned edge backend → neo4j:7687 has no ingress rule")]),
+    Fail("compose puts the frontend on the backend's network to redis", profile="dev",
+         edits=[Edit(COMPOSE, "networks: [frontend-to-backend, frontend-edge]",
+                     "networks: [frontend-to-backend, frontend-edge, backend-to-redis]")],
+         expect=[Expect(COMPOSE, "compose: frontend and redis share network 'backend-to-redis', though no edge joins them")]),
+    Fail("compose leaves the backend without a network to redis, which it calls", profile="dev",
+         edits=[Edit(COMPOSE, _DEV_BACKEND_NETWORKS, _DEV_BACKEND_NETWORKS.replace(" backend-to-redis,", ""))],
+         expect=[Expect(COMPOSE, "compose: backend cannot reach redis (no shared network), though the plan has that edge")]),
+    Fail("a worker added in the profile that joins the backend's network to neo4j", overlay=ADD_WORKER,
+         edits=[Edit(COMPOSE, "networks: [worker-to-neo4j]", "networks: [worker-to-neo4j, backend-to-neo4j]")],
+         expect=[Expect(COMPOSE, "compose: backend and worker share network 'backend-to-neo4j', though no edge joins them")]),
+    Fail("policies that open neo4j's HTTP port instead of bolt, which the backend calls", profile="staging",
+         edits=[Edit(POLICIES, "port: 7687", "port: 7474")],
+         expect=[Expect(POLICIES, "ingress policy opens backend → neo4j:7474, which the plan does not have"),
+                 Expect(POLICIES, "planned edge backend → neo4j:7687 has no ingress rule"),
+                 Expect(POLICIES, "egress policy opens backend → neo4j:7474, which the plan does not have"),
+                 Expect(POLICIES, "planned edge backend → neo4j:7687 has no egress rule")]),
+    Pass("a worker that calls neo4j: its own network and rules, never shared with the backend", overlay=ADD_WORKER),
+    Pass("a second Redis the backend calls: its own edge, and one for its exporter", overlay=ADD_CACHE),
+)
 
 
 def _peer_app(peer: dict[str, Any]) -> str | None:
@@ -43,7 +79,8 @@ def _policy_paths(ctx: CheckContext, direction: str) -> dict[Path, Location]:
     return table
 
 
-@check("VR605", "cross-network-edges", "network policy or compose networks allow other paths than the planned ones", Severity.ERROR)
+@check("VR605", "cross-network-edges", "network policy or compose networks allow other paths than the planned ones", Severity.ERROR,
+       examples=EXAMPLES)
 def network_edges(ctx: CheckContext) -> Iterable[Problem]:
     """The pod-to-pod paths that NetworkPolicies open are exactly the plan's edges (each
     service's ``depends_on``, on the callee's first port, plus backup jobs that call a
@@ -54,9 +91,6 @@ def network_edges(ctx: CheckContext) -> Iterable[Problem]:
     controller and Prometheus, is VR313's business.)
 
     Remediation: change ``depends_on`` in the profile; the policies and networks follow.
-
-    FAIL: a policy admitting frontend → neo4j; frontend on a network with neo4j in compose.
-    PASS: frontend → backend:8000, backend → neo4j:7687 and redis:6379, nothing else.
     """
     planned = {(e.caller, e.callee, e.port) for e in ctx.plan.edges}
     policies = [o for o in ctx.kube_objects if o.kind == "NetworkPolicy"]

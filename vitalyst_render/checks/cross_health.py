@@ -8,6 +8,46 @@ from ..plan import Probe, ServicePlan
 from ._cross import RenderedProbe, compose_probe, dockerfile_probe, kube_probes
 from .base import Problem, Severity, check
 from .context import CheckContext
+from .examples import ADD_CACHE, ADD_DOCS, ADD_WORKER, Edit, Expect, Fail, Pass
+
+COMPOSE = "compose/docker-compose.yml"
+_READINESS = "          readinessProbe:\n            httpGet:\n              path: /health\n              port: 8000\n            periodSeconds: 30\n"
+_PYTHON_PROBE = ("python -c import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:{}/health', "
+                 "timeout=5).status < 400 else 1)")
+_COMPOSE_PYTHON_PROBE = ('[CMD, python, "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('
+                         "'http://127.0.0.1:8000/health', timeout=5).status < 400 else 1)\"]")
+_CACHE_PROBE = ('sh -c REDISCLI_AUTH="$(cat /run/secrets/{}-health-password)" redis-cli --no-auth-warning --user healthcheck '
+                "ping | grep -q PONG")
+
+EXAMPLES = (
+    Fail("a readiness probe on another port and interval than the health block", profile="staging",
+         edits=[Edit("kubernetes/backend.yaml", _READINESS, _READINESS.replace("8000", "8080").replace("30", "10"))],
+         expect=[Expect("kubernetes/backend.yaml", "service backend: Deployment backend readinessProbe port is 8080 but its health block says 8000"),
+                 Expect("kubernetes/backend.yaml", "service backend: Deployment backend readinessProbe interval is 10 but its health block says 30")]),
+    Fail("a compose healthcheck that runs curl instead of the planned probe",
+         edits=[Edit(COMPOSE, _COMPOSE_PYTHON_PROBE, '[CMD, curl, "-f", "http://localhost:8000/health"]')],
+         expect=[Expect(COMPOSE, f"service backend: compose healthcheck argv is {'curl -f http://localhost:8000/health'!r} "
+                                 f"but its health block says {_PYTHON_PROBE.format(8000)!r}")]),
+    Fail("a Dockerfile HEALTHCHECK that probes another port", profile="dev",
+         edits=[Edit("docker/backend/Dockerfile", "127.0.0.1:8000/health", "127.0.0.1:8080/health")],
+         expect=[Expect("docker/backend/Dockerfile", f"service backend: Dockerfile HEALTHCHECK argv is {_PYTHON_PROBE.format(8080)!r} "
+                                                     f"but its health block says {_PYTHON_PROBE.format(8000)!r}")]),
+    Fail("a worker added in the profile whose probes run at another interval, in both colours", overlay=ADD_WORKER,
+         edits=[Edit("kubernetes/worker.yaml", "periodSeconds: 30", "periodSeconds: 10")],
+         expect=[Expect("kubernetes/worker.yaml", f"service worker: Deployment worker-{colour} {probe} interval is 10 but its health block says 30")
+                 for colour in ("blue", "green") for probe in ("readinessProbe", "livenessProbe")]),
+    Fail("an nginx added in the profile whose startup probe ignores its start period", overlay=ADD_DOCS,
+         edits=[Edit("kubernetes/docs.yaml", "failureThreshold: 4", "failureThreshold: 3")],
+         expect=[Expect("kubernetes/docs.yaml", "service docs: Deployment docs startupProbe allows 3 failures, but the start period and retries need 4")]),
+    Fail("a second Redis whose compose healthcheck reads the first one's password", overlay=ADD_CACHE,
+         edits=[Edit(COMPOSE, "cat /run/secrets/cache-health-password", "cat /run/secrets/redis-health-password")],
+         expect=[Expect(COMPOSE, f"service cache: compose healthcheck argv is {_CACHE_PROBE.format('redis')!r} "
+                                 f"but its health block says {_CACHE_PROBE.format('cache')!r}")]),
+    Pass("neo4j with a custom health path: every artefact probes that path",
+         overlay="services:\n  neo4j:\n    health:\n      path: /db/neo4j/cluster/available\n"),
+    Pass("a worker added in the profile with a command health check on the backend's image", overlay=ADD_WORKER),
+    Pass("a second Redis added in the profile, probed with its own healthcheck password", overlay=ADD_CACHE),
+)
 
 
 def _differences(rendered: RenderedProbe, planned: Probe, fields: tuple[str, ...]) -> Iterable[tuple[str, object, object]]:
@@ -34,7 +74,8 @@ def _problems(ctx: CheckContext, service: ServicePlan, rendered: RenderedProbe, 
                       rendered.where, related=(ctx.in_profile("services", service.name, "health"),))
 
 
-@check("VR601", "cross-health-parity", "health checks disagree between Dockerfile, compose and Kubernetes", Severity.ERROR)
+@check("VR601", "cross-health-parity", "health checks disagree between Dockerfile, compose and Kubernetes", Severity.ERROR,
+       examples=EXAMPLES)
 def health_parity(ctx: CheckContext) -> Iterable[Problem]:
     """A service's one ``health`` block drives the Dockerfile ``HEALTHCHECK``, the compose
     ``healthcheck`` and the Kubernetes startup, readiness and liveness probes. Each of
@@ -44,9 +85,6 @@ def health_parity(ctx: CheckContext) -> Iterable[Problem]:
     kills. Findings point at the artefact and at the profile's health block.
 
     Remediation: edit the profile's ``health`` block, never one artefact.
-
-    FAIL: HEALTHCHECK probing port 8000 every 30s while the readiness probe hits 8080 every 10s.
-    PASS: the same port, path and timings in all three.
     """
     for service in ctx.plan.services.values():
         every = ("argv", "interval", "timeout", "retries", "start_period")

@@ -7,9 +7,48 @@ from collections.abc import Iterable
 from ._cross import compose_service, kube_containers
 from .base import Problem, Severity, check
 from .context import CheckContext
+from .examples import ADD_DOCS, ADD_WORKER, Edit, Expect, Fail, Pass
+
+_REDIS = "redis:7.0.15-bookworm@sha256:" + "44" * 32
+_BACKEND = "ghcr.io/vitalyst/backend:1.0.0@sha256:" + "11" * 32
+_NEXT_BACKEND = "ghcr.io/vitalyst/backend:1.1.0@sha256:" + "ab" * 32
+_WORKER = "ghcr.io/vitalyst/worker:1.0.0@sha256:" + "77" * 32
+#: The next release, which the idle colour of a blue-green deployment may run.
+_IDLE_RELEASE = f"""deployment:
+  idle_release:
+    tag: "1.1.0"
+    digests:
+      backend: "sha256:{"ab" * 32}"
+      frontend: "sha256:{"cd" * 32}"
+"""
+
+EXAMPLES = (
+    Fail("Kubernetes runs redis:7.2 while compose runs the pinned 7.0.15",
+         edits=[Edit("kubernetes/redis.yaml", f'image: "{_REDIS}"', 'image: "redis:7.2"')],
+         expect=[Expect("kubernetes/redis.yaml", f"service redis: StatefulSet redis runs 'redis:7.2' but the plan says {_REDIS!r} "
+                                                 f"(compose runs {_REDIS!r})")]),
+    Fail("compose runs another image than the plan",
+         edits=[Edit("compose/docker-compose.yml", f'image: "{_REDIS}"', 'image: "redis:7.2"')],
+         expect=[Expect("compose/docker-compose.yml", f"service redis: compose runs 'redis:7.2' but the plan says {_REDIS!r}")]),
+    Fail("a prod service whose digest the profile drops",
+         overlay="services:\n  neo4j:\n    image: {digest: null}\n",
+         expect=[Expect("compose/docker-compose.yml", "service neo4j: prod image 'neo4j:5.26.0-community' has no digest")]),
+    Fail("a worker sharing the backend's build that runs an image of its own, in both colours", overlay=ADD_WORKER,
+         edits=[Edit("kubernetes/worker.yaml", _BACKEND, _WORKER)],
+         expect=[Expect("kubernetes/worker.yaml", f"service worker: Deployment worker-{colour} runs {_WORKER!r} but the plan says "
+                                                  f"{_BACKEND!r} (compose runs {_BACKEND!r})") for colour in ("blue", "green")]),
+    Fail("the idle colour left on the current release when the profile names the next one", overlay=_IDLE_RELEASE,
+         edits=[Edit("kubernetes/backend.yaml", _NEXT_BACKEND, _BACKEND)],
+         expect=[Expect("kubernetes/backend.yaml", f"service backend: Deployment backend-green runs {_BACKEND!r} but the plan says "
+                                                   f"{_NEXT_BACKEND!r} (compose runs {_BACKEND!r})")]),
+    Pass("blue-green: the idle colour of the backend and of a worker on its build runs the next release",
+         overlay=ADD_WORKER + _IDLE_RELEASE),
+    Pass("an upstream nginx added in the profile with its digest", overlay=ADD_DOCS),
+)
 
 
-@check("VR604", "cross-image-parity", "a service runs different images in compose and Kubernetes", Severity.ERROR)
+@check("VR604", "cross-image-parity", "a service runs different images in compose and Kubernetes", Severity.ERROR,
+       examples=EXAMPLES)
 def image_parity(ctx: CheckContext) -> Iterable[Problem]:
     """A service's compose ``image`` and its Kubernetes container ``image`` are the
     planned reference, digest included, so both platforms run the bytes that were
@@ -17,10 +56,8 @@ def image_parity(ctx: CheckContext) -> Iterable[Problem]:
     idle colour may run the next release (``deployment.idle_release``), and only it. In
     prod every reference carries a digest.
 
-    Remediation: images come from ``services.<name>.image``; do not override one platform.
-
-    FAIL: compose ``redis:7.0.15@sha256:…`` and Kubernetes ``redis:7.2``.
-    PASS: the identical reference in both.
+    Remediation: images come from ``services.<name>.image`` (or the image of the service
+    named in ``build.from``); do not override one platform.
     """
     prod = ctx.profile.environment.tier == "prod"
     for service in ctx.plan.services.values():

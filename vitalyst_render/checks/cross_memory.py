@@ -13,6 +13,37 @@ from ..profile.types import cpu_millis, memory_bytes
 from ._cross import compose_service, kube_containers
 from .base import Problem, Severity, check
 from .context import CheckContext
+from .examples import ADD_CACHE, ADD_WORKER, Edit, Expect, Fail, Pass
+
+_NEO4J = "service neo4j: heap + page cache (the JVM needs the rest) is 8.00 GiB, more than 90% of its 8Gi memory limit"
+_NODE = "service frontend: V8's old space (--max-old-space-size) is 3.00 GiB, more than 100% of its 2Gi memory limit"
+
+EXAMPLES = (
+    Fail("the seed's maxmemory 1gb in a 1Gi container that persists",
+         edits=[Edit("redis/redis.conf", "maxmemory 751619276", "maxmemory 1gb")],
+         expect=[Expect("redis/redis.conf", "service redis: maxmemory while it persists (a save forks and copies pages) is 1.00 GiB, "
+                                            "more than 75% of its 1Gi memory limit")]),
+    Fail("Neo4j heap 4g + page cache 4g in an 8Gi limit, in the profile",
+         overlay="services:\n  neo4j:\n    memory: {heap: 4g, pagecache: 4g}\n",
+         expect=[Expect("compose/docker-compose.yml", _NEO4J), Expect("kubernetes/neo4j.yaml", _NEO4J)]),
+    Fail("a Node app whose NODE_OPTIONS old space exceeds its limit, in both colours",
+         overlay="services:\n  frontend:\n    env:\n      NODE_OPTIONS: --max-old-space-size=3072\n",
+         expect=[Expect("compose/docker-compose.yml", _NODE), Expect("kubernetes/frontend.yaml", _NODE),
+                 Expect("kubernetes/frontend.yaml", _NODE)]),
+    Fail("a second Redis (a cache) whose maxmemory exceeds its whole limit", overlay=ADD_CACHE,
+         edits=[Edit("redis/cache.conf", "maxmemory 483183820", "maxmemory 600000000")],
+         expect=[Expect("redis/cache.conf", "service cache: maxmemory is 0.56 GiB, more than 100% of its 512Mi memory limit")]),
+    Fail("a Kubernetes memory limit that is not the profile's", profile="staging",
+         edits=[Edit("kubernetes/frontend.yaml", 'memory: "2Gi"', 'memory: "3Gi"')],
+         expect=[Expect("kubernetes/frontend.yaml", "service frontend: Kubernetes limits memory 3Gi differs from the profile's 2Gi")]),
+    Fail("a compose memory limit that is not the profile's",
+         edits=[Edit("compose/docker-compose.yml", 'memory: "2g"', 'memory: "3g"')],
+         expect=[Expect("compose/docker-compose.yml", "service frontend: compose limits memory 3g differs from the profile's 2Gi")]),
+    Pass("a cache that does not persist may set maxmemory to 90% of its limit", overlay=ADD_CACHE),
+    Pass("a Node old space of 1.5 GiB inside a 2Gi limit",
+         overlay="services:\n  frontend:\n    env:\n      NODE_OPTIONS: --max-old-space-size=1536\n"),
+    Pass("a worker added in the profile gets its own limits in compose and Kubernetes", overlay=ADD_WORKER),
+)
 
 _COMPOSE_UNITS = {"b": 1, "k": 2**10, "m": 2**20, "g": 2**30}
 _JVM = re.compile(r"^(\d+)([kKmMgG]?)$")
@@ -35,7 +66,7 @@ def _bytes(value: str, unit: str) -> int | None:
     if unit == "jvm":
         match = _JVM.match(value)
         return int(match.group(1)) * {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}[match.group(2).lower()] if match else None
-    if unit == "redis":
+    if unit == "redis-size":
         return redisconf.memory(value)
     match = re.search(r"--max-old-space-size=(\d+)", value)  # node-mib
     return int(match.group(1)) * 2**20 if match else None
@@ -83,24 +114,23 @@ def _kube_env(container: dict[str, object]) -> dict[str, str]:
     return {str(e.get("name")): str(e.get("value", "")).replace("$$", "$") for e in env if isinstance(e, dict)} if isinstance(env, list) else {}
 
 
-@check("VR603", "cross-memory-budget", "a memory setting does not fit its container limit, or limits disagree", Severity.ERROR)
+@check("VR603", "cross-memory-budget", "a memory setting does not fit its container limit, or limits disagree", Severity.ERROR,
+       examples=EXAMPLES)
 def memory_budget(ctx: CheckContext) -> Iterable[Problem]:
     """Memory inside a container fits the container, as each service's kind plans it:
 
-    * Redis ``maxmemory`` (read from the rendered redis.conf) is at most 75% of its
-      limit when it persists (a save forks and copies pages), and at most 100% otherwise;
-    * Neo4j heap plus page cache (read from the compose and Kubernetes environment)
-      is at most 90% of its limit (the JVM needs the rest);
-    * a Node ``--max-old-space-size`` fits its limit;
+    * a ``redis`` service's ``maxmemory`` (read from its rendered redis.conf) is at
+      most 75% of its limit when it persists (a save forks and copies pages), and at
+      most 100% otherwise;
+    * a ``neo4j`` service's heap plus page cache (read from the compose and Kubernetes
+      environment) is at most 90% of its limit (the JVM needs the rest);
+    * a ``node-app`` service's ``--max-old-space-size`` (in ``NODE_OPTIONS``) fits its limit;
     * CPU and memory requests and limits are the profile's, in compose and Kubernetes.
 
     The seed's ``maxmemory 1gb`` inside a 1G limit was OOM-killed on its first save.
 
     Remediation: lower ``config.maxmemory_ratio`` or ``memory.heap``/``memory.pagecache``,
     or raise the service's ``resources.limits.memory``.
-
-    FAIL: ``maxmemory 1gb`` with a 1Gi limit; heap 4g + page cache 4g in an 8Gi limit.
-    PASS: ``maxmemory`` at 70% of the limit; heap 3g + page cache 3g in 8Gi.
     """
     for service in ctx.plan.services.values():
         name = service.name

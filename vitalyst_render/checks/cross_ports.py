@@ -9,6 +9,42 @@ from ..errors import Location
 from ._cross import compose_service, final_stage, kube_containers
 from .base import Problem, Severity, check
 from .context import CheckContext
+from .examples import ADD_CACHE, ADD_DOCS, ADD_WORKER, Edit, Expect, Fail, Pass
+
+PROMETHEUS = "prometheus/prometheus.yml"
+_CACHE_JOB = "regex: cache\n        action: keep\n      - source_labels: [__meta_kubernetes_pod_container_port_number]\n        regex: "
+
+EXAMPLES = (
+    Fail("a container port that is not the profile's: Prometheus scrapes a port nothing exposes", profile="staging",
+         edits=[Edit("kubernetes/backend.yaml", "containerPort: 8000", "containerPort: 8080")],
+         expect=[Expect("kubernetes/backend.yaml", "service backend: containerPorts [8080] but the profile's ports are [8000]"),
+                 Expect(PROMETHEUS, "service backend: Prometheus scrapes port 8000, which no container of the pod exposes")]),
+    Fail("a scrape job on 9100 when the Redis exporter listens on 9121", profile="staging",
+         edits=[Edit(PROMETHEUS, 'regex: "9121"', 'regex: "9100"')],
+         expect=[Expect(PROMETHEUS, "service redis: Prometheus scrapes port 9100 but metrics are on 9121"),
+                 Expect(PROMETHEUS, "service redis: Prometheus scrapes port 9100, which no container of the pod exposes")]),
+    Fail("a Dockerfile that EXPOSEs another port than the profile's", profile="dev",
+         edits=[Edit("docker/backend/Dockerfile", "EXPOSE 8000", "EXPOSE 8080")],
+         expect=[Expect("docker/backend/Dockerfile", "service backend: EXPOSE [8080] but the profile's ports are [8000]")]),
+    Fail("a NetworkPolicy that admits Prometheus on a port the service does not serve", profile="staging",
+         edits=[Edit("kubernetes/networkpolicy.yaml", "          port: 9121", "          port: 9100")],
+         expect=[Expect("kubernetes/networkpolicy.yaml", "NetworkPolicy redis-ingress admits port 9100, which redis does not serve")]),
+    Fail("compose publishing a container port the service does not listen on",
+         edits=[Edit("compose/docker-compose.yml", "target: 3000", "target: 8080")],
+         expect=[Expect("compose/docker-compose.yml",
+                        "service frontend: compose publishes container port 8080, which the service does not listen on")]),
+    Fail("a Kubernetes Service whose targetPort is not one of the service's ports", profile="staging",
+         edits=[Edit("kubernetes/backend.yaml", "targetPort: http", "targetPort: 8080")],
+         expect=[Expect("kubernetes/backend.yaml", "Service backend targets port 8080, not one of [8000]")]),
+    Fail("an nginx added in the profile whose container port drifted", overlay=ADD_DOCS,
+         edits=[Edit("kubernetes/docs.yaml", "containerPort: 8080", "containerPort: 80")],
+         expect=[Expect("kubernetes/docs.yaml", "service docs: containerPorts [80] but the profile's ports are [8080]")]),
+    Fail("a second Redis scraped on its server port instead of its exporter's", overlay=ADD_CACHE,
+         edits=[Edit(PROMETHEUS, _CACHE_JOB + '"9121"', _CACHE_JOB + '"6379"')],
+         expect=[Expect(PROMETHEUS, "service cache: Prometheus scrapes port 6379 but metrics are on 9121")]),
+    Pass("a worker on the backend's image without ports: the image's EXPOSE is the backend's", overlay=ADD_WORKER),
+    Pass("a second Redis added in the profile, with its own exporter on 9121", overlay=ADD_CACHE),
+)
 
 
 def _scrape_ports(ctx: CheckContext) -> dict[str, tuple[int, Location]]:
@@ -29,7 +65,7 @@ def _scrape_ports(ctx: CheckContext) -> dict[str, tuple[int, Location]]:
     return found
 
 
-@check("VR602", "cross-port-parity", "a service's ports disagree between artefacts", Severity.ERROR)
+@check("VR602", "cross-port-parity", "a service's ports disagree between artefacts", Severity.ERROR, examples=EXAMPLES)
 def port_parity(ctx: CheckContext) -> Iterable[Problem]:
     """A service's ports are the planned ones everywhere: Dockerfile ``EXPOSE`` and the
     container's ``containerPort`` list equal the profile's ports; the Kubernetes
@@ -38,10 +74,8 @@ def port_parity(ctx: CheckContext) -> Iterable[Problem]:
     metrics port (the service's, or its exporter's), which a container of the pod
     exposes.
 
-    Remediation: change ``services.<name>.ports`` or ``metrics.port`` in the profile.
-
-    FAIL: ``EXPOSE 8000`` with ``containerPort: 8080``; a scrape job on 9100 when the exporter listens on 9121.
-    PASS: 8000 everywhere for the backend, 9121 for the Redis exporter.
+    Remediation: change ``services.<name>.ports`` or ``metrics.port`` (an exporter's
+    ``port``) in the profile.
     """
     scrape = _scrape_ports(ctx)
     for service in ctx.plan.services.values():

@@ -5,11 +5,15 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from typing import Iterable
+from collections.abc import Iterable
+from typing import Any
 
-from ._support import compose_document, in_profile, looks_secret, pod_containers, pods
-from .context import CheckContext
+from ..errors import Location
+
+from ._support import looks_secret
 from .base import Problem, Severity, check
+from .context import COMPOSE, CheckContext
+from .examples import ADD_CACHE, ADD_WORKER, Edit, Expect, Fail, Pass
 
 # Not /var/run/secrets/kubernetes.io/…: that is the service-account mount, not ours.
 _RUN_SECRETS = re.compile(r"(?<![A-Za-z0-9_./-])/run/secrets/([a-z0-9]([-a-z0-9]*[a-z0-9])?)")
@@ -31,8 +35,47 @@ def entropy(text: str) -> float:
     return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
 
 
-@check("VR606", "cross-secrets", "a secret is undeclared, unused, or written as a literal", Severity.ERROR)
-def secrets_everywhere(ctx) -> Iterable[Problem]:
+def _backend_env(**env: str) -> str:
+    """An overlay that sets environment variables of the backend."""
+    return "services:\n  backend:\n    env:\n" + "".join(f"      {key}: {value}\n" for key, value in env.items())
+
+
+_DEV_MOUNT = "      - source: redis-app-password\n        target: /run/secrets/redis-app-password\n"
+
+EXAMPLES = (
+    Fail("a password literal in a service's env in the profile", overlay=_backend_env(DB_PASSWORD="hunter2"),
+         expect=[Expect(COMPOSE, "services.backend.env.DB_PASSWORD holds a credential literal")]),
+    Fail("a URL with a password in a service's env", overlay=_backend_env(REDIS_URL="redis://app:s3cret@redis:6379/0"),
+         expect=[Expect(COMPOSE, "services.backend.env.REDIS_URL holds a credential literal")]),
+    Fail("a *_FILE variable that names a file outside /run/secrets/",
+         overlay=_backend_env(DB_PASSWORD_FILE="/etc/vitalyst/db-password"),
+         expect=[Expect(COMPOSE, "services.backend.env.DB_PASSWORD_FILE should name a file under /run/secrets/, not hold a value")]),
+    Fail("a secret declared in the profile that nothing mounts", profile="dev",
+         overlay="secrets:\n  spare:\n    description: nobody mounts it\n",
+         expect=[Expect("example.yaml", "secret 'spare' is declared but nothing uses it")]),
+    Fail("compose mounts a secret the profile does not declare (the mount and its /run/secrets path)", profile="dev",
+         edits=[Edit(COMPOSE, _DEV_MOUNT, _DEV_MOUNT + "      - source: stripe-key\n        target: /run/secrets/stripe-key\n")],
+         expect=[Expect(COMPOSE, "secret 'stripe-key' is used but not declared in the profile")] * 2),
+    Fail("an AWS access key and a high-entropy secret value written into a generated file", profile="dev",
+         edits=[Edit(COMPOSE, "      LOG_LEVEL: debug\n",
+                     "      LOG_LEVEL: debug\n      NOTE: AKIAABCDEFGHIJKLMNOP\n      SESSION_SECRET: 9fK2xQ7mZp4vL8wR3tY6\n")],
+         expect=[Expect(COMPOSE, "AWS access key found in a generated file"),
+                 Expect(COMPOSE, "SESSION_SECRET is assigned a high-entropy value")]),
+    Fail("a second Redis whose exporter mounts a secret the profile does not declare", overlay=ADD_CACHE,
+         edits=[Edit(COMPOSE, "source: cache-metrics-password", "source: cache-exporter-password")],
+         expect=[Expect(COMPOSE, "secret 'cache-exporter-password' is used but not declared in the profile")]),
+    Pass("DB_PASSWORD_FILE naming a declared, mounted secret; TOKENIZERS_PARALLELISM is no token",
+         overlay="secrets:\n  db-password:\n    description: the database password\n"
+                 "services:\n  backend:\n    secrets: [neo4j-auth, redis-app-password, db-password]\n"
+                 "    env:\n      DB_PASSWORD_FILE: /run/secrets/db-password\n      TOKENIZERS_PARALLELISM: 'false'\n"),
+    Pass("a second Redis added in the profile with its own ACL, health and exporter secrets", overlay=ADD_CACHE),
+    Pass("a worker added in the profile that mounts the backend's neo4j secret", overlay=ADD_WORKER),
+)
+
+
+@check("VR606", "cross-secrets", "a secret is undeclared, unused, or written as a literal", Severity.ERROR,
+       examples=EXAMPLES)
+def secrets_everywhere(ctx: CheckContext) -> Iterable[Problem]:
     """Across every artefact:
 
     * every secret referenced (compose ``secrets``, Kubernetes secret volumes and
@@ -45,24 +88,20 @@ def secrets_everywhere(ctx) -> Iterable[Problem]:
       tokens, private keys) or a high-entropy value assigned to a secret-named key.
 
     Remediation: declare the secret, mount it, and pass ``*_FILE``; remove literals.
-
-    FAIL: ``services.backend.env.DB_PASSWORD: hunter2``; a secret declared but never mounted.
-    PASS: ``DB_PASSWORD_FILE: /run/secrets/db-password`` with ``db-password`` declared and mounted.
     """
     declared = set(ctx.profile.secrets)
     used: set[str] = set()
-    referenced: list[tuple[str, object]] = []
-    document = compose_document(ctx)
-    if document is not None:
-        for name, service in (document.data.get("services") or {}).items():
+    referenced: list[tuple[Any, Location]] = []  # the name as written: None where a volume names none
+    view = ctx.compose
+    if view is not None:
+        for name, service in view.services.items():
             for index, mount in enumerate(service.get("secrets") or []):
                 source = mount.get("source") if isinstance(mount, dict) else mount
-                loc = document.positions.value(("services", name, "secrets", index))
-                referenced.append((source, ctx.location(document.path, loc.line, loc.col)))
-    for obj, pod, prefix in pods(ctx):
-        for index, volume in enumerate(pod.get("volumes") or []):
+                referenced.append((source, ctx.where(view.artefact, "services", name, "secrets", index)))
+    for pod in ctx.pods:
+        for index, volume in enumerate(pod.spec.get("volumes") or []):
             if isinstance(volume, dict) and "secret" in volume:
-                referenced.append(((volume["secret"] or {}).get("secretName"), obj.at(*prefix, "volumes", index)))
+                referenced.append(((volume["secret"] or {}).get("secretName"), pod.obj.at(*pod.path, "volumes", index)))
     for artefact in ctx.artefacts.values():
         for number, line in enumerate(artefact.text.split("\n"), start=1):
             for match in _RUN_SECRETS.finditer(line):
@@ -70,21 +109,20 @@ def secrets_everywhere(ctx) -> Iterable[Problem]:
     for name, location in referenced:
         used.add(name)
         if name not in declared:
-            yield Problem(f"secret {name!r} is used but not declared in the profile", location, related=(in_profile(ctx, "secrets"),))
-    profile_location = ctx.location("compose/docker-compose.yml") if document is None else ctx.location(document.path)
+            yield Problem(f"secret {name!r} is used but not declared in the profile", location, related=(ctx.in_profile("secrets"),))
     for name in sorted(declared - used):
-        yield Problem(f"secret {name!r} is declared but nothing uses it", in_profile(ctx, "secrets", name),
-                      severity=Severity.WARNING, related=(profile_location,))
-    for service_name, service in ctx.profile.services.items():
-        for key, value in service.env.items():
+        yield Problem(f"secret {name!r} is declared but nothing uses it", ctx.in_profile("secrets", name),
+                      severity=Severity.WARNING, related=(ctx.location(COMPOSE),))
+    for service_name, spec in ctx.profile.services.items():
+        for key, value in spec.env.items():
             if key.upper().endswith("_FILE") and looks_secret(key[:-5]) and not value.startswith("/run/secrets/"):
                 yield Problem(f"services.{service_name}.env.{key} should name a file under /run/secrets/, not hold a value",
                               _env_location(ctx, service_name, key),
-                              related=(in_profile(ctx, "services", service_name, "env", key), *_env_related(ctx, service_name, key)))
+                              related=(ctx.in_profile("services", service_name, "env", key), *_env_related(ctx, service_name, key)))
             elif looks_secret(key) or re.search(r"[a-z][a-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@", value, re.IGNORECASE):
                 yield Problem(f"services.{service_name}.env.{key} holds a credential literal", _env_location(ctx, service_name, key),
                               hint=f"declare a secret and set {key}_FILE=/run/secrets/<name>",
-                              related=(in_profile(ctx, "services", service_name, "env", key), *_env_related(ctx, service_name, key)))
+                              related=(ctx.in_profile("services", service_name, "env", key), *_env_related(ctx, service_name, key)))
     for artefact in ctx.artefacts.values():
         for number, line in enumerate(artefact.text.split("\n"), start=1):
             for label, pattern in KNOWN_FORMATS.items():
@@ -95,19 +133,17 @@ def secrets_everywhere(ctx) -> Iterable[Problem]:
                     yield Problem(f"{key} is assigned a high-entropy value", ctx.location(artefact.path, number))
 
 
-def _env_location(ctx, service: str, key: str):  # noqa: ANN001, ANN202
-    document = compose_document(ctx)
-    if document is not None:
-        loc = document.positions.value(("services", service, "environment", key))
-        return ctx.location(document.path, loc.line, loc.col)
-    return ctx.location("compose/docker-compose.yml")
+def _env_location(ctx: CheckContext, service: str, key: str) -> Location:
+    if ctx.compose is not None:
+        return ctx.where(ctx.compose.artefact, "services", service, "environment", key)
+    return ctx.location(COMPOSE)
 
 
-def _env_related(ctx, service: str, key: str) -> tuple:  # noqa: ANN001
+def _env_related(ctx: CheckContext, service: str, key: str) -> tuple[Location, ...]:
     return tuple(
-        obj.at(*path, "env", e)
-        for obj, _, container, path in pod_containers(ctx)
-        if container.get("name") == service
-        for e, variable in enumerate(container.get("env") or [])
+        found.obj.at(*found.path, "env", e)
+        for found in ctx.containers
+        if found.container.get("name") == service
+        for e, variable in enumerate(found.container.get("env") or [])
         if variable.get("name") == key
     )

@@ -3,26 +3,40 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
-from ._support import at, dockerfiles
+from ._support import at
 from .base import Problem, Severity, check
+from .context import CheckContext
+from .examples import Edit, Expect, Fail, Pass
 
 _REMOTE = re.compile(r"^(https?://|git@|git://)", re.IGNORECASE)
 
+_TINI = "https://github.com/krallin/tini/releases/download/v0.19.0/tini"
 
-@check("VR105", "docker-add-url", "ADD fetches a remote URL", Severity.ERROR)
-def add_url(ctx) -> Iterable[Problem]:
+EXAMPLES = (
+    Fail(
+        "the final stage downloads a binary with ADD and no checksum",
+        edits=[Edit("docker/backend/Dockerfile", "WORKDIR /app\n", f"ADD {_TINI} /usr/local/bin/tini\nWORKDIR /app\n")],
+        expect=[Expect("docker/backend/Dockerfile", f"ADD fetches {_TINI} with no checksum")],
+    ),
+    Pass(
+        "ADD --checksum pins what the URL returns, and ADD of a local archive fetches nothing",
+        edits=[Edit("docker/backend/Dockerfile", "WORKDIR /app\n",
+                    f"ADD --checksum=sha256:{'a' * 64} {_TINI} /usr/local/bin/tini\nADD vendor/tools.tar.gz /opt/\nWORKDIR /app\n")],
+    ),
+)
+
+
+@check("VR105", "docker-add-url", "ADD fetches a remote URL", Severity.ERROR, examples=EXAMPLES)
+def add_url(ctx: CheckContext) -> Iterable[Problem]:
     """``ADD https://…`` downloads at build time without a checksum, so the build
     depends on whatever the server returns that day.
 
     Remediation: download in a builder stage and verify a checksum, or ``ADD
     --checksum=sha256:…`` (BuildKit), or vendor the file and ``COPY`` it.
-
-    FAIL: ``ADD https://example.com/tool.tar.gz /opt/``.
-    PASS: ``COPY tool.tar.gz /opt/``.
     """
-    for artefact, parsed in dockerfiles(ctx):
+    for artefact, parsed in ctx.dockerfiles:
         for instruction in parsed.instructions:
             if instruction.keyword != "ADD":
                 continue

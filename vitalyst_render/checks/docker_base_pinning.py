@@ -2,10 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
-from ._support import at, dockerfiles
+from ._support import at
 from .base import Problem, Severity, check
+from .context import CheckContext
+from .examples import Edit, Expect, Fail, Pass
+
+EXAMPLES = (
+    Fail(
+        "a prod profile whose python base image lost its digest: both stages that use it",
+        overlay="build:\n  base_images:\n    python: {digest: null}\n",
+        expect=[Expect("docker/backend/Dockerfile", "base image 'python:3.12-slim-bookworm' is not pinned by digest in prod")] * 2,
+    ),
+    Fail(
+        "a dev base image on the moving tag latest",
+        profile="dev",
+        overlay="build:\n  base_images:\n    node: {tag: latest}\n",
+        expect=[Expect("docker/frontend/Dockerfile", "base image 'node:latest' uses the moving tag latest")] * 3,
+    ),
+    Fail(
+        "a stage FROM an image with no tag at all",
+        profile="dev",
+        edits=[Edit("docker/backend/Dockerfile", "FROM python:3.12-slim-bookworm AS builder", "FROM python AS builder")],
+        expect=[Expect("docker/backend/Dockerfile", "base image 'python' has no tag")],
+    ),
+    Pass(
+        "a registry port is not a tag: a dev mirror localhost:5000/python with a version tag",
+        profile="dev",
+        overlay="build:\n  base_images:\n    python: {image: 'localhost:5000/python'}\n",
+    ),
+    Pass(
+        "stages FROM an earlier stage, and FROM scratch, need no tag or digest",
+        edits=[Edit("docker/backend/Dockerfile", 'CMD ["uvicorn"',
+                    'FROM builder AS test\nRUN /opt/venv/bin/python -m compileall src\n'
+                    'FROM scratch AS export\nCOPY --from=test /build/src /src\nCMD ["uvicorn"')],
+    ),
+)
 
 
 def split_reference(reference: str) -> tuple[str, str | None, str | None]:
@@ -18,27 +51,23 @@ def split_reference(reference: str) -> tuple[str, str | None, str | None]:
     return name, tag, digest or None
 
 
-@check("VR103", "docker-base-pinning", "base image is not pinned as the environment requires", Severity.ERROR)
-def base_pinning(ctx) -> Iterable[Problem]:
+@check("VR103", "docker-base-pinning", "base image is not pinned as the environment requires", Severity.ERROR, examples=EXAMPLES)
+def base_pinning(ctx: CheckContext) -> Iterable[Problem]:
     """Every ``FROM`` names a tag other than ``latest``; in prod it also pins a digest.
 
     A moving tag rebuilds a different image from the same Dockerfile. In prod the
     digest makes the build reproducible and the supply chain auditable. References to
     earlier stages and ``scratch`` are exempt.
 
-    Remediation: set ``build.base_images.<role>.tag``, and ``digest`` in the prod profile.
-
-    FAIL: ``FROM python`` or ``FROM node:latest``; in prod, ``FROM python:3.12-slim``.
-    PASS: ``FROM python:3.12-slim@sha256:…``.
+    Remediation: set ``build.base_images.<base>.tag`` (the base a service's ``build.base``
+    names), and its ``digest`` in the prod profile.
     """
     prod = ctx.profile.environment.tier == "prod"
-    for artefact, parsed in dockerfiles(ctx):
+    for artefact, parsed in ctx.dockerfiles:
         stages: set[str] = set()
         for stage in parsed.stages:
             image = parsed.named_image(stage)
-            if image.lower() in stages or image == "scratch":
-                pass
-            else:
+            if image.lower() not in stages and image != "scratch":
                 _, tag, digest = split_reference(image)
                 where = at(ctx, artefact, stage.line)
                 if "$" in image:

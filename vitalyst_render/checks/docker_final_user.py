@@ -3,17 +3,46 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
-from ._support import at, dockerfiles
+from ._support import at
 from .base import Problem, Severity, check
+from .context import CheckContext
+from .examples import Edit, Expect, Fail, Pass
 
 MIN_UID = 10000
 _NOLOGIN = ("/usr/sbin/nologin", "/sbin/nologin", "/bin/false", "/usr/bin/false")
 
+EXAMPLES = (
+    Fail(
+        "the final stage names its user instead of a numeric uid",
+        edits=[Edit("docker/backend/Dockerfile", "USER 10001:10001", "USER vitalyst")],
+        expect=[Expect("docker/backend/Dockerfile", "USER 'vitalyst' is not numeric; runAsNonRoot cannot verify a name")],
+    ),
+    Fail(
+        "no USER in the final stage: the container runs as root",
+        edits=[Edit("docker/frontend/Dockerfile", "USER 10001:10001\n", "")],
+        expect=[Expect("docker/frontend/Dockerfile", "final stage has no USER: the container runs as root")],
+    ),
+    Fail(
+        "USER 0:0 in the final stage",
+        edits=[Edit("docker/backend/Dockerfile", "USER 10001:10001", "USER 0:0")],
+        expect=[Expect("docker/backend/Dockerfile", "USER uid 0 is below 10000 (root)")],
+    ),
+    Fail(
+        "the runtime account is created with a login shell",
+        edits=[Edit("docker/backend/Dockerfile", "--shell /usr/sbin/nologin", "--shell /bin/bash")],
+        expect=[Expect("docker/backend/Dockerfile", "account created with a login shell")],
+    ),
+    Pass(
+        "a builder stage may run as root and create accounts; only the final stage counts",
+        edits=[Edit("docker/backend/Dockerfile", "WORKDIR /build\n", "USER root\nRUN useradd --create-home builder\nWORKDIR /build\n")],
+    ),
+)
 
-@check("VR101", "docker-final-user", "final stage does not run as a numeric non-root user", Severity.ERROR)
-def final_user(ctx) -> Iterable[Problem]:
+
+@check("VR101", "docker-final-user", "final stage does not run as a numeric non-root user", Severity.ERROR, examples=EXAMPLES)
+def final_user(ctx: CheckContext) -> Iterable[Problem]:
     """The last stage of every Dockerfile sets ``USER`` to a numeric uid ≥ 10000.
 
     A missing ``USER`` runs the app as root. A name instead of a number cannot be
@@ -22,11 +51,8 @@ def final_user(ctx) -> Iterable[Problem]:
 
     Remediation: ``USER 10001:10001`` after creating the account with
     ``useradd --shell /usr/sbin/nologin``; set ``build.user`` in the profile.
-
-    FAIL: ``USER vitalyst`` or no ``USER`` at all in the final stage.
-    PASS: ``USER 10001:10001``.
     """
-    for artefact, parsed in dockerfiles(ctx):
+    for artefact, parsed in ctx.dockerfiles:
         final = parsed.final
         if final is None:
             continue

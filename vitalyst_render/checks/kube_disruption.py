@@ -2,38 +2,59 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
-from ._support import kube_objects, pod_labels
 from .base import Problem, Severity, check
+from .context import CheckContext, pod_labels
+from .examples import ADD_WORKER, Edit, Expect, Fail, Pass
+
+BACKEND = "kubernetes/backend.yaml"
+
+EXAMPLES = (
+    Fail(
+        "a profile that drops a service's autoscaling but keeps two replicas",
+        profile="staging",
+        overlay="services:\n  frontend:\n    autoscaling: null\n",
+        expect=[Expect("kubernetes/frontend.yaml", "Deployment frontend has 2 replicas and no HorizontalPodAutoscaler")],
+    ),
+    Fail(
+        "an autoscaler aimed at another Deployment, and a PodDisruptionBudget that selects other pods",
+        profile="staging",
+        edits=[
+            Edit(BACKEND, "    kind: Deployment\n    name: backend\n", "    kind: Deployment\n    name: backend-api\n"),
+            Edit(BACKEND, "  maxUnavailable: 1\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: backend\n",
+                 "  maxUnavailable: 1\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: backend-api\n"),
+        ],
+        expect=[
+            Expect(BACKEND, "Deployment backend has no PodDisruptionBudget"),
+            Expect(BACKEND, "Deployment backend leaves its replica count to a HorizontalPodAutoscaler that does not exist"),
+        ],
+    ),
+    Pass("a single-replica worker added in the profile: a PodDisruptionBudget and no autoscaler", overlay=ADD_WORKER),
+)
 
 
-@check("VR311", "k8s-pdb-hpa", "replicated workload lacks a PodDisruptionBudget or HorizontalPodAutoscaler", Severity.ERROR)
-def pdb_and_hpa(ctx) -> Iterable[Problem]:
+@check("VR311", "k8s-pdb-hpa", "replicated workload lacks a PodDisruptionBudget or HorizontalPodAutoscaler", Severity.ERROR,
+       examples=EXAMPLES)
+def pdb_and_hpa(ctx: CheckContext) -> Iterable[Problem]:
     """Every Deployment or StatefulSet has a PodDisruptionBudget selecting its pods, so
     node drains keep it available. Every Deployment with more than one replica is the
     target of a HorizontalPodAutoscaler (``autoscaling/v2``), and a Deployment that
     omits ``replicas`` (so that an apply does not reset the autoscaler's count) has one.
 
-    Remediation: set ``services.<app>.autoscaling``; the templates add PDBs for all.
-
-    FAIL: a Deployment with ``replicas: 3`` and no PDB or HPA.
-    PASS: a PDB selecting ``app.kubernetes.io/name: backend`` and an HPA targeting the Deployment.
+    Remediation: set ``services.<name>.autoscaling`` for every service with more than
+    one replica; the templates add PDBs for all.
     """
-    objects = list(kube_objects(ctx))
-    pdb_selectors = [((o.document.get("spec") or {}).get("selector") or {}).get("matchLabels") or {} for o in objects if o.kind == "PodDisruptionBudget"]
-    hpa_targets = {
-        ((o.document.get("spec") or {}).get("scaleTargetRef") or {}).get("name")
-        for o in objects
-        if o.kind == "HorizontalPodAutoscaler"
-    }
+    objects = ctx.kube_objects
+    pdb_selectors = [(o.spec.get("selector") or {}).get("matchLabels") or {} for o in objects if o.kind == "PodDisruptionBudget"]
+    hpa_targets = {(o.spec.get("scaleTargetRef") or {}).get("name") for o in objects if o.kind == "HorizontalPodAutoscaler"}
     for obj in objects:
         if obj.kind not in ("Deployment", "StatefulSet"):
             continue
         labels = pod_labels(obj)
         if not any(selector and all(labels.get(k) == v for k, v in selector.items()) for selector in pdb_selectors):
             yield Problem(f"{obj.label} has no PodDisruptionBudget", obj.at("metadata"))
-        spec = obj.document.get("spec") or {}
+        spec = obj.spec
         if obj.kind != "Deployment" or obj.name in hpa_targets:
             continue
         if "replicas" not in spec:

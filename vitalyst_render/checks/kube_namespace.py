@@ -2,34 +2,68 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
-from ._support import kube_objects
 from .base import Problem, Severity, check
+from .context import CheckContext
+from .examples import ADD_DOCS, Edit, Expect, Fail, Pass
 
 CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume", "StorageClass", "PriorityClass",
                   "CustomResourceDefinition", "IngressClass"}
+BACKEND = "kubernetes/backend.yaml"
+NAMESPACE = "kubernetes/namespace.yaml"
+DEPLOYMENT_METADATA = "kind: Deployment\nmetadata:\n  name: backend\n  namespace: vitalyst-staging\n"
+
+EXAMPLES = (
+    Fail(
+        "a Deployment without metadata.namespace (it lands wherever kubectl points)",
+        profile="staging",
+        edits=[Edit(BACKEND, DEPLOYMENT_METADATA, DEPLOYMENT_METADATA.replace("  namespace: vitalyst-staging\n", ""))],
+        expect=[Expect(BACKEND, "Deployment backend is in namespace None; expected 'vitalyst-staging'")],
+    ),
+    Fail(
+        "a Service in the default namespace",
+        profile="staging",
+        edits=[Edit(BACKEND, "kind: Service\nmetadata:\n  name: backend\n  namespace: vitalyst-staging\n",
+                    "kind: Service\nmetadata:\n  name: backend\n  namespace: default\n")],
+        expect=[Expect(BACKEND, "Service backend is in namespace 'default'; expected 'vitalyst-staging'")],
+    ),
+    Fail(
+        "a Namespace that enforces Pod Security privileged",
+        profile="staging",
+        edits=[Edit(NAMESPACE, "pod-security.kubernetes.io/enforce: restricted", "pod-security.kubernetes.io/enforce: privileged")],
+        expect=[Expect(NAMESPACE, "Namespace vitalyst-staging enforces Pod Security 'privileged'; expected 'restricted'")],
+    ),
+    Fail(
+        "a Namespace object for another name than the profile's namespace",
+        profile="staging",
+        edits=[Edit(NAMESPACE, "  name: vitalyst-staging\n", "  name: vitalyst-stage\n")],
+        expect=[Expect(NAMESPACE, "no Namespace object for 'vitalyst-staging'")],
+    ),
+    Pass("a profile that asks for Pod Security baseline: the namespace enforces what the profile asks",
+         profile="staging", overlay="security:\n  pod_security_level: baseline\n"),
+    Pass("an nginx added in the profile: its objects land in the stack's namespace", overlay=ADD_DOCS),
+)
 
 
-@check("VR316", "k8s-namespace", "object outside the stack namespace, or namespace without Pod Security", Severity.ERROR)
-def namespace(ctx) -> Iterable[Problem]:
+@check("VR316", "k8s-namespace", "object outside the stack namespace, or namespace without Pod Security", Severity.ERROR,
+       examples=EXAMPLES)
+def namespace(ctx: CheckContext) -> Iterable[Problem]:
     """Every namespaced object names ``environment.kubernetes.namespace`` explicitly
     (never ``default``, never left to the caller's context), and that Namespace is
-    rendered with Pod Security Admission ``enforce`` at the profile's level.
+    rendered with Pod Security Admission ``enforce`` at the profile's
+    ``security.pod_security_level``.
 
     Remediation: the templates set ``metadata.namespace`` on every object.
-
-    FAIL: a Deployment without ``metadata.namespace``; a Namespace without ``pod-security.kubernetes.io/enforce``.
-    PASS: ``namespace: vitalyst`` everywhere and ``pod-security.kubernetes.io/enforce: restricted``.
     """
     kubernetes = ctx.profile.environment.kubernetes
     if kubernetes is None:
         return
     level = ctx.profile.security.pod_security_level
     saw_namespace = False
-    objects = list(kube_objects(ctx))
+    objects = ctx.kube_objects
     for obj in objects:
-        metadata = obj.document.get("metadata") or {}
+        metadata = obj.metadata
         if obj.kind == "Namespace":
             if metadata.get("name") == kubernetes.namespace:
                 saw_namespace = True

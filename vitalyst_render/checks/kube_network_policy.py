@@ -2,20 +2,119 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
+from typing import Any
 
-from ._support import kube_objects, pod_labels, pod_template
 from .base import Problem, Severity, check
+from .context import CheckContext, pod_labels, pod_template
+from .examples import ADD_WORKER, Edit, Expect, Fail, Pass
+
+POLICIES = "kubernetes/networkpolicy.yaml"
+BACKEND_INGRESS_END = "          port: 8000\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: backend-egress\n"
+DEFAULT_DENY = """apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: default-deny-all
+  namespace: vitalyst-staging
+spec:
+  podSelector: {}
+  policyTypes: [Ingress, Egress]
+---
+"""
+DNS_EGRESS = """apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: allow-dns-egress
+  namespace: vitalyst-staging
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress:
+    - to:
+        - namespaceSelector:
+            matchLabels:
+              kubernetes.io/metadata.name: kube-system
+          podSelector:
+            matchLabels:
+              k8s-app: kube-dns
+      ports:
+        - protocol: UDP
+          port: 53
+        - protocol: TCP
+          port: 53
+---
+"""
+REDIS_FROM_BACKEND = """    - from:
+        - podSelector:
+            matchLabels:
+              app.kubernetes.io/name: backend
+              app.kubernetes.io/part-of: vitalyst
+      ports:
+        - protocol: TCP
+          port: 6379
+"""
+BACKEND_TO_NEO4J_PORTS = """              app.kubernetes.io/name: neo4j
+              app.kubernetes.io/part-of: vitalyst
+      ports:
+        - protocol: TCP
+          port: 7687
+"""
+INTERNET_443 = "            except: [10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16]\n      ports:\n        - protocol: TCP\n          port: 443\n"
+
+EXAMPLES = (
+    Fail(
+        "the seed's `- ports: [8000]` rule: a port with no `from` opens the backend to every peer",
+        profile="staging",
+        edits=[Edit(POLICIES, BACKEND_INGRESS_END, BACKEND_INGRESS_END.replace("---\n", "    - ports: [8000]\n---\n", 1))],
+        expect=[Expect(POLICIES, "NetworkPolicy backend-ingress ingress[2] has no 'from': it admits every peer")],
+    ),
+    Fail(
+        "no default-deny policy, and a Redis rule that admits a whole namespace",
+        profile="staging",
+        edits=[
+            Edit(POLICIES, DEFAULT_DENY, ""),
+            Edit(POLICIES, REDIS_FROM_BACKEND, REDIS_FROM_BACKEND.replace(
+                "        - podSelector:\n            matchLabels:\n              app.kubernetes.io/name: backend\n              app.kubernetes.io/part-of: vitalyst\n",
+                "        - namespaceSelector:\n            matchLabels:\n              kubernetes.io/metadata.name: monitoring\n")),
+        ],
+        expect=[
+            Expect(POLICIES, "no default-deny NetworkPolicy (podSelector: {}, Ingress and Egress, no rules)"),
+            Expect(POLICIES, "NetworkPolicy redis-ingress ingress[0]: a namespaceSelector without a podSelector admits every pod of those namespaces"),
+        ],
+    ),
+    Fail(
+        "an egress rule without ports, and no policy that lets pods reach DNS",
+        profile="staging",
+        edits=[Edit(POLICIES, DNS_EGRESS, ""), Edit(POLICIES, BACKEND_TO_NEO4J_PORTS, BACKEND_TO_NEO4J_PORTS.split("      ports:")[0])],
+        expect=[
+            Expect(POLICIES, "NetworkPolicy backend-egress egress[0] allows every port"),
+            Expect(POLICIES, "default-deny blocks DNS and no policy allows egress to port 53: nothing can resolve names"),
+        ],
+    ),
+    Fail(
+        "internet egress on a port the service does not declare in egress_ports",
+        profile="staging",
+        edits=[Edit(POLICIES, INTERNET_443, INTERNET_443 + "        - protocol: TCP\n          port: 22\n")],
+        expect=[Expect(POLICIES, "NetworkPolicy backend-egress egress[2]: ipBlock 0.0.0.0/0 spans a large range")],
+    ),
+    Pass("a worker added in the profile that calls neo4j and reaches the internet on its declared egress port 443",
+         overlay=ADD_WORKER + "    egress_ports: [443]\n"),
+)
 
 
-def _selects(selector: dict, labels: dict) -> bool:
+def _selects(selector: Any, labels: dict[str, Any]) -> bool:
     match = (selector or {}).get("matchLabels") or {}
     if (selector or {}).get("matchExpressions"):
         return False  # we never emit expressions; treat them as not provably matching
     return all(labels.get(k) == v for k, v in match.items())
 
 
-def _open_peer(peer: dict) -> str | None:
+def _ports(rule: dict[str, Any]) -> set[Any]:
+    """The ports a rule names; a bare number (``ports: [8000]``, as the seed wrote it) counts as itself."""
+    return {p.get("port") if isinstance(p, dict) else p for p in rule.get("ports") or []}
+
+
+def _open_peer(peer: dict[str, Any]) -> str | None:
     """Why a peer admits more than named pods, or None when it names them."""
     if not peer:
         return "an empty peer admits everything"
@@ -31,38 +130,35 @@ def _open_peer(peer: dict) -> str | None:
     return None
 
 
-def _external_ok(rule: dict, peer: dict, declared_ports: set[int]) -> bool:
+def _external_ok(rule: dict[str, Any], peer: dict[str, Any], declared_ports: set[int]) -> bool:
     """Egress to the internet is fine on ports the service declares in egress_ports."""
-    ports = {p.get("port") for p in rule.get("ports") or []}
+    ports = _ports(rule)
     return "ipBlock" in peer and bool(ports) and ports <= declared_ports
 
 
-@check("VR313", "k8s-network-policy", "network policy leaves traffic open", Severity.ERROR)
-def network_policy(ctx) -> Iterable[Problem]:
+@check("VR313", "k8s-network-policy", "network policy leaves traffic open", Severity.ERROR, examples=EXAMPLES)
+def network_policy(ctx: CheckContext) -> Iterable[Problem]:
     """The namespace has a default-deny policy for both Ingress and Egress, plus DNS
     egress; every pod is selected by some policy; every rule names its ports; and no
     rule admits more than named pods: not ``podSelector: {}``, not a namespace without
-    a pod selector, not a wide ``ipBlock`` (egress to the internet only on a service's
-    declared ``egress_ports``). A rule with ``ports`` but no ``from`` (or ``to``) admits
-    every source on those ports: the seed's ``- ports: [8000]`` item opened the backend
-    to the world.
+    a pod selector, not a wide ``ipBlock`` (egress to the internet only on the
+    ``egress_ports`` the plan gives the service the policy selects). A rule with
+    ``ports`` but no ``from`` (or ``to``) admits every source on those ports: the
+    seed's ``- ports: [8000]`` item opened the backend to the world.
 
-    Remediation: the template derives allow rules from ``depends_on``; never add a
-    rule without peers.
-
-    FAIL: ``ingress: [{from: [...]}, {ports: [{port: 8000}]}]``.
-    PASS: ``ingress: [{from: [{podSelector: {matchLabels: {app.kubernetes.io/name: frontend}}}], ports: [{port: 8000}]}]``.
+    Remediation: the template derives allow rules from ``depends_on``, the backup
+    jobs, the exposed services and the scrape ports; never add a rule without peers.
     """
-    objects = list(kube_objects(ctx))
+    objects = ctx.kube_objects
     policies = [o for o in objects if o.kind == "NetworkPolicy"]
     if not any(o.kind in ("Deployment", "StatefulSet", "CronJob", "Job", "DaemonSet", "Pod") for o in objects):
         return
     deny = [
         p for p in policies
-        if (p.document.get("spec") or {}).get("podSelector") == {}
-        and {"Ingress", "Egress"} <= set((p.document.get("spec") or {}).get("policyTypes") or [])
-        and not (p.document.get("spec") or {}).get("ingress")
-        and not (p.document.get("spec") or {}).get("egress")
+        if p.spec.get("podSelector") == {}
+        and {"Ingress", "Egress"} <= set(p.spec.get("policyTypes") or [])
+        and not p.spec.get("ingress")
+        and not p.spec.get("egress")
     ]
     if not deny:
         anchor = policies[0] if policies else objects[0]
@@ -71,18 +167,18 @@ def network_policy(ctx) -> Iterable[Problem]:
         if pod_template(obj) is None:
             continue
         labels = pod_labels(obj)
-        if not any(_selects((p.document.get("spec") or {}).get("podSelector"), labels) for p in policies):
+        if not any(_selects(p.spec.get("podSelector"), labels) for p in policies):
             yield Problem(f"{obj.label}: its pods are selected by no NetworkPolicy", obj.at("metadata"))
     services = ctx.plan.services
     dns = False
     for policy in policies:
-        spec = policy.document.get("spec") or {}
+        spec = policy.spec
         target = ((spec.get("podSelector") or {}).get("matchLabels") or {}).get("app.kubernetes.io/name")
-        declared_ports = set(services[target].egress_ports) if target in services else set()
+        declared_ports = set(services[target].egress_ports) if isinstance(target, str) and target in services else set()
         for direction, peers_key in (("ingress", "from"), ("egress", "to")):
-            for index, rule in enumerate(spec.get(direction) or []):
-                rule = rule or {}
-                ports = {p.get("port") for p in rule.get("ports") or []}
+            for index, item in enumerate(spec.get(direction) or []):
+                rule: dict[str, Any] = item if isinstance(item, dict) else {}
+                ports = _ports(rule)
                 if direction == "egress" and ports & {53}:
                     dns = True
                 peers = rule.get(peers_key)

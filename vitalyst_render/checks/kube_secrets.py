@@ -2,26 +2,69 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
+from typing import Any
 
-from ._support import containers, kube_objects, pod_template
 from .base import Problem, Severity, check
+from .context import CheckContext, DocPath, containers_of, pod_template
+from .examples import ADD_WORKER, Edit, Expect, Fail, Pass
+
+BACKEND = "kubernetes/backend.yaml"
+NAMESPACE = "kubernetes/namespace.yaml"
+SECRET_IN_GIT = """
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+  namespace: vitalyst-staging
+stringData:
+  password: hunter2
+"""
+
+EXAMPLES = (
+    Fail(
+        "a Secret whose password is written into the manifest",
+        profile="staging",
+        edits=[Edit(NAMESPACE, "    pod-security.kubernetes.io/warn: restricted\n",
+                    "    pod-security.kubernetes.io/warn: restricted\n" + SECRET_IN_GIT.lstrip("\n"))],
+        expect=[Expect(NAMESPACE, "Secret db carries data in the manifest")],
+    ),
+    Fail(
+        "a container that reads DB_PASSWORD from a Secret the profile does not declare",
+        profile="staging",
+        edits=[Edit(BACKEND, "          env:\n",
+                    "          env:\n            - name: DB_PASSWORD\n              valueFrom:\n"
+                    "                secretKeyRef: {name: db, key: password}\n")],
+        expect=[Expect(BACKEND, "Deployment backend uses Secret 'db', which the profile does not declare")],
+    ),
+    Fail(
+        "a secret volume and an envFrom for Secrets the profile does not declare",
+        profile="staging",
+        edits=[
+            Edit(BACKEND, "            secretName: neo4j-auth\n", "            secretName: neo4j-password\n"),
+            Edit(BACKEND, "          env:\n", "          envFrom:\n            - secretRef: {name: backend-env}\n          env:\n"),
+        ],
+        expect=[
+            Expect(BACKEND, "Deployment backend uses Secret 'neo4j-password', which the profile does not declare"),
+            Expect(BACKEND, "Deployment backend uses Secret 'backend-env', which the profile does not declare"),
+        ],
+    ),
+    Pass("a worker added in the profile mounts the declared neo4j-auth Secret", overlay=ADD_WORKER),
+)
 
 
-@check("VR315", "k8s-secrets", "manifest carries secret data or refers to an undeclared Secret", Severity.ERROR)
-def secrets(ctx) -> Iterable[Problem]:
+@check("VR315", "k8s-secrets", "manifest carries secret data or refers to an undeclared Secret", Severity.ERROR, examples=EXAMPLES)
+def secrets(ctx: CheckContext) -> Iterable[Problem]:
     """No ``Secret`` object with ``data`` or ``stringData`` (values would land in git),
     and every Secret a pod mounts or reads (``secret`` volumes, ``secretKeyRef``,
     ``envFrom.secretRef``, projected sources) is declared in the profile's ``secrets``.
 
     Remediation: create Secrets out of band (see docs/operations.md) and declare their
     names in the profile.
-
-    FAIL: ``kind: Secret`` with ``stringData: {password: hunter2}``; ``secretName: db-pass`` not in the profile.
-    PASS: ``volumes: [{secret: {secretName: neo4j-auth}}]`` with ``neo4j-auth`` declared.
     """
     declared = set(ctx.profile.secrets)
-    for obj in kube_objects(ctx):
+    for obj in ctx.kube_objects:
         if obj.kind == "Secret" and (obj.document.get("data") or obj.document.get("stringData")):
             yield Problem(f"Secret {obj.name} carries data in the manifest", obj.at("data" if "data" in obj.document else "stringData"),
                           hint="create Secrets out of band; reference them by name")
@@ -29,7 +72,7 @@ def secrets(ctx) -> Iterable[Problem]:
         if found is None:
             continue
         pod, prefix = found
-        referenced: list[tuple[str, tuple]] = []
+        referenced: list[tuple[Any, DocPath]] = []
         for index, volume in enumerate(pod.get("volumes") or []):
             if not isinstance(volume, dict):
                 continue
@@ -38,7 +81,7 @@ def secrets(ctx) -> Iterable[Problem]:
             for source in ((volume.get("projected") or {}).get("sources") or []):
                 if "secret" in source:
                     referenced.append(((source["secret"] or {}).get("name"), prefix + ("volumes", index)))
-        for container, path in containers(pod, prefix):
+        for container, path in containers_of(pod, prefix):
             for index, variable in enumerate(container.get("env") or []):
                 ref = ((variable or {}).get("valueFrom") or {}).get("secretKeyRef")
                 if ref:

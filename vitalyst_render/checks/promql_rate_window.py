@@ -2,25 +2,51 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import promql_parser as pql
 
 from ..profile.types import duration_seconds
 from ._promql import RATE_FUNCTIONS, walk
 from .base import Problem, Severity, check
+from .context import CheckContext
+from .examples import Expect, Fail, Pass
+
+RULES = "prometheus/rules.yml"
+DASHBOARD = "grafana/dashboards/overview.json"
+_TOO_SHORT = "rate() over 300s is shorter than 4 × scrape_interval (480s)"
+
+EXAMPLES = (
+    Fail(
+        "a restart window of 1m in the profile, two scrapes at the 30s interval",
+        overlay="monitoring:\n  thresholds:\n    restart_window: 1m\n",
+        expect=[Expect(RULES, "increase() over 60s is shorter than 4 × scrape_interval (120s)")],
+    ),
+    Fail(
+        "a scrape interval of 2m in the profile leaves the 5m rates with two samples",
+        overlay="monitoring:\n  scrape_interval: 2m\n",
+        expect=[
+            *[Expect(RULES, _TOO_SHORT)] * 4,
+            Expect(RULES, "increase() over 300s is shorter than 4 × scrape_interval (480s)"),
+            Expect(DASHBOARD, _TOO_SHORT),
+        ],
+    ),
+    Pass(
+        "a restart window of exactly four scrape intervals (2m at 30s)",
+        overlay="monitoring:\n  thresholds:\n    restart_window: 2m\n",
+    ),
+)
 
 
-@check("VR405", "promql-rate-window", "rate() window is shorter than four scrape intervals", Severity.WARNING)
-def rate_window(ctx) -> Iterable[Problem]:
+@check("VR405", "promql-rate-window", "rate() window is shorter than four scrape intervals", Severity.WARNING,
+       examples=EXAMPLES)
+def rate_window(ctx: CheckContext) -> Iterable[Problem]:
     """``rate()``, ``irate()`` and ``increase()`` need at least two samples in their
     window, and a missed scrape must not empty it: four scrape intervals is the usual
     floor. Shorter windows make alerts flap or go silent.
 
-    Remediation: widen the window (5m at the default 30s interval).
-
-    FAIL: ``rate(x_total[1m])`` with ``scrape_interval: 30s``.
-    PASS: ``rate(x_total[5m])``.
+    Remediation: widen the window (5m at the default 30s interval), or scrape more
+    often.
     """
     floor = 4 * duration_seconds(ctx.profile.monitoring.scrape_interval)
     for expression in ctx.promql:

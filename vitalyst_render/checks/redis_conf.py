@@ -6,8 +6,10 @@ import re
 from collections.abc import Iterable, Iterator
 
 from .. import redisconf
+
 from .base import Problem, Severity, check
 from .context import CheckContext
+from .examples import ADD_CACHE, Edit, Expect, Fail, Pass
 
 #: The plan's files in this format are what these checks read.
 FORMAT = "redis.conf"
@@ -73,6 +75,61 @@ DIRECTIVES: dict[str, tuple[int, int | None, object]] = {
 REPEATABLE = {"save", "rename-command", "include", "loadmodule", "user"}
 
 
+CONF = "redis/redis.conf"
+CACHE_CONF = "redis/cache.conf"
+_LAST = "latency-monitor-threshold 100\n"  # the last line of the rendered redis.conf
+
+EXAMPLES_VR501 = (
+    Fail("a misspelt directive: maxmemmory", edits=[Edit(CONF, "maxmemory 751619276", "maxmemmory 751619276")],
+         expect=[Expect(CONF, "unknown directive 'maxmemmory'")]),
+    Fail("port with no value", edits=[Edit(CONF, "port 6379\n", "port\n")],
+         expect=[Expect(CONF, "port takes 1 argument(s), got 0")]),
+    Fail("a double quote that never closes", edits=[Edit(CONF, "dir /data", 'dir "/data')],
+         expect=[Expect(CONF, "unbalanced double quote")]),
+    Fail("a second Redis added in the profile: its own redis/cache.conf is read too",
+         overlay=ADD_CACHE, edits=[Edit(CACHE_CONF, "appendonly no", "appendonly")],
+         expect=[Expect(CACHE_CONF, "appendonly takes 1 argument(s), got 0")]),
+    Pass("rename-command with an empty quoted name: two arguments, one of them empty",
+         edits=[Edit(CONF, _LAST, _LAST + 'rename-command FLUSHALL ""\n')]),
+)
+
+EXAMPLES_VR502 = (
+    Fail("maxmemory in a Kubernetes unit (1Gi), which Redis does not read",
+         edits=[Edit(CONF, "maxmemory 751619276", "maxmemory 1Gi")],
+         expect=[Expect(CONF, "maxmemory must be a size such as 700mb or 734003200, got '1Gi'")]),
+    Fail("appendfsync outside its enum and a port beyond 65535",
+         edits=[Edit(CONF, "appendfsync everysec", "appendfsync sometimes"), Edit(CONF, "port 6379", "port 70000")],
+         expect=[Expect(CONF, "appendfsync must be one of always, everysec, no, got 'sometimes'"),
+                 Expect(CONF, "port must be an integer from 0 to 65535, got '70000'")]),
+    Fail("a save rule without its count of changes", edits=[Edit(CONF, "save 900 1\n", "save 900\n")],
+         expect=[Expect(CONF, "save takes pairs of <seconds> <changes>, got '900'")]),
+    Pass("maxmemory in Redis's own units (700mb)", edits=[Edit(CONF, "maxmemory 751619276", "maxmemory 700mb")]),
+    Pass('a cache added in the profile turns snapshots off with save ""', overlay=ADD_CACHE),
+)
+
+EXAMPLES_VR503 = (
+    Fail("a second maxmemory line, which silently wins", edits=[Edit(CONF, _LAST, _LAST + "maxmemory 1gb\n")],
+         expect=[Expect(CONF, "maxmemory is set again (first on line 15)")]),
+    Pass("save and rename-command may repeat",
+         edits=[Edit(CONF, _LAST, _LAST + 'rename-command FLUSHALL ""\nrename-command KEYS ""\n')]),
+)
+
+EXAMPLES_VR504 = (
+    Fail("protected mode off, and requirepass instead of the ACL file",
+         edits=[Edit(CONF, "protected-mode yes", "protected-mode no"), Edit(CONF, "aclfile /run/secrets/redis-acl", "requirepass hunter2")],
+         expect=[Expect(CONF, "requirepass puts a password in redis.conf"),
+                 Expect(CONF, "Redis listens beyond loopback without an ACL file"),
+                 Expect(CONF, "protected-mode is off on a non-loopback bind")]),
+    Fail("a user directive and masterauth carrying passwords",
+         edits=[Edit(CONF, _LAST, _LAST + "user default on >hunter2 ~* +@all\nmasterauth hunter2\n")],
+         expect=[Expect(CONF, "a user directive carries a password"), Expect(CONF, "masterauth puts a password in redis.conf")]),
+    Pass("bound to loopback only: no ACL file or protected mode needed",
+         edits=[Edit(CONF, "bind * -::*", "bind 127.0.0.1 -::1"), Edit(CONF, "aclfile /run/secrets/redis-acl\n", ""),
+                Edit(CONF, "protected-mode yes", "protected-mode no")]),
+    Pass("a second Redis added in the profile authenticates by its own ACL secret", overlay=ADD_CACHE),
+)
+
+
 def _configs(ctx: CheckContext) -> Iterator[tuple[str, list[redisconf.Directive] | redisconf.ConfSyntaxError]]:
     """(path, directives or the syntax error) of every rendered redis.conf."""
     for _, file in ctx.plan.files_of_format(FORMAT):
@@ -85,16 +142,14 @@ def _configs(ctx: CheckContext) -> Iterator[tuple[str, list[redisconf.Directive]
             yield file.path, exc
 
 
-@check("VR501", "redis-conf-directives", "redis.conf has an unknown directive or the wrong number of arguments", Severity.ERROR)
+@check("VR501", "redis-conf-directives", "redis.conf has an unknown directive or the wrong number of arguments", Severity.ERROR,
+       examples=EXAMPLES_VR501)
 def directives(ctx: CheckContext) -> Iterable[Problem]:
     """Every line is a directive Redis 7.0 knows (from our table of the directives a
     server config uses), with an argument count it accepts, and the quoting parses.
     Redis refuses to start on an unknown directive, and tells you only at boot.
 
     Remediation: fix ``templates/redis/redis.conf.j2``.
-
-    FAIL: ``maxmemmory 1gb`` (typo); ``port`` with no value.
-    PASS: ``maxmemory 751619276``.
     """
     for conf, parsed in _configs(ctx):
         if isinstance(parsed, redisconf.ConfSyntaxError):
@@ -112,17 +167,14 @@ def directives(ctx: CheckContext) -> Iterable[Problem]:
                 yield Problem(f"{directive.name} takes {expected} argument(s), got {count}", ctx.location(conf, directive.line))
 
 
-@check("VR502", "redis-conf-values", "redis.conf directive has an invalid value", Severity.ERROR)
+@check("VR502", "redis-conf-values", "redis.conf directive has an invalid value", Severity.ERROR, examples=EXAMPLES_VR502)
 def values(ctx: CheckContext) -> Iterable[Problem]:
     """Arguments have the type Redis expects: yes/no flags, enums such as
     ``maxmemory-policy`` and ``appendfsync``, memory sizes with Redis's units
     (``1k`` = 1000, ``1kb`` = 1024), integers in range, and ``save`` as pairs of
     seconds and changes (or one empty string to turn snapshots off).
 
-    Remediation: fix the value in the profile's ``redis`` section or the template.
-
-    FAIL: ``maxmemory 1Gi`` (Kubernetes unit), ``appendfsync sometimes``, ``port 70000``.
-    PASS: ``maxmemory 751619276``, ``appendfsync everysec``.
+    Remediation: fix the value in the Redis service's ``config`` in the profile, or the template.
     """
     for conf, parsed in _configs(ctx):
         if not isinstance(parsed, list):
@@ -151,16 +203,13 @@ def values(ctx: CheckContext) -> Iterable[Problem]:
                     yield Problem(f"save takes pairs of <seconds> <changes>, got {' '.join(arguments)!r}", where)
 
 
-@check("VR503", "redis-conf-duplicates", "redis.conf sets a directive twice", Severity.ERROR)
+@check("VR503", "redis-conf-duplicates", "redis.conf sets a directive twice", Severity.ERROR, examples=EXAMPLES_VR503)
 def duplicates(ctx: CheckContext) -> Iterable[Problem]:
     """A directive appears once (``save``, ``rename-command``, ``include``,
     ``loadmodule`` and ``user`` may repeat). Redis silently keeps the last value, so a
     second ``maxmemory`` undoes the first without a word.
 
     Remediation: remove the duplicate from the template.
-
-    FAIL: ``maxmemory 700mb`` and, later, ``maxmemory 1gb``.
-    PASS: each single-valued directive once.
     """
     for conf, parsed in _configs(ctx):
         if not isinstance(parsed, list):
@@ -176,17 +225,16 @@ def duplicates(ctx: CheckContext) -> Iterable[Problem]:
                 first[directive.name] = directive.line
 
 
-@check("VR504", "redis-conf-exposure", "redis.conf exposes an unauthenticated or passworded server", Severity.ERROR)
+@check("VR504", "redis-conf-exposure", "redis.conf exposes an unauthenticated or passworded server", Severity.ERROR,
+       examples=EXAMPLES_VR504)
 def exposure(ctx: CheckContext) -> Iterable[Problem]:
     """Redis listens beyond loopback only with protected mode on and authentication by
     ACL file, never with ``requirepass`` (a password in the config), and never with a
     ``user`` directive carrying a password. Binding ``0.0.0.0`` or ``*`` with
     protected mode off and no ACL file is an open database.
 
-    Remediation: keep ``protected-mode yes`` and ``aclfile`` pointing at the mounted secret.
-
-    FAIL: ``bind 0.0.0.0`` with ``protected-mode no`` and no ``aclfile``; any ``requirepass``.
-    PASS: ``bind * -::*``, ``protected-mode yes``, ``aclfile /run/secrets/redis-acl``.
+    Remediation: keep ``protected-mode yes`` and ``aclfile`` pointing at the mounted
+    secret (the service's ``acl_secret``).
     """
     for conf, parsed in _configs(ctx):
         if not isinstance(parsed, list):

@@ -15,8 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Location
+
 from .base import Problem, Severity, ToolUnavailable, check
 from .context import CheckContext
+from .examples import ADD_CACHE, Edit, Expect, Fail, Pass
+
 _PLACEHOLDER = re.compile(r"#<sha256 of ([a-z0-9-]+)'s password>")
 INSPECTOR = "vr-inspector"
 STARTUP_SECONDS = 10
@@ -25,19 +28,65 @@ EXPORTER_COMMANDS = (("PING",), ("INFO", "ALL"), ("CONFIG", "GET", "maxmemory"),
                      ("LATENCY", "LATEST"), ("LATENCY", "HISTOGRAM"), ("CLIENT", "SETNAME", "redis_exporter"),
                      ("CLIENT", "LIST"), ("DBSIZE",), ("MEMORY", "STATS"))
 DENIED_TO_APP = (("FLUSHALL",), ("FLUSHDB",), ("CONFIG", "GET", "maxmemory"), ("DEBUG", "SLEEP", "0"), ("KEYS", "*"), ("SHUTDOWN",))
+#: What a RESP2 reply decodes to (an error reply is a RedisReplyError, a str).
+Reply = str | int | list[Any] | None
+
+CONF = "redis/redis.conf"
+CACHE_CONF = "redis/cache.conf"
+_POLICIES = "volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction"
+
+
+def _users(**rules: str) -> str:
+    """An overlay that changes the ACL rules of some users of the service redis."""
+    return "services:\n  redis:\n    users:\n" + "".join(f"      {name}: '{rule}'\n" for name, rule in rules.items())
+
+
+EXAMPLES = (
+    Fail("a maxmemory-policy Redis does not know: the server refuses to start",
+         edits=[Edit(CONF, "maxmemory-policy allkeys-lru", "maxmemory-policy allkeys-lru-ish")],
+         expect=[Expect(CONF, "redis-server did not start: *** FATAL CONFIG FILE ERROR *** | Reading the configuration "
+                              "file, at line 16 | >>> 'maxmemory-policy allkeys-lru-ish' | argument(s) must be one of the following: "
+                              + _POLICIES)]),
+    Fail("a second maxmemory line: Redis runs with it, not with the profile's value",
+         edits=[Edit(CONF, "latency-monitor-threshold 100\n", "latency-monitor-threshold 100\nmaxmemory 100mb\n")],
+         expect=[Expect(CONF, "CONFIG GET maxmemory returned '104857600'; rendered '751619276'")]),
+    Fail("the app user given every command in the profile",
+         overlay=_users(app="~* &* +@all"),
+         expect=[Expect(CONF, f"the app user may run {command}; it must be denied")
+                 for command in ("FLUSHALL", "FLUSHDB", "CONFIG", "DEBUG", "KEYS", "SHUTDOWN")]),
+    Fail("a healthcheck user that may read keys", overlay=_users(healthcheck="+ping +@read ~*"),
+         expect=[Expect(CONF, "the healthcheck user can read data; it should only PING")]),
+    Fail("an exporter user without INFO",
+         overlay=_users(metrics="+ping +client|list +client|setname +config|get +slowlog +latency +memory|stats +dbsize"),
+         expect=[Expect(CONF, "the metrics user may not run INFO ALL, which redis_exporter needs: "
+                              "This user has no permissions to run the 'info' command")]),
+    Fail("a backup user that may SYNC but not PSYNC or REPLCONF", overlay=_users(backup="+ping +sync"),
+         expect=[Expect(CONF, f"the backup user may not run {command}, which an RDB copy needs: "
+                              f"This user has no permissions to run the '{command.lower()}' command")
+                 for command in ("PSYNC", "REPLCONF")]),
+    Fail("a second Redis added in the profile boots on its own config, and fails alone",
+         overlay=ADD_CACHE, edits=[Edit(CACHE_CONF, "maxmemory-policy allkeys-lfu", "maxmemory-policy allkeys-lfu-ish")],
+         expect=[Expect(CACHE_CONF, "redis-server did not start: *** FATAL CONFIG FILE ERROR *** | Reading the "
+                                    "configuration file, at line 16 | >>> 'maxmemory-policy allkeys-lfu-ish' | argument(s) must be "
+                                    "one of the following: " + _POLICIES)]),
+    Pass("a second Redis (a cache without persistence or backup user) boots with its own settings and users", overlay=ADD_CACHE),
+    Pass("Redis switched to allkeys-lfu without persistence in the profile: CONFIG GET follows",
+         overlay="services:\n  redis:\n    config: {maxmemory_policy: allkeys-lfu, appendonly: false, save: [], maxmemory_ratio: 0.9}\n"
+                 "    backup: null\n"),
+)
 
 
 class _Resp:
     """Just enough RESP2 to send commands and read replies."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int) -> None:
         self.socket = socket.create_connection(("127.0.0.1", port), timeout=5)
         self.buffer = b""
 
     def close(self) -> None:
         self.socket.close()
 
-    def call(self, *words: str):  # noqa: ANN201 - str, int, list or RedisReplyError
+    def call(self, *words: str) -> Reply:
         payload = f"*{len(words)}\r\n".encode() + b"".join(
             f"${len(w.encode())}\r\n".encode() + w.encode() + b"\r\n" for w in words
         )
@@ -53,7 +102,7 @@ class _Resp:
         line, _, self.buffer = self.buffer.partition(b"\r\n")
         return line
 
-    def _reply(self):  # noqa: ANN202
+    def _reply(self) -> Reply:
         line = self._line()
         kind, rest = line[:1], line[1:].decode()
         if kind == b"+":
@@ -82,7 +131,7 @@ class RedisReplyError(str):
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        return int(probe.getsockname()[1])
 
 
 def stand_in(text: str, folder: Path, port: int) -> str:
@@ -98,9 +147,10 @@ def stand_in(text: str, folder: Path, port: int) -> str:
     return "\n".join(lines) + "\nlogfile \"\"\ndaemonize no\n"
 
 
-@check("VR907", "redis-server-boot", "redis.conf does not boot, or boots with other settings or open access", Severity.ERROR, tool="redis-server")
+@check("VR907", "redis-server-boot", "redis.conf does not boot, or boots with other settings or open access", Severity.ERROR, tool="redis-server",
+       examples=EXAMPLES)
 def redis_boot(ctx: CheckContext) -> Iterable[Problem]:
-    """For every Redis service, boots the real ``redis-server`` (Debian's 7.0) on
+    """For every service the plan gives a redis.conf, boots the real ``redis-server`` (Debian's 7.0) on
     127.0.0.1 with a free port and a temporary folder, using the rendered redis.conf
     and the rendered ACL template with each password hash filled in for a throwaway
     password. It proves that the config loads, that ``CONFIG GET`` returns what the
@@ -111,10 +161,6 @@ def redis_boot(ctx: CheckContext) -> Iterable[Problem]:
 
     Remediation: read the server log in the finding; fix the service's ``config`` or
     ``users`` in the profile, or the template.
-
-    FAIL: ``maxmemory-policy allkeys-lru-ish`` (Redis refuses to start); a second
-    ``maxmemory`` line (Redis runs with it, not with the profile's value).
-    PASS: the rendered ``redis/redis.conf`` of every profile.
     """
     configs = ctx.plan.files_of_format("redis.conf")
     if not configs:
@@ -158,6 +204,7 @@ def _boot(binary: str, conf_text: str, acl_template: str | None, facts: Mapping[
             if client is None:
                 output = process.communicate(timeout=5)[0] if process.poll() is not None else ""
                 detail = " | ".join(line.strip() for line in output.splitlines() if line.strip())[-600:]
+                detail = re.sub(r" \(Redis [0-9][0-9.]*\)", "", detail)  # the same finding on every 7.x
                 yield Problem(f"redis-server did not start: {detail or 'no output'}", where)
                 return
             try:
@@ -174,7 +221,7 @@ def _boot(binary: str, conf_text: str, acl_template: str | None, facts: Mapping[
                 process.kill()
 
 
-def _connect(port: int, process: subprocess.Popen) -> _Resp | None:
+def _connect(port: int, process: subprocess.Popen[str]) -> _Resp | None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:

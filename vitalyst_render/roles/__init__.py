@@ -9,11 +9,11 @@ entry point names a :class:`~vitalyst_render.roles.base.Role` subclass or instan
 from __future__ import annotations
 
 from functools import cache
-from importlib.metadata import entry_points
 from typing import Annotated, Any, Union
 
 from pydantic import Field, create_model
 
+from ..entrypoints import load
 from ..errors import UsageError
 from ..profile.models import Profile
 from ..profile.types import DnsLabel
@@ -43,9 +43,8 @@ def registry(*, plugins: bool = True) -> dict[str, Role]:
     """Every role by kind: the built-in ones, then those of installed plugins."""
     roles = {role.kind: role for role in BUILT_IN}
     if plugins:
-        for point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda p: p.name):
-            origin = f"{point.value} ({point.dist.name if point.dist else 'entry point'})"
-            role = _instance(point.load(), origin)
+        for origin, loaded in load(ENTRY_POINT_GROUP):
+            role = _instance(loaded, origin)
             if role.kind in roles:
                 raise UsageError(f"plugin role {origin} registers kind {role.kind!r}, which exists already")
             roles[role.kind] = role

@@ -246,9 +246,9 @@ class RedisRole(Role):
     def memory(self, name: str, service: ServiceSpec, profile: Profile) -> MemoryBudget:
         redis = _redis(service)
         if redis.config.persists:
-            return MemoryBudget((MemorySource("config", "maxmemory", "redis", conf_path(name)),), 0.75,
+            return MemoryBudget((MemorySource("config", "maxmemory", "redis-size", conf_path(name)),), 0.75,
                                 "maxmemory while it persists (a save forks and copies pages)")
-        return MemoryBudget((MemorySource("config", "maxmemory", "redis", conf_path(name)),), 1.0, "maxmemory")
+        return MemoryBudget((MemorySource("config", "maxmemory", "redis-size", conf_path(name)),), 1.0, "maxmemory")
 
     def backups(self, name: str, service: ServiceSpec, profile: Profile) -> tuple[BackupJob, ...]:
         redis = _redis(service)

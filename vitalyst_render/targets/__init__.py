@@ -8,8 +8,8 @@ after the built-in ones, so they may read every built-in file.
 from __future__ import annotations
 
 from functools import cache
-from importlib.metadata import entry_points
 
+from ..entrypoints import load
 from ..errors import UsageError
 from . import compose, config, docker, grafana, kubernetes, prometheus
 from .base import Job, Target
@@ -32,9 +32,7 @@ def registry(*, plugins: bool = True) -> tuple[Target, ...]:
     """Every target in render order: the built-in ones, then those of installed plugins."""
     targets = list(BUILT_IN)
     if plugins:
-        for point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda p: p.name):
-            target = point.load()
-            origin = f"{point.value} ({point.dist.name if point.dist else 'entry point'})"
+        for origin, target in load(ENTRY_POINT_GROUP):
             if not isinstance(target, Target):
                 raise UsageError(f"plugin target {origin} is not a vitalyst_render Target")
             if any(t.name == target.name for t in targets):
