@@ -422,3 +422,60 @@ def test_digest_ignores_formatting_and_file_name(workdir):
     one = write(workdir, "one.yaml", "extends: prod\nservices:\n  backend:\n    replicas: 5\n")
     two = write(workdir, "two.yaml", "# same values\nextends: prod\nservices: {backend: {replicas: 5}}\n")
     assert load_profile(one, profiles_dir=PROFILES).digest == load_profile(two, profiles_dir=PROFILES).digest
+
+
+# -- services with kinds: every mistake is one line at its place ---------------------------
+
+SERVICE_BODY = (
+    "    replicas: 1\n"
+    "    resources: {requests: {cpu: 100m, memory: 128Mi}, limits: {cpu: 100m, memory: 128Mi}}\n"
+    "    health: {kind: command, command: [\"true\"], interval: 10s, timeout: 1s, retries: 1, start_period: 1s}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("services:\n  worker:\n    kind: go-app\n" + SERVICE_BODY,
+         'child.yaml:4:11: services.worker.kind: expected a kind of python-app, node-app, neo4j, redis, image, got "go-app"'),
+        ("services:\n  worker:\n" + SERVICE_BODY,
+         "child.yaml:3:3: services.worker: a service needs a kind: one of python-app, node-app, neo4j, redis, image"),
+        ("services:\n  worker:\n    kind: python-app\n    build: {from: frontend}\n" + SERVICE_BODY,
+         "child.yaml:5:19: services.worker.build.from: 'frontend' must be a python-app service with a build of its own"),
+        ("services:\n  worker:\n    kind: python-app\n    build: {from: worker}\n" + SERVICE_BODY,
+         "child.yaml:5:19: services.worker.build.from: 'worker' is not another service of the stack"),
+        ("services:\n  worker:\n    kind: python-app\n    build: {from: backend, base: python}\n" + SERVICE_BODY,
+         "child.yaml:5:12: services.worker.build: a build either names `from` (another service's image) or sets base, "
+         "context and command, not both"),
+        ("services:\n  worker:\n    kind: python-app\n    build: {from: backend}\n"
+         "    image: {repository: ghcr.io/vitalyst/worker, tag: \"1\"}\n" + SERVICE_BODY,
+         "child.yaml:6:12: services.worker.image: the image comes from 'backend' (build.from); remove image"),
+        ("services:\n  api2:\n    kind: python-app\n    build: {from: backend}\n    ports: [{name: http, port: 8000}]\n" + SERVICE_BODY,
+         "child.yaml:6:32: services.api2.ports[0].port: the dev compose file publishes port 8000 on 127.0.0.1 for "
+         "'backend' already; give this service another port"),
+        ("services:\n  redis:\n    exporter: {user: nobody}\n",
+         "child.yaml:4:22: services.redis.exporter.user: 'nobody' is not one of this service's users"),
+        ("services:\n  redis:\n    metrics: {port: 6379}\n",
+         "child.yaml:4:14: services.redis.metrics: Redis is scraped through its exporter; set exporter instead of metrics"),
+        ("services:\n  neo4j:\n    memory: {heap: 3GB}\n",
+         'child.yaml:4:20: services.neo4j.memory.heap: expected a JVM memory size such as "512m" or "3g", got "3GB"'),
+        ("services:\n  neo4j:\n    env: {NEO4J_server_memory_heap_max__size: 1g}\n",
+         "child.yaml:4:47: services.neo4j.env.NEO4J_server_memory_heap_max__size: set the heap and page cache under "
+         "memory, not in env"),
+        ("services:\n  backend:\n    health: {port: 9999}\n",
+         "child.yaml:4:20: services.backend.health.port: health.port 9999 is not one of the service's ports"),
+        ("services:\n  frontend:\n    expose: {port: web}\n",
+         "child.yaml:4:20: services.frontend.expose.port: 'web' is not the name of one of the service's ports"),
+        # Services are read in order: the shipped frontend's path is the one found taken.
+        ("services:\n  backend:\n    expose: {path: /}\n",
+         f"{PROFILES / 'base.yaml'}:120:13: services.frontend.expose.path: path / is already served by 'backend'"),
+        ("deployment:\n  idle_release: {tag: \"2\", digests: {redis: \"sha256:" + "a" * 64 + "\"}}\n",
+         "child.yaml:3:45: deployment.idle_release.digests.redis: 'redis' is not a service that builds its own image"),
+    ],
+    ids=["unknown-kind", "no-kind", "build-from-other-kind", "build-from-itself", "build-both-ways", "shared-build-with-image",
+         "dev-port-clash", "exporter-user", "redis-metrics", "jvm-size", "neo4j-memory-in-env", "health-port",
+         "expose-port", "expose-path-taken", "idle-digest-of-upstream"],
+)
+def test_service_mistakes_are_placed(workdir, text, expected):
+    path = write(workdir, "child.yaml", "extends: dev\n" + text)
+    assert str(load_error(path)) == expected

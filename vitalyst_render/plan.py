@@ -431,7 +431,7 @@ def build_plan(loaded: LoadedProfile, roles: Mapping[str, Role]) -> StackPlan:
 
 
 def _service(name: str, spec: ServiceSpec, profile: Profile, role: Role) -> ServicePlan:
-    build_plan_, source = _build(name, spec, profile, role)
+    own_build, source = _build(name, spec, profile, role)
     image = _image(name, spec, profile)
     secrets = tuple(
         SecretMount(secret, f"/run/secrets/{secret}", profile.secrets[secret].key)
@@ -467,7 +467,7 @@ def _service(name: str, spec: ServiceSpec, profile: Profile, role: Role) -> Serv
         kind=spec.kind,
         spec=spec,
         image=image,
-        build=build_plan_,
+        build=own_build,
         build_source=source,
         ports=tuple(spec.ports),
         command=tuple(spec.command) if spec.command is not None else role.command(name, spec),
