@@ -128,3 +128,19 @@ def test_plugin_ids_keep_their_own_prefix(monkeypatch):
     check("ACME001", "acme", "t", base.Severity.ERROR)(acme)
     with pytest.raises(RegistryError, match="ACME001 of acme.checks is registered already"):
         check("ACME001", "again", "t", base.Severity.ERROR)(acme)
+
+
+def test_a_crashing_plugin_check_is_an_error_finding_not_a_traceback(monkeypatch):
+    import vitalyst_render as vr
+    from vitalyst_render.checks import base, runner
+
+    def broken(ctx):  # noqa: ANN001, ANN202
+        raise KeyError("spec")
+
+    plugin = base.Check("ACME002", "broken", "t", base.Severity.WARNING, broken, origin="acme-checks")
+    monkeypatch.setattr(runner, "registry", lambda: {"ACME002": plugin})
+    report = vr.check(vr.render(vr.load_profile("dev")))
+    (finding,) = report.findings
+    assert finding.check_id == "ACME002" and finding.severity is base.Severity.ERROR
+    assert finding.message == "check ACME002 of acme-checks crashed: KeyError: 'spec'"
+    assert report.failed

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ..errors import Location, ProfileError
 from ..profile.loader import field_path
-from .base import Check, Finding, Problem, Report, Severity, Skip, Suppressed, ToolUnavailable, registry
+from .base import BUILT_IN, Check, Finding, Problem, Report, Severity, Skip, Suppressed, ToolUnavailable, registry
 from .context import CheckContext
 
 
@@ -31,6 +31,12 @@ def _run_one(check: Check, context: CheckContext, tools: bool) -> list[Problem] 
         return list(check.function(context))
     except ToolUnavailable as exc:
         return exc
+    except Exception as exc:
+        if check.origin == BUILT_IN:
+            raise  # our bug: let it show
+        # A plugin's bug must not take the render down with a traceback: it is a finding.
+        return [Problem(f"check {check.id} of {check.origin} crashed: {type(exc).__name__}: {exc}", Location(check.origin),
+                        severity=Severity.ERROR)]
 
 
 def run_checks(context: CheckContext, *, tools: bool = True, strict_tools: bool = False) -> Report:
