@@ -375,23 +375,10 @@ class StackPlan:
     def monitor_for(self, probe: Probe) -> str:
         return monitor_window(self.profile, probe)
 
-    def owner_of_sidecar(self, compose_name: str) -> ServicePlan | None:
-        for service in self.services.values():
-            if any(s.compose_name == compose_name for s in service.sidecars):
-                return service
-        return None
-
     @property
     def compose_edges(self) -> tuple[Edge, ...]:
         """The paths between services of the compose file, sidecars included."""
         return _compose_edges(self.services, self.edges)
-
-    @property
-    def compose_services(self) -> tuple[str, ...]:
-        """Every service of the compose file, sidecars included, in file order."""
-        names = list(self.services)
-        names += [s.compose_name for service in self.services.values() for s in service.sidecars]
-        return tuple(names)
 
     @property
     def metrics_provided(self) -> dict[str, set[str]]:

@@ -29,8 +29,6 @@ class Role:
     kind: ClassVar[str] = ""
     #: The pydantic model of this kind's services; its ``kind`` field is ``Literal[kind]``.
     model: ClassVar[type[ServiceSpec]] = ServiceSpec
-    #: One line for ``docs/`` and ``render --list-roles``-style listings.
-    summary: ClassVar[str] = ""
     #: The program that performs HTTP health probes inside this kind's image.
     http_probe: ClassVar[ProbeProgram] = "bash"
     #: (Dockerfile template, ignore-file template) for kinds whose image this stack builds.

@@ -27,7 +27,6 @@ class ImageService(UpstreamService):
 class ImageRole(Role):
     kind: ClassVar[str] = "image"
     model = ImageService
-    summary = "any upstream image; HTTP probes run the image's bash, wget or curl"
 
     def probe_program(self, service: ServiceSpec) -> ProbeProgram:
         assert isinstance(service, ImageService)

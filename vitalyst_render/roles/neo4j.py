@@ -59,7 +59,6 @@ find /backups/{name} -mindepth 1 -maxdepth 1 -type d -mtime +{days} -exec rm -rf
 class Neo4jRole(Role):
     kind: ClassVar[str] = "neo4j"
     model = Neo4jService
-    summary = "a Neo4j 5 database; typed heap and page cache, dump backups on Kubernetes"
     http_probe = "bash"
 
     def env(self, name: str, service: ServiceSpec, profile: Profile) -> dict[str, str]:

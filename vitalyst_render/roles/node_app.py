@@ -24,7 +24,6 @@ class NodeApp(AppService):
 class NodeAppRole(Role):
     kind: ClassVar[str] = "node-app"
     model = NodeApp
-    summary = "a Node.js service built here; HTTP probes run node -e"
     http_probe = "node"
     dockerfile_templates = ("docker/node-app.Dockerfile.j2", "docker/node-app.dockerignore.j2")
     default_catalogue = (*PROCESS_METRICS, "nodejs_eventloop_lag_seconds")

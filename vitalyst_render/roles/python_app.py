@@ -23,7 +23,6 @@ class PythonApp(AppService):
 class PythonAppRole(Role):
     kind: ClassVar[str] = "python-app"
     model = PythonApp
-    summary = "a Python service built here; HTTP probes run python -c"
     http_probe = "python"
     dockerfile_templates = ("docker/python-app.Dockerfile.j2", "docker/python-app.dockerignore.j2")
     default_catalogue = PROCESS_METRICS

@@ -180,7 +180,6 @@ def maxmemory(service: RedisService) -> int:
 class RedisRole(Role):
     kind: ClassVar[str] = "redis"
     model = RedisService
-    summary = "a Redis 7 server; redis.conf, ACL users, exporter sidecar and RDB backups"
     http_probe = "bash"
 
     def args(self, name: str, service: ServiceSpec) -> tuple[str, ...]:

@@ -17,7 +17,6 @@ class MemcachedService(UpstreamService):
 class MemcachedRole(Role):
     kind: ClassVar[str] = "memcached"
     model = MemcachedService
-    summary = "a memcached cache"
 
     def args(self, name: str, service: ServiceSpec) -> tuple[str, ...]:
         assert isinstance(service, MemcachedService)
