@@ -24,6 +24,7 @@ from .probes import probe_command
 from .profile.models import (
     AppService,
     Autoscaling,
+    BackupSchedule,
     Expose,
     HttpMetrics,
     ImageRef,
@@ -192,14 +193,9 @@ class JobMount:
 class BackupJob:
     """A Kubernetes CronJob that copies one service's data to a claim of its own."""
 
-    name: str  # CronJob name and pod label
     service: str
+    timing: BackupSchedule  # schedule, retention, lateness alert and volume size, from the profile
     comment: str
-    claim: str
-    volume_size: str
-    schedule: str
-    retention_days: int
-    alert_after: str
     starting_deadline_seconds: int
     backoff_limit: int
     active_deadline_seconds: int
@@ -212,8 +208,34 @@ class BackupJob:
     calls_service: bool  # reaches the service over the network (an edge)
 
     @property
+    def name(self) -> str:
+        """The CronJob's name and its pods' app label."""
+        return f"{self.service}-backup"
+
+    @property
+    def claim(self) -> str:
+        return backup_claim(self.service)
+
+    @property
+    def schedule(self) -> str:
+        return str(self.timing.schedule)
+
+    @property
+    def volume_size(self) -> str:
+        return str(self.timing.volume_size)
+
+    @property
+    def retention_days(self) -> int:
+        return int(self.timing.retention_days)
+
+    @property
     def alert_after_seconds(self) -> int:
-        return int(duration_seconds(self.alert_after))
+        return int(duration_seconds(self.timing.alert_after))
+
+
+def backup_claim(service: str) -> str:
+    """The PersistentVolumeClaim a service's backup job writes to."""
+    return f"backups-{service}"
 
 
 @dataclass(frozen=True)

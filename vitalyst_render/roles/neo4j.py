@@ -15,7 +15,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from ..monitoring import AlertContext, Panel
-from ..plan import BackupJob, JobMount, JobVolume, MemoryBudget, MemorySource, ServicePlan
+from ..plan import BackupJob, JobMount, JobVolume, MemoryBudget, MemorySource, ServicePlan, backup_claim
 from ..profile.models import BackupSchedule, Model, Profile, ReferenceProblem, Resources, ServiceSpec, UpstreamService
 from ..profile.types import JvmSize
 from .base import Role
@@ -80,19 +80,14 @@ class Neo4jRole(Role):
         schedule = service.backup
         return (
             BackupJob(
-                name=f"{name}-backup",
                 service=name,
+                timing=schedule,
                 comment=(
                     "neo4j-admin database dump needs the database offline on Community Edition, and the\n"
                     "data volume is ReadWriteOnce: schedule it in a maintenance window in which the\n"
                     "database is scaled to 0 (or use Enterprise's online backup). While it runs, the\n"
                     "dump fails and BackupJobFailed says so."
                 ),
-                claim=f"backups-{name}",
-                volume_size=schedule.volume_size,
-                schedule=schedule.schedule,
-                retention_days=schedule.retention_days,
-                alert_after=schedule.alert_after,
                 starting_deadline_seconds=3600,
                 backoff_limit=1,
                 active_deadline_seconds=14400,
@@ -108,7 +103,7 @@ class Neo4jRole(Role):
                 ),
                 volumes=(
                     JobVolume("data", claim=f"data-{name}-0"),
-                    JobVolume("backups", claim=f"backups-{name}"),
+                    JobVolume("backups", claim=backup_claim(name)),
                     JobVolume("scratch", empty_dir="256Mi"),
                     JobVolume("logs", empty_dir="64Mi"),
                 ),

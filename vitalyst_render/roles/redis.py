@@ -30,6 +30,7 @@ from ..plan import (
     SecretMount,
     ServicePlan,
     Sidecar,
+    backup_claim,
 )
 from ..profile.models import (
     BackupSchedule,
@@ -257,14 +258,9 @@ class RedisRole(Role):
         secret_key = profile.secrets[backup.secret].key
         return (
             BackupJob(
-                name=f"{name}-backup",
                 service=name,
+                timing=backup,
                 comment=f'An online RDB copy over the replication protocol, as the ACL user "{backup.user}".',
-                claim=f"backups-{name}",
-                volume_size=backup.volume_size,
-                schedule=backup.schedule,
-                retention_days=backup.retention_days,
-                alert_after=backup.alert_after,
                 starting_deadline_seconds=600,
                 backoff_limit=2,
                 active_deadline_seconds=1800,
@@ -273,7 +269,7 @@ class RedisRole(Role):
                 script=_RDB.format(name=name, secret=backup.secret, port=_port(redis), user=backup.user, days=backup.retention_days),
                 resources=Resources.model_validate({"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}),
                 mounts=(JobMount("backups", "/backups"), JobMount(f"secret-{backup.secret}", f"/run/secrets/{backup.secret}", secret_key, True)),
-                volumes=(JobVolume("backups", claim=f"backups-{name}"), JobVolume(f"secret-{backup.secret}", secret=backup.secret)),
+                volumes=(JobVolume("backups", claim=backup_claim(name)), JobVolume(f"secret-{backup.secret}", secret=backup.secret)),
                 calls_service=True,
             ),
         )
