@@ -50,6 +50,8 @@ CHECK_MODULES = (
     "compose_updates",
     "compose_secrets",
     "compose_networks",
+    "compose_swarm_dropped",
+    "compose_stack_version",
     "kube_run_as_non_root",
     "kube_container_security",
     "kube_host_access",

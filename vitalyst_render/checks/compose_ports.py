@@ -9,7 +9,8 @@ from .context import COMPOSE, CheckContext
 from .examples import ADD_DOCS, Edit, Expect, Fail, Pass
 
 _SWARM_PORT = "      - target: {0}\n        published: {0}\n        protocol: tcp\n        mode: ingress\n"
-_BACKEND_SECRETS = "      - source: redis-app-password\n        target: /run/secrets/redis-app-password\n"
+_BACKEND_SECRETS = ('      - source: redis-app-password\n        target: /run/secrets/redis-app-password\n'
+                    '        uid: "10001"\n        gid: "10001"\n        mode: 256\n')
 
 EXAMPLES = (
     Fail(

@@ -8,7 +8,7 @@ from .base import Problem, Severity, check
 from .context import COMPOSE, CheckContext
 from .examples import ADD_DOCS, ADD_WORKER, Edit, Expect, Fail, Pass
 
-_REDIS_VOLUME = '      - "redis-data:/data"\n'
+_REDIS_VOLUME = "      - type: volume\n        source: redis-data\n        target: /data\n"
 
 EXAMPLES = (
     Fail(
@@ -20,7 +20,7 @@ EXAMPLES = (
             Edit(COMPOSE, "      - source: redis-app-password\n        target: /run/secrets/redis-app-password\n",
                  "      - source: redis-app-password\n        target: /run/secrets/redis-app-password\n"
                  "      - source: db-password\n        target: /run/secrets/db-password\n"),
-            Edit(COMPOSE, _REDIS_VOLUME, '      - "cache:/data"\n'),
+            Edit(COMPOSE, _REDIS_VOLUME, "      - type: volume\n        source: cache\n        target: /data\n"),
             Edit(COMPOSE, "    depends_on:\n      backend:\n", "    depends_on:\n      api:\n"),
         ],
         expect=[
@@ -31,15 +31,15 @@ EXAMPLES = (
         ],
     ),
     Fail(
-        "a long-syntax volume mount whose source is not declared",
+        "a short-syntax volume mount whose source is not declared",
         profile="dev",
-        edits=[Edit(COMPOSE, _REDIS_VOLUME, "      - {type: volume, source: cache, target: /data}\n")],
+        edits=[Edit(COMPOSE, _REDIS_VOLUME, '      - "cache:/data"\n')],
         expect=[Expect(COMPOSE, "service redis mounts undeclared volume 'cache'")],
     ),
     Pass(
-        "a long-syntax volume mount of a declared volume",
+        "a short-syntax volume mount of a declared volume",
         profile="dev",
-        edits=[Edit(COMPOSE, _REDIS_VOLUME, "      - {type: volume, source: redis-data, target: /data}\n")],
+        edits=[Edit(COMPOSE, _REDIS_VOLUME, '      - "redis-data:/data"\n')],
     ),
     Pass(
         "bind mounts (./path, ~/path, or type: bind) name no volume to declare",

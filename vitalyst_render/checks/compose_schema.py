@@ -17,11 +17,20 @@ _FRONTEND_HEALTHCHECK = """    healthcheck:
       start_period: "20s"
 """
 
+_REDIS_SCRATCH = "        source: redis-data\n        target: /data\n      - type: tmpfs\n        target: /tmp\n"
+
 EXAMPLES = (
     Fail(
-        "the seed's top-level version: '3.8', which current Compose ignores and warns about",
-        edits=[Edit(COMPOSE, "\nservices:\n", "\nversion: '3.8'\n\nservices:\n")],
-        expect=[Expect(COMPOSE, "(top level): Additional properties are not allowed ('version' was unexpected)")],
+        "scratch paths under a service's tmpfs key instead of tmpfs volumes",
+        edits=[Edit(COMPOSE, _REDIS_SCRATCH, "        source: redis-data\n        target: /data\n    tmpfs: [/tmp]\n")],
+        expect=[
+            Expect(COMPOSE, "services.redis: Additional properties are not allowed ('tmpfs' was unexpected)"),
+        ],
+    ),
+    Fail(
+        "a version other than the 3.8 a swarm stack file carries",
+        edits=[Edit(COMPOSE, 'version: "3.8"\n', 'version: "3.9"\n')],
+        expect=[Expect(COMPOSE, "version: '3.8' was expected")],
     ),
     Fail(
         "a service rendered without its healthcheck",
@@ -49,8 +58,8 @@ EXAMPLES = (
 @check("VR201", "compose-schema", "compose file breaks the strict compose schema", Severity.ERROR, examples=EXAMPLES)
 def compose_schema(ctx: CheckContext) -> Iterable[Problem]:
     """The compose file validates against ``schemas/compose.schema.json``: the exact
-    subset of the Compose Specification we emit, with no unknown keys, no top-level
-    ``version``, durations and sizes in the forms Docker reads, and every service
+    subset of the Compose Specification we emit, with no unknown keys, a top-level
+    ``version`` only as ``3.8`` (VR210 says where it belongs), durations and sizes in the forms Docker reads, and every service
     carrying an image, healthcheck, read-only flag, dropped capabilities, networks,
     log rotation and resources. Every violation is reported at its line.
 

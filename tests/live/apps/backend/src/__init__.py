@@ -1,0 +1,1 @@
+"""Sample backend of the vitalyst-render live testbed."""
