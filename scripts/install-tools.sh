@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests run for real, from Debian packages:
-#   promtool (prometheus), amtool (prometheus-alertmanager), redis-server.
+#   promtool (prometheus), amtool (prometheus-alertmanager), redis-server;
+#   for the live testbed: dockerd and docker CLI 20.10 (docker.io), docker-registry,
+#   mmdebstrap (the stand-in images' root filesystem).
 # With arguments, installs those Debian packages instead (the Makefile asks for
 # python3-venv when `python3 -m venv` is missing).
 # hadolint and the Kubernetes schemas come from PyPI with the test extra.
@@ -13,10 +15,13 @@ else
   command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
   command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+  command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+  command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-tools: promtool, amtool and redis-server are present"
+  echo "install-tools: promtool, amtool, redis-server, dockerd, docker-registry and mmdebstrap are present"
   exit 0
 fi
 
@@ -37,7 +42,7 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 if [ $# -eq 0 ]; then
-  for tool in promtool amtool redis-server; do
+  for tool in promtool amtool redis-server dockerd docker-registry mmdebstrap; do
     command -v "$tool" >/dev/null 2>&1 || { echo "install-tools: $tool still missing" >&2; exit 1; }
   done
 fi

@@ -83,7 +83,7 @@ def test_plugin_role_adds_a_service_kind(plugin_path, tmp_path):
         "extends: dev\nservices:\n  cache:\n    kind: memcached\n    image: {repository: memcached, tag: 1.6-alpine}\n"
         "    memory_mb: 128\n    ports: [{name: memcache, port: 11211}]\n    replicas: 1\n"
         "    resources: {requests: {cpu: 50m, memory: 192Mi}, limits: {cpu: 200m, memory: 192Mi}}\n"
-        "    health: {kind: tcp, port: 11211, interval: 10s, timeout: 3s, retries: 3, start_period: 5s}\n"
+        "    health: {kind: tcp, port: 11211, interval: 10s, timeout: 3s, retries: 3, start_period: 10s}\n"
         "    image_user: {uid: 11211, gid: 11211}\n"
         "  backend:\n    depends_on: [neo4j, redis, cache]\n"
     )

@@ -42,7 +42,7 @@ def test_no_seed_defect_in(profile):
     backend_health = " ".join(compose["services"]["backend"]["healthcheck"]["test"])
     assert "curl" not in backend_health and "curl" not in text(profile, "docker/backend/Dockerfile")
     redis_health = " ".join(compose["services"]["redis"]["healthcheck"]["test"])
-    assert "REDISCLI_AUTH" in redis_health  # the ping authenticates
+    assert "--askpass ping < /run/secrets/" in redis_health  # the ping authenticates, password on stdin
     rules = text(profile, "prometheus/rules.yml")
     assert not re.search(r"container_cpu_usage_seconds_total(\{[^}]*\})?\s*>", rules)  # raw counter compared
     assert not re.search(r"container_memory_usage_bytes(\{[^}]*\})?\s*>", rules)  # bytes compared with a ratio

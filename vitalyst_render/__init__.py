@@ -6,11 +6,13 @@ The public API:
 * :func:`render` renders and parses back every artefact, in memory, running nothing;
 * :func:`check` runs the checks and the external tool adapters over a rendering;
 * :func:`write` writes a rendering to ``out/<profile>/`` atomically;
-* :func:`diff` compares a rendering with what is on disk.
+* :func:`diff` compares a rendering with what is on disk;
+* :func:`redis_acl` fills in a Redis service's ACL file from its users' passwords.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from ._version import __version__
@@ -67,6 +69,25 @@ def check(rendering: Rendering, *, tools: bool = True, strict_tools: bool = Fals
     return run_checks(CheckContext.of(rendering), tools=tools, strict_tools=strict_tools)
 
 
+def redis_acl(profile: LoadedProfile, passwords: Mapping[str, str], service: str | None = None) -> str:
+    """The ACL file of a redis service with each user's SHA-256 password hash.
+
+    ``passwords`` maps every ACL user of the service to its password; ``service``
+    may be omitted when the profile has one redis service. The text holds hashes
+    only: pipe it into ``docker secret create`` rather than writing it anywhere.
+    """
+    from .roles.redis import RedisService, filled_acl
+
+    candidates = {name: spec for name, spec in profile.profile.services.items() if isinstance(spec, RedisService)}
+    if service is None:
+        if len(candidates) != 1:
+            raise UsageError(f"profile {profile.name!r} has redis services {sorted(candidates)}: name one with --service")
+        service = next(iter(candidates))
+    if service not in candidates:
+        raise UsageError(f"profile {profile.name!r} has no redis service {service!r}; its redis services: {', '.join(sorted(candidates)) or 'none'}")
+    return filled_acl(service, candidates[service], passwords)
+
+
 __all__ = [
     "Artefact",
     "ArtefactError",
@@ -89,6 +110,7 @@ __all__ = [
     "diff",
     "load_profile",
     "profile_names",
+    "redis_acl",
     "render",
     "write",
 ]

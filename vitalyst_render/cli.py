@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from . import check as run_checks
-from . import diff, load_profile, profile_names, render, write
+from . import diff, load_profile, profile_names, redis_acl, render, write
 from ._version import __version__
 from .output import check_writable
 from .profile.types import DNS_LABEL
@@ -183,6 +183,108 @@ def _report(outcomes: list[ProfileOutcome], fmt: str, seconds: float) -> None:
         click.echo(summary_line(outcome), color=colour)
     if len(outcomes) > 1:
         click.echo(total_line(outcomes, seconds), color=colour)
+
+
+@cli.command("redis-acl")
+@click.option("--profile", "-p", "profile", metavar="NAME", help="Profile whose redis service to fill in.")
+@click.option("--profile-file", type=click.Path(dir_okay=False, path_type=Path), help="A profile file instead of a name.")
+@click.option("--profiles-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder of named profiles.")
+@click.option("--service", metavar="NAME", help="The redis service; needed when the profile has more than one.")
+@click.option(
+    "--passwords-dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="One file per ACL user, named after the user, holding its password (e.g. a secrets mount).",
+)
+def redis_acl_command(profile: str | None, profile_file: Path | None, profiles_dir: Path | None, service: str | None, passwords_dir: Path) -> None:
+    """Print a redis service's ACL file with every user's password hash.
+
+    The output holds SHA-256 hashes, never a password; pipe it straight into the
+    secret store instead of saving it:
+
+    \b
+      render redis-acl --profile prod --passwords-dir /run/vault/redis | docker secret create redis-acl -
+    """
+    if (profile is None) == (profile_file is None):
+        raise click.UsageError("give exactly one of --profile NAME or --profile-file PATH")
+    try:
+        loaded = load_profile(profile_file if profile_file is not None else str(profile), profiles_dir=profiles_dir)
+        click.echo(redis_acl(loaded, _read_passwords(passwords_dir), service), nl=False)
+    except RenderError as error:
+        _fail(error)
+
+
+def _read_passwords(folder: Path) -> dict[str, str]:
+    """Each regular file's content, named by the file, without trailing newlines (as $(cat) reads it)."""
+    if not folder.is_dir():
+        raise UsageError(f"passwords folder not found: {folder}")
+    passwords = {}
+    for path in sorted(folder.iterdir()):
+        if path.is_file():
+            try:
+                passwords[path.name] = path.read_text(encoding="utf-8").rstrip("\r\n")
+            except (OSError, UnicodeDecodeError) as error:
+                raise UsageError(f"{path}: cannot read the password: {error}") from None
+    return passwords
+
+
+@cli.group("testbed")
+def testbed_group() -> None:
+    """A private Docker engine, single-node swarm and local registry for live proof.
+
+    Needs root, Debian's docker.io, docker-registry and mmdebstrap. State lives in
+    VITALYST_TESTBED_DIR (default /var/lib/vitalyst-testbed); both daemons are
+    stopped by PID, never by name.
+    """
+
+
+def _testbed_failed(error: Exception) -> None:
+    click.echo(f"render: testbed: {error}", err=True, color=_colour())
+    sys.exit(2)
+
+
+@testbed_group.command("up")
+def testbed_up() -> None:
+    """Start the engine and registry, build (or reuse) the stand-in images and push them."""
+    from .testbed import Testbed, TestbedError, ensure_standins
+
+    testbed = Testbed()
+    try:
+        with testbed.locked():
+            testbed.up()
+            images = ensure_standins(testbed)
+    except TestbedError as error:
+        _testbed_failed(error)
+        return
+    click.echo(f"testbed up: DOCKER_HOST={testbed.host} registry {testbed.registry}")
+    for name, image in images.items():
+        click.echo(f"  {name}: {image.reference}")
+
+
+@testbed_group.command("down")
+@click.option("--purge", is_flag=True, help="Also delete the state folder: the image cache and the registry's storage.")
+def testbed_down(purge: bool) -> None:
+    """Leave the swarm and stop the engine and registry by PID."""
+    from .testbed import Testbed, TestbedError
+
+    testbed = Testbed()
+    try:
+        with testbed.locked():
+            stopped = testbed.down(purge=purge)
+    except TestbedError as error:
+        _testbed_failed(error)
+        return
+    click.echo(f"testbed down: stopped {', '.join(stopped) or 'nothing (not running)'}" + ("; state deleted" if purge else ""))
+
+
+@testbed_group.command("status")
+def testbed_status() -> None:
+    """Print the testbed's daemons, swarm state and stand-in images as JSON."""
+    import json
+
+    from .testbed import Testbed
+
+    click.echo(json.dumps(Testbed().status(), indent=2, sort_keys=True))
 
 
 def main() -> None:

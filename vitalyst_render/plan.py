@@ -128,6 +128,7 @@ class Sidecar:
     secrets: tuple[SecretMount, ...]
     probe: Probe
     resources: Resources
+    scratch_paths: tuple[str, ...] = ()  # writable tmpfs on a read-only root
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..profile.types import duration_seconds
 from .base import Problem, Severity, check
 from .context import COMPOSE, CheckContext
 from .examples import ADD_DOCS, ADD_WORKER, Edit, Expect, Fail, Pass
 
-_REDIS_TEST = '      test: [CMD, sh, "-c", "REDISCLI_AUTH=\\"$$(cat /run/secrets/redis-health-password)\\" redis-cli --no-auth-warning --user healthcheck ping | grep -q PONG"]\n'
+_REDIS_TEST = '      test: [CMD, sh, "-c", "redis-cli --no-auth-warning --user healthcheck --askpass ping < /run/secrets/redis-health-password | grep -q PONG"]\n'
 
 EXAMPLES = (
     Fail(
@@ -35,6 +36,11 @@ EXAMPLES = (
         overlay="services:\n  redis:\n    health: {command: [redis-cli, --user, healthcheck, ping]}\n",
         expect=[Expect(COMPOSE, "service redis pings Redis without authenticating")],
     ),
+    Fail(
+        "a health interval longer than the start period: a new task stays starting past its grace",
+        overlay="services:\n  backend:\n    health: {interval: 60s}\n",
+        expect=[Expect(COMPOSE, "service backend runs its first health check after its 60s interval, beyond its 40s start period")],
+    ),
     Pass(
         "a worker's command probe and an upstream nginx's wget probe both run",
         profile="dev",
@@ -48,7 +54,9 @@ def compose_healthcheck(ctx: CheckContext) -> Iterable[Problem]:
     """Every service has a ``healthcheck`` that is not disabled and runs a command,
     so ``depends_on: service_healthy``, swarm rolling updates and rollbacks can tell a
     healthy task from a broken one. A check that pings Redis with ``redis-cli`` must
-    authenticate, or it only proves that the port is open.
+    authenticate, or it only proves that the port is open. Docker runs the first
+    check one ``interval`` after the start, so an interval longer than
+    ``start_period`` leaves every new task starting beyond its grace period.
 
     Remediation: set the service's ``health`` block; for a redis service use a
     ``command`` probe that reads the healthcheck user's password from its secret file.
@@ -71,3 +79,13 @@ def compose_healthcheck(ctx: CheckContext) -> Iterable[Problem]:
         if "redis-cli" in command and not any(flag in command for flag in ("REDISCLI_AUTH", "--pass", "--askpass", "-a ")):
             yield Problem(f"service {name} pings Redis without authenticating", ctx.where(artefact, "services", name, "healthcheck"),
                           hint="use a healthcheck ACL user whose password comes from a secret file")
+        interval, start_period = health.get("interval"), health.get("start_period")
+        if duration_seconds(str(interval)) > duration_seconds(str(start_period)):
+            # Docker runs the first check one interval after the start: a longer interval
+            # keeps every new task "starting" past its start period (the testbed saw it).
+            yield Problem(
+                f"service {name} runs its first health check after its {interval} interval, beyond its {start_period or '0s'} start period",
+                ctx.where(artefact, "services", name, "healthcheck", "interval"),
+                hint="an interval no longer than start_period",
+            )
+

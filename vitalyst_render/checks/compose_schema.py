@@ -11,7 +11,7 @@ from .examples import ADD_DOCS, ADD_WORKER, Edit, Expect, Fail, Pass
 
 _FRONTEND_HEALTHCHECK = """    healthcheck:
       test: [CMD, node, "-e", "require('http').get('http://127.0.0.1:3000/health', { timeout: 5000 }, (res) => process.exit(res.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))"]
-      interval: "30s"
+      interval: "15s"
       timeout: "5s"
       retries: 3
       start_period: "20s"
@@ -41,7 +41,7 @@ EXAMPLES = (
         "a key outside the subset (privileged: true) and a duration Docker cannot read",
         edits=[
             Edit(COMPOSE, '    user: "999:999"\n', '    user: "999:999"\n    privileged: true\n'),
-            Edit(COMPOSE, '      interval: "10s"\n', '      interval: "10 seconds"\n'),
+            Edit(COMPOSE, '      interval: "10s"\n      timeout: "3s"\n', '      interval: "10 seconds"\n      timeout: "3s"\n'),
         ],
         expect=[
             Expect(COMPOSE, "services.redis: Additional properties are not allowed ('privileged' was unexpected)"),

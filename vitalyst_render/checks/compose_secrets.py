@@ -11,6 +11,13 @@ from .context import COMPOSE, CheckContext
 from .examples import ADD_WORKER, Edit, Expect, Fail, Pass
 
 _PASSWORD_FLAG = re.compile(r"(^|\s)(--requirepass|--pass(word)?|-a)(\s|=|$)")
+#: NAME="$(cat /run/secrets/x)" before a command, or exported: the value lands in the
+#: process's environment (/proc/PID/environ). A plain shell variable followed by && is not exported.
+_SECRET_INTO_ENV = re.compile(
+    r"(?:\bexport\s+([A-Za-z_]\w*)=\"?\$+\([^)]*/run/secrets/)"
+    r"|(?:\b([A-Za-z_]\w*)=\"?\$+\([^)]*/run/secrets/[^)]*\)\"?[ \t]+(?!&&|\|\||;)\S)"
+)
+_OLD_EXPORTER = """entrypoint: [/bin/sh, "-c", "umask 077 && password=\\"$$(sed -e 's/[\\\\\\\\\\"]/\\\\\\\\&/g' /run/secrets/redis-metrics-password)\\" && printf '{\\"%s\\": \\"%s\\"}' \\"$$REDIS_ADDR\\" \\"$$password\\" > /tmp/redis-password.json && unset password && exec /redis_exporter"]"""
 
 EXAMPLES = (
     Fail(
@@ -44,12 +51,23 @@ EXAMPLES = (
         edits=[Edit(COMPOSE, "        target: /run/secrets/redis-acl\n", "        target: /usr/local/etc/redis/users.acl\n")],
         expect=[Expect(COMPOSE, "service redis mounts a secret outside /run/secrets")],
     ),
+    Fail(
+        "a secret read into an exported variable: REDISCLI_AUTH=\"$(cat ...)\" redis-cli, and the exporter's old REDIS_PASSWORD",
+        overlay="services:\n  redis:\n    health: {command: [sh, -c, "
+                "'REDISCLI_AUTH=\"$(cat /run/secrets/redis-health-password)\" redis-cli --user healthcheck ping | grep -q PONG']}\n",
+        edits=[Edit(COMPOSE, _OLD_EXPORTER,
+                    'entrypoint: [/bin/sh, "-c", "REDIS_PASSWORD=\\"$$(cat /run/secrets/redis-metrics-password)\\" exec /redis_exporter"]')],
+        expect=[
+            Expect(COMPOSE, "service redis puts a secret into the environment of its healthcheck (REDISCLI_AUTH)"),
+            Expect(COMPOSE, "service redis-exporter puts a secret into the environment of its entrypoint (REDIS_PASSWORD)"),
+        ],
+    ),
     Pass(
-        "look-alikes: TOKENIZERS_PARALLELISM, a URL without a password, and redis-cli -p 6379",
+        "look-alikes: TOKENIZERS_PARALLELISM, a URL without a password, redis-cli -p 6379, a password on stdin",
         overlay="services:\n"
                 "  backend:\n    env: {TOKENIZERS_PARALLELISM: 'false', CACHE_URL: 'redis://redis:6379/1'}\n"
                 "  redis:\n    health: {command: [sh, -c, "
-                "'REDISCLI_AUTH=\"$(cat /run/secrets/redis-health-password)\" redis-cli -p 6379 --user healthcheck ping']}\n",
+                "'redis-cli -p 6379 --user healthcheck --askpass ping < /run/secrets/redis-health-password']}\n",
     ),
     Pass("a worker added in the profile reads neo4j-auth through NEO4J_AUTH_FILE", overlay=ADD_WORKER),
 )
@@ -60,7 +78,9 @@ def compose_secrets(ctx: CheckContext) -> Iterable[Problem]:
     """Secrets are top-level ``secrets:`` entries (external in a swarm, files on a
     laptop) mounted under ``/run/secrets``. No environment variable named like a
     credential carries a value (``*_FILE`` names the file instead), and no command or
-    healthcheck passes a password flag, which would show in ``ps`` and ``docker inspect``.
+    healthcheck passes a password flag, which would show in ``ps`` and ``docker inspect``,
+    or exports a secret file's content into a program's environment
+    (``NAME="$(cat /run/secrets/x)" program``), which ``/proc/PID/environ`` shows.
 
     Remediation: declare the secret in the profile, mount it, and read ``*_FILE``.
 
@@ -88,10 +108,26 @@ def compose_secrets(ctx: CheckContext) -> Iterable[Problem]:
             text = " ".join(str(word) for word in words) if isinstance(words, list) else str(words)
             if _PASSWORD_FLAG.search(text):
                 yield Problem(f"service {name} passes a password on its {field} line", ctx.where(artefact, "services", name, field))
+            yield from _secret_into_env(ctx, name, field, text, (field,))
         test = (service.get("healthcheck") or {}).get("test") or []
-        if _PASSWORD_FLAG.search(" ".join(str(word) for word in test[1:]) if isinstance(test, list) else str(test)):
+        test_text = " ".join(str(word) for word in test[1:]) if isinstance(test, list) else str(test)
+        if _PASSWORD_FLAG.search(test_text):
             yield Problem(f"service {name} passes a password in its healthcheck", ctx.where(artefact, "services", name, "healthcheck"))
+        yield from _secret_into_env(ctx, name, "healthcheck", test_text, ("healthcheck", "test"))
         for index, mount in enumerate(service.get("secrets") or []):
             target = mount.get("target", "") if isinstance(mount, dict) else ""
             if target and not target.startswith("/run/secrets/"):
                 yield Problem(f"service {name} mounts a secret outside /run/secrets", ctx.where(artefact, "services", name, "secrets", index))
+
+
+def _secret_into_env(ctx: CheckContext, name: str, field: str, text: str, path: tuple[str, ...]) -> Iterable[Problem]:
+    view = ctx.compose
+    assert view is not None
+    for match in _SECRET_INTO_ENV.finditer(text):
+        variable = match.group(1) or match.group(2)
+        yield Problem(
+            f"service {name} puts a secret into the environment of its {field} ({variable})",
+            ctx.where(view.artefact, "services", name, *path),
+            hint="hand the program the file (a *_FILE setting, a password file, or stdin); /proc/PID/environ shows exported values",
+        )
+

@@ -16,8 +16,8 @@ _PYTHON_PROBE = ("python -c import sys, urllib.request; sys.exit(0 if urllib.req
                  "timeout=5).status < 400 else 1)")
 _COMPOSE_PYTHON_PROBE = ('[CMD, python, "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('
                          "'http://127.0.0.1:8000/health', timeout=5).status < 400 else 1)\"]")
-_CACHE_PROBE = ('sh -c REDISCLI_AUTH="$(cat /run/secrets/{}-health-password)" redis-cli --no-auth-warning --user healthcheck '
-                "ping | grep -q PONG")
+_CACHE_PROBE = ("sh -c redis-cli --no-auth-warning --user healthcheck --askpass ping < /run/secrets/{}-health-password "
+                "| grep -q PONG")
 
 EXAMPLES = (
     Fail("a readiness probe on another port and interval than the health block", profile="staging",
@@ -37,10 +37,10 @@ EXAMPLES = (
          expect=[Expect("kubernetes/worker.yaml", f"service worker: Deployment worker-{colour} {probe} interval is 10 but its health block says 30")
                  for colour in ("blue", "green") for probe in ("readinessProbe", "livenessProbe")]),
     Fail("an nginx added in the profile whose startup probe ignores its start period", overlay=ADD_DOCS,
-         edits=[Edit("kubernetes/docs.yaml", "failureThreshold: 4", "failureThreshold: 3")],
-         expect=[Expect("kubernetes/docs.yaml", "service docs: Deployment docs startupProbe allows 3 failures, but the start period and retries need 4")]),
+         edits=[Edit("kubernetes/docs.yaml", "failureThreshold: 6", "failureThreshold: 5")],
+         expect=[Expect("kubernetes/docs.yaml", "service docs: Deployment docs startupProbe allows 5 failures, but the start period and retries need 6")]),
     Fail("a second Redis whose compose healthcheck reads the first one's password", overlay=ADD_CACHE,
-         edits=[Edit(COMPOSE, "cat /run/secrets/cache-health-password", "cat /run/secrets/redis-health-password")],
+         edits=[Edit(COMPOSE, "< /run/secrets/cache-health-password", "< /run/secrets/redis-health-password")],
          expect=[Expect(COMPOSE, f"service cache: compose healthcheck argv is {_CACHE_PROBE.format('redis')!r} "
                                  f"but its health block says {_CACHE_PROBE.format('cache')!r}")]),
     Pass("neo4j with a custom health path: every artefact probes that path",

@@ -59,7 +59,7 @@ EXAMPLES = (
     ),
     Fail(
         "a final stage whose HEALTHCHECK is commented out",
-        edits=[Edit("docker/frontend/Dockerfile", "HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \\\n    CMD ",
+        edits=[Edit("docker/frontend/Dockerfile", "HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \\\n    CMD ",
                     "# HEALTHCHECK disabled: ")],
         expect=[Expect("docker/frontend/Dockerfile", "final stage has no HEALTHCHECK")],
     ),

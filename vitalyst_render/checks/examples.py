@@ -176,7 +176,7 @@ ADD_DOCS = """services:
     resources:
       requests: {cpu: 50m, memory: 64Mi}
       limits: {cpu: 200m, memory: 128Mi}
-    health: {kind: http, port: 8080, path: /, interval: 15s, timeout: 3s, retries: 3, start_period: 5s}
+    health: {kind: http, port: 8080, path: /, interval: 15s, timeout: 3s, retries: 3, start_period: 15s}
     scratch_paths: [/tmp, /var/cache/nginx]
     image_user: {uid: 101, gid: 101}
     expose: {path: /docs}
@@ -201,7 +201,7 @@ services:
       limits: {cpu: 500m, memory: 512Mi}
     health:
       kind: command
-      command: [sh, -c, 'REDISCLI_AUTH="$(cat /run/secrets/cache-health-password)" redis-cli --no-auth-warning --user healthcheck ping | grep -q PONG']
+      command: [sh, -c, 'redis-cli --no-auth-warning --user healthcheck --askpass ping < /run/secrets/cache-health-password | grep -q PONG']
       interval: 10s
       timeout: 3s
       retries: 5

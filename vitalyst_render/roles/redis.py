@@ -10,12 +10,14 @@ services (a cache and a queue) each get their own of all of it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import hashlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from ..errors import UsageError
 from ..monitoring import RATE, Alert, AlertContext, Panel, Scenario, job_matcher, selector
 from ..plan import (
     BackupJob,
@@ -47,6 +49,13 @@ from ..profile.types import AclRules, Count, DnsLabel, MetricName, Port, Positiv
 from .base import Role
 
 CONFIG_DIR = "/usr/local/etc/redis"
+EXPORTER_SCRATCH = "/tmp"
+EXPORTER_PASSWORD_FILE = f"{EXPORTER_SCRATCH}/redis-password.json"
+#: Escapes the password for JSON (backslash, double quote) in a variable the shell never exports.
+_EXPORTER_START = (
+    "umask 077 && password=\"$(sed -e 's/[\\\\\"]/\\\\&/g' {secret})\" && "
+    "printf '{{\"%s\": \"%s\"}}' \"$REDIS_ADDR\" \"$password\" > {file} && unset password && exec /redis_exporter"
+)
 EXPORTER_CATALOGUE = (
     "redis_up", "redis_memory_used_bytes", "redis_memory_max_bytes", "redis_rejected_connections_total",
     "redis_connected_clients", "redis_commands_processed_total", "redis_rdb_last_bgsave_status",
@@ -140,7 +149,7 @@ class RedisService(UpstreamService):
 _RDB = """set -euo pipefail
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p /backups/{name}
-REDISCLI_AUTH="$(cat /run/secrets/{secret})" redis-cli --no-auth-warning -h {name} -p {port} --user {user} --rdb "/backups/{name}/dump-$stamp.rdb"
+redis-cli --no-auth-warning -h {name} -p {port} --user {user} --askpass --rdb "/backups/{name}/dump-$stamp.rdb" < /run/secrets/{secret}
 find /backups/{name} -name 'dump-*.rdb' -mtime +{days} -delete
 """
 
@@ -178,6 +187,29 @@ def maxmemory(service: RedisService) -> int:
     return int(memory_bytes(service.resources.limits.memory) * service.config.maxmemory_ratio)
 
 
+def acl_lines(users: Mapping[str, str], password_hash: Callable[[str], str]) -> tuple[str, ...]:
+    """The ACL file's users: the default user off, each named user with its hash and rules."""
+    return ("user default off", *(f"user {name} on #{password_hash(name)} resetchannels {rules}" for name, rules in users.items()))
+
+
+def acl_placeholder(user: str) -> str:
+    return f"<sha256 of {user}'s password>"
+
+
+def filled_acl(name: str, service: RedisService, passwords: Mapping[str, str]) -> str:
+    """The ACL file of ``service`` with each user's SHA-256 password hash: the secret's content
+    (the ``acl_secret``).
+
+    ``passwords`` maps every ACL user to its password; the result holds hashes only.
+    """
+    missing = [user for user in service.users if not passwords.get(user)]
+    if missing:
+        raise UsageError(f"no password for redis service {name!r} user(s) {', '.join(missing)}")
+    lines = acl_lines(service.users, lambda user: hashlib.sha256(passwords[user].encode()).hexdigest())
+    # No comment header: Redis refuses an ACL file with any line that is not a user.
+    return "\n".join(lines) + "\n"
+
+
 class RedisRole(Role):
     kind: ClassVar[str] = "redis"
     model = RedisService
@@ -205,7 +237,7 @@ class RedisRole(Role):
             "exporter_user": redis.exporter.user if redis.exporter else None,
             "backup_user": redis.backup.user if redis.backup else None,
         }
-        acl = {"users": dict(redis.users), "acl_secret": redis.acl_secret}
+        acl = {"lines": acl_lines(redis.users, acl_placeholder), "acl_secret": redis.acl_secret}
         return (
             RoleFile(conf_path(name), "redis/redis.conf.j2", "conf", "redis.conf", conf, ConfigMount(f"{name}-conf", CONFIG_DIR, "redis.conf")),
             RoleFile(f"redis/{name}.users.acl.template", "redis/users.acl.template.j2", "text", "redis.acl", acl),
@@ -217,21 +249,27 @@ class RedisRole(Role):
         if exporter is None:
             return ()
         secret = exporter.secret
-        env = {"REDIS_USER": exporter.user, "REDIS_EXPORTER_WEB_LISTEN_ADDRESS": f":{exporter.port}"}
+        env = {
+            "REDIS_USER": exporter.user,
+            "REDIS_PASSWORD_FILE": EXPORTER_PASSWORD_FILE,
+            "REDIS_EXPORTER_WEB_LISTEN_ADDRESS": f":{exporter.port}",
+        }
         url = f"http://127.0.0.1:{exporter.port}/health"
         return (
             Sidecar(
                 name="metrics",
                 compose_name=f"{name}-exporter",
                 image=exporter.image.reference,
-                # redis_exporter's --redis.password-file wants JSON; read the plain secret into
-                # its environment instead (never onto a command line, where ps shows it).
-                command=("/bin/sh", "-c", f'REDIS_PASSWORD="$(cat /run/secrets/{secret})" exec /redis_exporter'),
+                # redis_exporter reads a password file only as JSON ({address: password}): write
+                # one from the plain secret into its private tmpfs. An exported REDIS_PASSWORD
+                # would sit in /proc/PID/environ, and a flag on the command line in ps.
+                command=("/bin/sh", "-c", _EXPORTER_START.format(secret=f"/run/secrets/{secret}", file=EXPORTER_PASSWORD_FILE)),
+                scratch_paths=(EXPORTER_SCRATCH,),
                 port=ServicePort(name="metrics", port=exporter.port),
                 env_kubernetes={"REDIS_ADDR": f"redis://127.0.0.1:{_port(redis)}", **env},
                 env_compose={"REDIS_ADDR": f"redis://{name}:{_port(redis)}", **env},
                 secrets=(SecretMount(secret, f"/run/secrets/{secret}", profile.secrets[secret].key),),
-                probe=Probe("http", exporter.port, "/health", ("wget", "-q", "-O", "/dev/null", url), "30s", "5s", "10s", 3),
+                probe=Probe("http", exporter.port, "/health", ("wget", "-q", "-O", "/dev/null", url), "10s", "5s", "10s", 3),
                 resources=Resources.model_validate({"requests": {"cpu": "50m", "memory": "32Mi"}, "limits": {"cpu": "200m", "memory": "64Mi"}}),
             ),
         )
