@@ -39,6 +39,7 @@ def mutate(stack: dict) -> dict:
         for key in ("uid", "gid", "mode"):
             mount.pop(key)
     services["backend"]["environment"]["LEAKED"] = "{neo4j-auth}"
+    services["backend"]["environment"]["REDIS_PASSWORD_FILE"] = "/run/secrets/redis-password"  # not mounted
     # A network the plan has no edge for.
     services["frontend"]["networks"].append("backend-to-neo4j")
     # A Redis ACL that lets the healthcheck user do everything.
@@ -94,6 +95,7 @@ def test_hardening_probe_sees_each_broken_setting(live, mutant):
 def test_secret_probe_sees_loose_files_and_a_leaked_value(live, mutant):
     violations = probes.secret_violations(live.testbed, MUTANT, live.running(MUTANT), live.plan, live.secret_values)
     assert violations == [
+        "backend: REDIS_PASSWORD_FILE names /run/secrets/redis-password, which the service's user cannot read",
         "backend: the value of secret neo4j-auth appears in docker inspect",
         "backend: the value of secret neo4j-auth appears in /proc/*/environ",
         "redis: secret /run/secrets/redis-health-password has mode/owner 444 0 0, expected 400 999 999",

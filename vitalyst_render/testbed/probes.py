@@ -212,7 +212,8 @@ def hardening_violations(testbed: Testbed, running: Mapping[str, list[Container]
 
 
 def secret_violations(testbed: Testbed, stack: str, running: Mapping[str, list[Container]], plan: StackPlan, values: Mapping[str, str]) -> list[str]:
-    """Each secret is a file only the service's user reads; no value shows in inspect or environ."""
+    """Each secret is a file only the service's user reads, each ``*_FILE`` setting names a
+    file it can read, and no secret value shows in inspect output or a process environment."""
     violations = []
     for name, workload in workloads(plan).items():
         for container in running.get(name, [])[:1]:
@@ -221,9 +222,14 @@ def secret_violations(testbed: Testbed, stack: str, running: Mapping[str, list[C
                 expected = f"400 {workload.uid} {workload.gid}"
                 if workload.uid is not None and stat != expected:
                     violations.append(f"{name}: secret {mount.path} has mode/owner {stat}, expected {expected}")
+            inspected = testbed.docker("inspect", container.id).stdout
+            for setting in json.loads(inspected)[0]["Config"]["Env"] or []:
+                key, _, path = setting.partition("=")
+                if key.endswith("_FILE") and path.startswith("/"):
+                    if exec_in(testbed, container.id, 'test -r "$1" && echo readable; true', path).strip() != "readable":
+                        violations.append(f"{name}: {key} names {path}, which the service's user cannot read")
             exposed = {
-                "docker inspect": testbed.docker("inspect", container.id).stdout
-                + testbed.docker("service", "inspect", f"{stack}_{name}").stdout,
+                "docker inspect": inspected + testbed.docker("service", "inspect", f"{stack}_{name}").stdout,
                 "/proc/*/environ": exec_in(testbed, container.id, "cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n'; true"),
             }
             for secret, value in values.items():
