@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from ..artefacts import Artefact
 from ._support import looks_secret, secret_in_value
 from .base import Problem, Severity, check
 from .context import COMPOSE, CheckContext
@@ -108,26 +109,24 @@ def compose_secrets(ctx: CheckContext) -> Iterable[Problem]:
             text = " ".join(str(word) for word in words) if isinstance(words, list) else str(words)
             if _PASSWORD_FLAG.search(text):
                 yield Problem(f"service {name} passes a password on its {field} line", ctx.where(artefact, "services", name, field))
-            yield from _secret_into_env(ctx, name, field, text, (field,))
+            yield from _secret_into_env(ctx, artefact, name, field, text, (field,))
         test = (service.get("healthcheck") or {}).get("test") or []
         test_text = " ".join(str(word) for word in test[1:]) if isinstance(test, list) else str(test)
         if _PASSWORD_FLAG.search(test_text):
             yield Problem(f"service {name} passes a password in its healthcheck", ctx.where(artefact, "services", name, "healthcheck"))
-        yield from _secret_into_env(ctx, name, "healthcheck", test_text, ("healthcheck", "test"))
+        yield from _secret_into_env(ctx, artefact, name, "healthcheck", test_text, ("healthcheck", "test"))
         for index, mount in enumerate(service.get("secrets") or []):
             target = mount.get("target", "") if isinstance(mount, dict) else ""
             if target and not target.startswith("/run/secrets/"):
                 yield Problem(f"service {name} mounts a secret outside /run/secrets", ctx.where(artefact, "services", name, "secrets", index))
 
 
-def _secret_into_env(ctx: CheckContext, name: str, field: str, text: str, path: tuple[str, ...]) -> Iterable[Problem]:
-    view = ctx.compose
-    assert view is not None
+def _secret_into_env(ctx: CheckContext, artefact: Artefact, name: str, field: str, text: str, path: tuple[str, ...]) -> Iterable[Problem]:
     for match in _SECRET_INTO_ENV.finditer(text):
         variable = match.group(1) or match.group(2)
         yield Problem(
             f"service {name} puts a secret into the environment of its {field} ({variable})",
-            ctx.where(view.artefact, "services", name, *path),
+            ctx.where(artefact, "services", name, *path),
             hint="hand the program the file (a *_FILE setting, a password file, or stdin); /proc/PID/environ shows exported values",
         )
 

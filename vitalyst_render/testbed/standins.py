@@ -80,12 +80,13 @@ def context_key(folder: Path, base_key: str) -> str:
     return _digest(base_key.encode(), *(f"{p.relative_to(folder)}\0{p.stat().st_mode & 0o111}".encode() + p.read_bytes() for p in files))
 
 
-def ensure_rootfs(testbed: Testbed) -> str:
-    """Import the cached root filesystem (building it with mmdebstrap when missing); return its image."""
+def ensure_rootfs(testbed: Testbed) -> tuple[str, str]:
+    """Import the cached root filesystem (building it with mmdebstrap when missing);
+    return its image and its inputs' key."""
     key = rootfs_key()
     image = f"vitalyst-testbed/rootfs:{key[:16]}"
     if _has_image(testbed, image):
-        return image
+        return image, key
     cache = testbed.root / "cache" / f"rootfs-{key[:16]}.tar"
     if not cache.exists():
         cache.parent.mkdir(parents=True, exist_ok=True)
@@ -97,7 +98,7 @@ def ensure_rootfs(testbed: Testbed) -> str:
             raise TestbedError(f"mmdebstrap failed: {result.stderr.strip().splitlines()[-1:]}")
         partial.replace(cache)
     testbed.docker("import", str(cache), image)
-    return image
+    return image, key
 
 
 def build(testbed: Testbed, dockerfile: Path, context: Path, tag: str, build_args: dict[str, str] | None = None) -> None:
@@ -110,8 +111,7 @@ def build(testbed: Testbed, dockerfile: Path, context: Path, tag: str, build_arg
 
 def ensure_standins(testbed: Testbed) -> dict[str, PushedImage]:
     """Build what is missing, push every stand-in and record the digests in the testbed state."""
-    base = ensure_rootfs(testbed)
-    base_key = rootfs_key()
+    base, base_key = ensure_rootfs(testbed)
     pushed = {}
     for standin in STANDINS:
         folder = STANDINS_DIR / standin.name
