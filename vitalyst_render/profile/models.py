@@ -491,7 +491,14 @@ class Deployment(Model):
         "the services' images.",
     )
     min_ready_seconds: Count = Field(default=30, description="Seconds a new pod must be ready before it counts.")
-    revision_history_limit: PositiveInt = Field(default=10, description="Old ReplicaSets kept for rollout undo.")
+    revision_history_limit: PositiveInt = Field(
+        default=10, description="Old ReplicaSets kept for rollout undo, and releases kept in the target's deploy history."
+    )
+    audit_log: RelPath = Field(
+        default="deploy-audit.jsonl",
+        description="File that render deploy appends one JSON line per action to (who, what, when, target, result); "
+        "relative to the working directory.",
+    )
     update: UpdatePolicy = Field(default_factory=UpdatePolicy, description="Swarm update and rollback pacing.")
 
 

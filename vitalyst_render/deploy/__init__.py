@@ -1,0 +1,48 @@
+"""``render deploy``: ship a rendered profile to swarm or Kubernetes and prove it runs.
+
+:func:`executor` builds the platform's executor for a profile; :class:`Runner` runs the
+pipeline (preflight, plan, apply, wait, verify, roll back) over it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..profile.loader import LoadedProfile
+from .audit import AuditLog
+from .model import PLATFORMS, Change, DeployError, Event, Platform, Release, ServiceState, plan_changes
+from .runner import Executor, Outcome, Runner
+from .swarm import Swarm
+
+
+def stack_name(loaded: LoadedProfile) -> str:
+    """The swarm stack a profile deploys as: ``<project.name>-<profile>``."""
+    return f"{loaded.profile.project.name}-{loaded.name}"
+
+
+def executor(loaded: LoadedProfile, platform: Platform, env: Mapping[str, str] | None = None) -> Executor:
+    keep = loaded.profile.deployment.revision_history_limit
+    if platform == "swarm":
+        return Swarm(stack_name(loaded), env=env, keep=keep)
+    from .kubernetes import Kubernetes
+
+    return Kubernetes.for_profile(loaded, env=env)  # type: ignore[no-any-return]
+
+
+__all__ = [
+    "PLATFORMS",
+    "AuditLog",
+    "Change",
+    "DeployError",
+    "Event",
+    "Executor",
+    "Outcome",
+    "Platform",
+    "Release",
+    "Runner",
+    "ServiceState",
+    "Swarm",
+    "executor",
+    "plan_changes",
+    "stack_name",
+]
