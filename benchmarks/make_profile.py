@@ -17,6 +17,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from vitalyst_render.checks.examples import EXAMPLE_DIGESTS
+from vitalyst_render.profile.lock import LOCK_SUFFIX, lock_text
+
 DIGEST = "sha256:" + "6" * 64
 KINDS = ("worker", "renderer", "proxy", "cache", "worker", "renderer", "proxy", "cache", "worker", "graph")
 
@@ -173,7 +176,10 @@ def main(argv: list[str] | None = None) -> int:
     if options.services < 0:
         parser.error("--services must be 0 or more")
     options.out.write_text(make_profile(options.services, options.extends), encoding="utf-8")
-    print(f"wrote {options.out}: {options.extends} plus {options.services} services")
+    # Pinned as a user's prod is after `render pin`, so the benchmark measures every check.
+    lock = options.out.with_name(options.out.stem + LOCK_SUFFIX)
+    lock.write_text(lock_text(EXAMPLE_DIGESTS), encoding="utf-8")
+    print(f"wrote {options.out} and {lock.name}: {options.extends} plus {options.services} services")
     return 0
 
 

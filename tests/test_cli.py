@@ -261,7 +261,6 @@ def test_out_below_a_file_is_exit_2_without_traceback(tmp_path):
     [
         ("extends: prod\nservices:\n  backend:\n    env:\n      DB_PASSWORD: hunter2\n", "error VR207 service backend sets DB_PASSWORD as a value"),
         ("extends: prod\nservices:\n  backend:\n    env:\n      DB_PASSWORD: hunter2\n", "error VR606 services.backend.env.DB_PASSWORD holds a credential literal"),
-        ("extends: prod\nbuild:\n  base_images:\n    node:\n      digest: null\n", "error VR103 base image 'node:22-bookworm-slim' is not pinned by digest in prod"),
         ("extends: dev\nbuild:\n  base_images:\n    node:\n      tag: 18-alpine\n", "error VR106 node 18-alpine is end of life"),
     ],
 )

@@ -62,12 +62,15 @@ def test_prod_is_blue_green_and_staging_rolling():
 
 def test_blue_green_idle_colour_runs_the_next_release(tmp_path):
     import vitalyst_render as vr
+    from vitalyst_render.checks.examples import EXAMPLE_DIGESTS
+    from vitalyst_render.profile.lock import lock_path, lock_text
 
     profile = tmp_path / "release.yaml"
     profile.write_text(
         "extends: prod\ndeployment:\n  idle_release:\n    tag: \"1.1.0\"\n    digests:\n"
         f"      backend: sha256:{'ab' * 32}\n      frontend: sha256:{'cd' * 32}\n"
     )
+    lock_path(profile).write_text(lock_text(EXAMPLE_DIGESTS))  # prod as it is after render pin
     result = vr.render(vr.load_profile(profile))
     report = vr.check(result)
     assert not report.failed, [f.line() for f in report.findings]

@@ -6,10 +6,12 @@ subcommands (``render deploy ...``) join without changing ``render --profile pro
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -24,7 +26,9 @@ from .checks import Severity, registry
 from .errors import RenderError, UsageError
 from .rendering import Rendering
 from .checks import Report
-from .profile.loader import LoadedProfile
+from .deploy import PLATFORMS, AuditLog, Event, Outcome, Runner
+from .deploy import executor as deploy_executor
+from .profile.loader import LoadedProfile, display_path
 from .report import FORMATS, ProfileOutcome, checks_table, exit_code, json_report, junit_report, sarif_report, summary_line, text_lines, total_line
 from .resources import data_dir
 
@@ -205,10 +209,8 @@ def redis_acl_command(profile: str | None, profile_file: Path | None, profiles_d
     \b
       render redis-acl --profile prod --passwords-dir /run/vault/redis | docker secret create redis-acl -
     """
-    if (profile is None) == (profile_file is None):
-        raise click.UsageError("give exactly one of --profile NAME or --profile-file PATH")
     try:
-        loaded = load_profile(profile_file if profile_file is not None else str(profile), profiles_dir=profiles_dir)
+        loaded = _one_profile(profile, profile_file, profiles_dir)
         click.echo(redis_acl(loaded, _read_passwords(passwords_dir), service), nl=False)
     except RenderError as error:
         _fail(error)
@@ -226,6 +228,215 @@ def _read_passwords(folder: Path) -> dict[str, str]:
             except (OSError, UnicodeDecodeError) as error:
                 raise UsageError(f"{path}: cannot read the password: {error}") from None
     return passwords
+
+
+def _one_profile(profile: str | None, profile_file: Path | None, profiles_dir: Path | None, *, use_lock: bool = True) -> LoadedProfile:
+    """The one profile a subcommand works on, named by --profile or --profile-file."""
+    if (profile is None) == (profile_file is None):
+        raise click.UsageError("give exactly one of --profile NAME or --profile-file PATH")
+    return load_profile(profile_file if profile_file is not None else str(profile), profiles_dir=profiles_dir, use_lock=use_lock)
+
+
+@cli.command("pin")
+@click.option("--profile", "-p", "profile", metavar="NAME", help="Profile whose images to pin.")
+@click.option("--profile-file", type=click.Path(dir_okay=False, path_type=Path), help="A profile file instead of a name.")
+@click.option("--profiles-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder of named profiles.")
+@click.option("--check", is_flag=True, help="Ask the registries and compare with the lock; write nothing; exit 1 when it would change.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=10, show_default=True, help="Seconds to wait for each registry answer.")
+def pin_command(profile: str | None, profile_file: Path | None, profiles_dir: Path | None, check: bool, timeout: float) -> None:
+    """Resolve each image tag of a profile to its digest and record them in the image lock.
+
+    The lock is <profile>.lock.yaml beside the profile file; every render reads it and
+    fills in the digests the profile leaves out. Each registry is asked over its HTTP
+    API (the Bearer token flow, or Basic, with the logins of ~/.docker/config.json).
+    Exit 0 pinned, 1 a registry could not answer (or, with --check, the lock would
+    change), 2 bad input.
+
+    \b
+      render pin --profile prod && render --profile prod
+      git add profiles/prod.lock.yaml out/prod
+    """
+    from .pin import plan_pins, write_lock
+    from .registry import RegistryError, resolve
+
+    try:
+        loaded = _one_profile(profile, profile_file, profiles_dir, use_lock=False)
+    except RenderError as error:
+        _fail(error)
+        return
+    try:
+        plan = plan_pins(loaded, lambda reference: resolve(reference, timeout=timeout))
+    except RegistryError as error:
+        click.echo(f"render: pin: {error}", err=True, color=_colour())
+        sys.exit(1)
+    except RenderError as error:
+        _fail(error)
+        return
+    for item in plan.pins:
+        click.echo(item.describe())
+    for reference in plan.dropped:
+        click.echo(f"{reference}: no longer used; dropped from the lock")
+    shown = display_path(plan.lock)
+    if check:
+        if plan.changed:
+            click.echo(f"render: pin: {shown} is out of date: run render pin and commit it", err=True, color=_colour())
+            sys.exit(1)
+        click.echo(f"{shown} is up to date")
+        return
+    if not plan.changed and plan.lock.is_file():
+        click.echo(f"{shown} is up to date")
+        return
+    try:
+        write_lock(plan)
+    except RenderError as error:
+        _fail(error)
+        return
+    click.echo(f"wrote {shown}: render {loaded.name} again and commit both")
+
+
+def _deploy_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options every deploy command takes: which profile, to which platform."""
+    for option in reversed(
+        [
+            click.option("--profile", "-p", "profile", metavar="NAME", help="Profile to deploy."),
+            click.option("--profile-file", type=click.Path(dir_okay=False, path_type=Path), help="A profile file instead of a name."),
+            click.option("--profiles-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder of named profiles."),
+            click.option("--platform", type=click.Choice(PLATFORMS), help="swarm (docker stack) or kubernetes (kubectl)."),
+            click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="json: one event per line."),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+class _EventPrinter:
+    """Events as lines: JSON for machines; on a terminal each service's wait progress
+    rewrites its own line, elsewhere (CI logs) every event is a plain line."""
+
+    def __init__(self, fmt: str):
+        self.fmt = fmt
+        self.terminal = fmt == "text" and sys.stdout.isatty()
+        self.progress_of: str | None = None
+
+    def __call__(self, event: Event) -> None:
+        if self.fmt == "json":
+            click.echo(json.dumps(event.as_json(), sort_keys=True))
+            return
+        who = f"{event.service}: " if event.service else ""
+        line = f"{event.step:<9} {event.status:<8} {who}{event.message}"
+        colour = {"failed": "red", "ok": "green", "skipped": "yellow"}.get(event.status)
+        styled = click.style(line, fg=colour) if colour else line
+        if self.terminal and self.progress_of is not None and self.progress_of == event.service and event.step == "wait":
+            click.echo("\r\033[K", nl=False)
+        elif self.progress_of is not None:
+            click.echo()
+        self.progress_of = None
+        if self.terminal and event.step == "wait" and event.status == "progress":
+            click.echo(styled, nl=False, color=_colour())
+            self.progress_of = event.service
+        else:
+            click.echo(styled, color=_colour())
+
+    def finish(self) -> None:
+        if self.progress_of is not None:
+            click.echo()
+            self.progress_of = None
+
+
+def _runner(loaded: LoadedProfile, platform: str | None, printer: _EventPrinter, timeout: float = 600.0) -> Runner:
+    from .registry import exists
+
+    if platform is None:
+        raise click.UsageError("give --platform swarm or --platform kubernetes")
+    target = deploy_executor(loaded, platform)  # type: ignore[arg-type]
+    audit = AuditLog(Path(loaded.profile.deployment.audit_log), target.target, loaded.name)
+    return Runner(target, audit, printer, exists, timeout)
+
+
+def _finish(outcome: Outcome, printer: _EventPrinter) -> None:
+    printer.finish()
+    if printer.fmt == "json":
+        click.echo(json.dumps({"step": "result", "ok": outcome.ok, "failed_step": None if outcome.ok else outcome.step, "message": outcome.message,
+                               "revision": outcome.revision, "failures": outcome.failures, "rolled_back": list(outcome.rolled_back)}, sort_keys=True))
+    elif not outcome.ok:
+        click.echo(f"render: deploy: {outcome.message}", err=True, color=_colour())
+    sys.exit(0 if outcome.ok else 1)
+
+
+@cli.group("deploy", invoke_without_command=True)
+@_deploy_options
+@click.option("--out", default="out", show_default=True, type=click.Path(file_okay=False, path_type=Path), help="Where the committed render lives (OUT/NAME/).")
+@click.option("--dry-run", is_flag=True, help="Preflight and plan only: print what would change and change nothing.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=600, show_default=True, help="Seconds to wait for the release to converge.")
+@click.pass_context
+def deploy_group(
+    ctx: click.Context, profile: str | None, profile_file: Path | None, profiles_dir: Path | None, platform: str | None, fmt: str, out: Path, dry_run: bool, timeout: float
+) -> None:
+    """Deploy a profile's committed render: preflight, plan, apply, wait, verify, and roll
+    back automatically on failure. Exit 0 deployed, 1 refused or rolled back, 2 bad usage.
+
+    \b
+    Examples:
+      render deploy --profile prod --platform swarm --dry-run
+      render deploy --profile prod --platform kubernetes --format json
+      render deploy history --profile prod --platform swarm
+      render deploy rollback --profile prod --platform swarm --to 3
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    printer = _EventPrinter(fmt)
+    try:
+        loaded = _one_profile(profile, profile_file, profiles_dir)
+        runner = _runner(loaded, platform, printer, timeout)
+    except RenderError as error:
+        _fail(error)
+        return
+    _finish(runner.deploy(loaded, out=out, dry_run=dry_run), printer)
+
+
+@deploy_group.command("rollback")
+@_deploy_options
+@click.option("--to", "to", type=click.IntRange(min=1), help="Revision to restore (see render deploy history); default: the previous good one.")
+@click.option("--dry-run", is_flag=True, help="Print what the rollback would change and change nothing.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=600, show_default=True, help="Seconds to wait for the rollback to converge.")
+def deploy_rollback(profile: str | None, profile_file: Path | None, profiles_dir: Path | None, platform: str | None, fmt: str, to: int | None, dry_run: bool, timeout: float) -> None:
+    """Restore a recorded release: its files are applied again, waited for and verified,
+    and recorded as a new release. Never removes the stack."""
+    printer = _EventPrinter(fmt)
+    try:
+        loaded = _one_profile(profile, profile_file, profiles_dir)
+        runner = _runner(loaded, platform, printer, timeout)
+    except RenderError as error:
+        _fail(error)
+        return
+    _finish(runner.rollback(loaded.name, to=to, dry_run=dry_run), printer)
+
+
+@deploy_group.command("history")
+@_deploy_options
+def deploy_history(profile: str | None, profile_file: Path | None, profiles_dir: Path | None, platform: str | None, fmt: str) -> None:
+    """List the releases recorded on the target, oldest first."""
+    try:
+        loaded = _one_profile(profile, profile_file, profiles_dir)
+        runner = _runner(loaded, platform, _EventPrinter(fmt))
+        runner.executor.connect()
+        releases = runner.executor.releases()
+    except RenderError as error:
+        _fail(error)
+        return
+    if fmt == "json":
+        click.echo(json.dumps([r.summary() for r in releases], indent=2, sort_keys=True))
+        return
+    if not releases:
+        click.echo(f"no releases recorded on {runner.executor.target}")
+        return
+    for release in releases:
+        back = f" (rollback to {release.rollback_of})" if release.rollback_of else ""
+        click.echo(f"{release.revision:>4}  {release.when}  {release.result:<11} {release.who}{back}  profile {release.profile_digest[:19]}")
+        for service, images in sorted(release.images.items()):
+            click.echo(f"        {service}: {', '.join(images)}")
+        if release.detail:
+            click.echo(f"        {release.detail}")
 
 
 @cli.group("testbed")

@@ -14,6 +14,7 @@ exporter sidecar, a backup job, alerts) comes from its role in
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -61,6 +62,11 @@ class Probe:
     @property
     def interval_seconds(self) -> int:
         return int(duration_seconds(self.interval))
+
+    @property
+    def argv_json(self) -> str:
+        """The exec vector as one JSON string: the pod annotation ``render deploy`` runs."""
+        return json.dumps(list(self.argv), separators=(",", ":"))
 
     @property
     def timeout_seconds(self) -> int:

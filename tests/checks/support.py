@@ -18,6 +18,7 @@ import vitalyst_render as vr
 from vitalyst_render.artefacts import Artefact, parse_artefact
 from vitalyst_render.checks import registry
 from vitalyst_render.checks.context import CheckContext
+from vitalyst_render.checks.examples import example_rendering
 
 REPO = Path(__file__).resolve().parent.parent.parent
 _OVERLAYS = Path(tempfile.mkdtemp(prefix="vr-overlays-"))
@@ -25,9 +26,13 @@ _OVERLAYS = Path(tempfile.mkdtemp(prefix="vr-overlays-"))
 
 @cache
 def rendered(profile: str) -> vr.Rendering:
-    """A shipped profile by name, or a test profile under tests/profiles/ by file name."""
+    """A shipped profile by name, or a test profile under tests/profiles/ by file name.
+    ``prod`` is pinned by the check examples' image lock, as a user's prod is after
+    ``render pin``; ``prod-as-shipped`` is the repository's unpinned prod."""
     path = REPO / "tests" / "profiles" / f"{profile}.yaml"
-    return vr.render(vr.load_profile(path if path.is_file() else profile))
+    if path.is_file():
+        return vr.render(vr.load_profile(path))
+    return example_rendering(profile, None)
 
 
 @cache

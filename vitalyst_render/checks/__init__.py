@@ -73,6 +73,7 @@ CHECK_MODULES = (
     "cross_edges",
     "cross_secrets",
     "cross_alerts",
+    "cross_pins",
     "promql_parse",
     "promql_counter_rate",
     "promql_bytes_ratio",

@@ -30,9 +30,9 @@ EXAMPLES = (
     Fail("compose runs another image than the plan",
          edits=[Edit("compose/docker-compose.yml", f'image: "{_REDIS}"', 'image: "redis:7.2"')],
          expect=[Expect("compose/docker-compose.yml", f"service redis: compose runs 'redis:7.2' but the plan says {_REDIS!r}")]),
-    Fail("a prod service whose digest the profile drops",
-         overlay="services:\n  neo4j:\n    image: {digest: null}\n",
-         expect=[Expect("compose/docker-compose.yml", "service neo4j: prod image 'neo4j:5.26.0-community' has no digest")]),
+    Fail("a prod service moved to a tag that render pin has not pinned",
+         overlay="services:\n  neo4j:\n    image: {tag: 5.26.1-community}\n",
+         expect=[Expect("compose/docker-compose.yml", "service neo4j: prod image 'neo4j:5.26.1-community' has no digest")]),
     Fail("a worker sharing the backend's build that runs an image of its own, in both colours", overlay=ADD_WORKER,
          edits=[Edit("kubernetes/worker.yaml", _BACKEND, _WORKER)],
          expect=[Expect("kubernetes/worker.yaml", f"service worker: Deployment worker-{colour} runs {_WORKER!r} but the plan says "
@@ -59,7 +59,7 @@ def image_parity(ctx: CheckContext) -> Iterable[Problem]:
     Remediation: images come from ``services.<name>.image`` (or the image of the service
     named in ``build.from``); do not override one platform.
     """
-    prod = ctx.profile.environment.tier == "prod"
+    prod = ctx.loaded.digests_required
     for service in ctx.plan.services.values():
         related = (ctx.in_profile("services", service.name),)
         compose = compose_service(ctx, service.name)

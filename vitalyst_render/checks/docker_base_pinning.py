@@ -11,9 +11,9 @@ from .examples import Edit, Expect, Fail, Pass
 
 EXAMPLES = (
     Fail(
-        "a prod profile whose python base image lost its digest: both stages that use it",
-        overlay="build:\n  base_images:\n    python: {digest: null}\n",
-        expect=[Expect("docker/backend/Dockerfile", "base image 'python:3.12-slim-bookworm' is not pinned by digest in prod")] * 2,
+        "a prod base image moved to a tag that render pin has not pinned: both stages that use it",
+        overlay="build:\n  base_images:\n    python: {tag: 3.12.8-slim-bookworm}\n",
+        expect=[Expect("docker/backend/Dockerfile", "base image 'python:3.12.8-slim-bookworm' is not pinned by digest in prod")] * 2,
     ),
     Fail(
         "a dev base image on the moving tag latest",
@@ -60,9 +60,11 @@ def base_pinning(ctx: CheckContext) -> Iterable[Problem]:
     earlier stages and ``scratch`` are exempt.
 
     Remediation: set ``build.base_images.<base>.tag`` (the base a service's ``build.base``
-    names), and its ``digest`` in the prod profile.
+    names); in prod run ``render pin`` to record its digest in the profile's image lock
+    (or write ``digest`` in the profile). Until the images can be pinned,
+    a reason in the image lock (``unpinned:``) turns these errors into one VR608 warning.
     """
-    prod = ctx.profile.environment.tier == "prod"
+    prod = ctx.loaded.digests_required
     for artefact, parsed in ctx.dockerfiles:
         stages: set[str] = set()
         for stage in parsed.stages:
@@ -79,6 +81,6 @@ def base_pinning(ctx: CheckContext) -> Iterable[Problem]:
                     yield Problem(f"base image {image!r} uses the moving tag latest", where, hint="pin a version tag")
                 elif prod and digest is None:
                     yield Problem(f"base image {image!r} is not pinned by digest in prod", where,
-                                  hint="set build.base_images.<role>.digest")
+                                  hint=f"run render pin --profile {ctx.plan.name}, or set build.base_images.<base>.digest")
             if stage.name:
                 stages.add(stage.name.lower())

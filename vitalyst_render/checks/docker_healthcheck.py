@@ -29,7 +29,7 @@ _SHELLS = ("sh", "bash", "ash", "dash")
 #: A shell redirection word (``3<>/dev/tcp/…``, ``>/dev/null``, ``2>&1``).
 _REDIRECTION = re.compile(r"^\d*(<|>|&>)")
 
-_PROD_PYTHON = "python:3.12-slim-bookworm@sha256:3f1e7e5b4c2a9d8f6e0b1a2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60"
+_PROD_PYTHON = "python:3.12-slim-bookworm@sha256:" + "0a" * 32
 _CURL_PROBE = 'services:\n  backend:\n    health: {kind: command, command: [curl, -f, "http://localhost:8000/health"]}\n'
 #: A second node-app that builds its own image and serves on its own port.
 ADD_ADMIN = """services:

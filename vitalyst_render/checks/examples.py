@@ -1,7 +1,9 @@
 """PASS and FAIL examples of a check, as data: a change and the exact findings it gives.
 
 An example starts from a shipped profile, optionally overlays some YAML on it (a
-profile that ``extends`` it, loaded through the real loader), renders it, optionally
+profile that ``extends`` it, loaded through the real loader; ``prod`` is pinned by an
+image lock of example digests, as a user's prod is after ``render pin``, and
+``prod-as-shipped`` is the unpinned prod of this repository), renders it, optionally
 edits rendered files (exact text replacements, for what only a broken template could
 produce), and runs the one check. A FAIL example names every finding the check must
 give, as ``file: message`` (paths relative to the profile's output folder); a PASS
@@ -26,6 +28,19 @@ if TYPE_CHECKING:
     from .context import CheckContext
 
 EXAMPLE_PROFILE = "example"
+#: The prod profile exactly as shipped: its lock pins nothing and says why (VR608).
+SHIPPED_PROD = "prod-as-shipped"
+#: Examples on ``prod`` run it as a user has it after ``render pin``: every image pinned
+#: by an image lock. These digests are example data, not any registry's.
+EXAMPLE_DIGESTS = {
+    "python:3.12-slim-bookworm": "sha256:" + "0a" * 32,
+    "node:22-bookworm-slim": "sha256:" + "0b" * 32,
+    "ghcr.io/vitalyst/backend:1.0.0": "sha256:" + "11" * 32,
+    "ghcr.io/vitalyst/frontend:1.0.0": "sha256:" + "22" * 32,
+    "neo4j:5.26.0-community": "sha256:" + "33" * 32,
+    "redis:7.0.15-bookworm": "sha256:" + "44" * 32,
+    "oliver006/redis_exporter:v1.62.0-alpine": "sha256:" + "55" * 32,
+}
 
 
 @dataclass(frozen=True)
@@ -84,18 +99,30 @@ _FOLDER = Path(tempfile.gettempdir()) / "vitalyst-render-examples"
 
 
 @cache
-def _rendering(profile: str, overlay: str | None) -> Rendering:
+def example_rendering(profile: str, overlay: str | None) -> Rendering:
     import vitalyst_render as vr
+    from ..profile.lock import LOCK_SUFFIX, lock_text
 
-    if overlay is None:
+    pinned = profile == "prod"
+    if profile == SHIPPED_PROD:
+        profile = "prod"
+    if not pinned and overlay is None:
         return vr.render(vr.load_profile(profile))
-    text = f"extends: {profile}\n{overlay}"
-    folder = _FOLDER / hashlib.sha256(text.encode()).hexdigest()[:16]
+    text = f"extends: {profile}\n{overlay or ''}"
+    lock = lock_text(EXAMPLE_DIGESTS) if pinned else None
+    # Without an overlay the pinned prod keeps its name, so its files are out/prod/...
+    name = EXAMPLE_PROFILE if overlay is not None else profile
+    folder = _FOLDER / hashlib.sha256(f"{name}\0{text}\0{lock}".encode()).hexdigest()[:16]
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{EXAMPLE_PROFILE}.yaml"
+    _write(folder / f"{name}.yaml", text)
+    if lock is not None:
+        _write(folder / f"{name}{LOCK_SUFFIX}", lock)
+    return vr.render(vr.load_profile(folder / f"{name}.yaml"))
+
+
+def _write(path: Path, text: str) -> None:
     if not path.is_file() or path.read_text(encoding="utf-8") != text:
         path.write_text(text, encoding="utf-8")
-    return vr.render(vr.load_profile(path))
 
 
 class ExampleError(AssertionError):
@@ -107,7 +134,7 @@ def example_context(example: Example) -> CheckContext:
     from ..artefacts import Artefact, parse_artefact
     from .context import CheckContext
 
-    rendering = _rendering(example.profile, example.overlay)
+    rendering = example_rendering(example.profile, example.overlay)
     artefacts = dict(rendering.artefacts)
     for edit in example.edits:
         old = artefacts.get(edit.path)

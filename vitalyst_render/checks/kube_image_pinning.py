@@ -52,10 +52,13 @@ def image_pinning(ctx: CheckContext) -> Iterable[Problem]:
     """Every container image names a tag other than ``latest``; in prod it also pins a
     digest, so every node runs the bytes that were tested.
 
-    Remediation: set ``services.<name>.image.tag`` and, in prod, ``digest`` (and
-    ``deployment.idle_release.digests`` for the idle colour of a blue-green release).
+    Remediation: set ``services.<name>.image.tag``; in prod run ``render pin`` to record
+    each tag's digest in the profile's image lock (or write ``digest``, and
+    ``deployment.idle_release.digests`` for the idle colour of a blue-green release, in
+    the profile). Until the images can be pinned, a reason in the image lock (``unpinned:``) turns
+    these errors into one VR608 warning.
     """
-    prod = ctx.profile.environment.tier == "prod"
+    prod = ctx.loaded.digests_required
     for found in ctx.containers:
         obj, container, path = found.obj, found.container, found.path
         image = str(container.get("image", ""))
@@ -66,4 +69,5 @@ def image_pinning(ctx: CheckContext) -> Iterable[Problem]:
         elif tag == "latest":
             yield Problem(f"{who} image {image!r} uses the moving tag latest", obj.at(*path, "image"))
         elif prod and digest is None:
-            yield Problem(f"{who} image {image!r} is not pinned by digest in prod", obj.at(*path, "image"))
+            yield Problem(f"{who} image {image!r} is not pinned by digest in prod", obj.at(*path, "image"),
+                          hint=f"run render pin --profile {ctx.plan.name}")

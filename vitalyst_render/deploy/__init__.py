@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ..errors import UsageError
 from ..profile.loader import LoadedProfile
 from .audit import AuditLog
 from .model import PLATFORMS, Change, DeployError, Event, Platform, Release, ServiceState, plan_changes
+from .kubernetes import Kubernetes
 from .runner import Executor, Outcome, Runner
 from .swarm import Swarm
 
@@ -21,12 +23,16 @@ def stack_name(loaded: LoadedProfile) -> str:
 
 
 def executor(loaded: LoadedProfile, platform: Platform, env: Mapping[str, str] | None = None) -> Executor:
+    """The platform's executor for ``loaded``; a profile that renders nothing for it is refused."""
+    environment = loaded.profile.environment
+    if platform == "swarm" and environment.compose_mode != "swarm":
+        raise UsageError(f"profile {loaded.name!r} renders no swarm stack (environment.compose_mode is {environment.compose_mode!r})")
+    if platform == "kubernetes" and environment.kubernetes is None:
+        raise UsageError(f"profile {loaded.name!r} renders no Kubernetes manifests (environment.kubernetes is not set)")
     keep = loaded.profile.deployment.revision_history_limit
     if platform == "swarm":
         return Swarm(stack_name(loaded), env=env, keep=keep)
-    from .kubernetes import Kubernetes
-
-    return Kubernetes.for_profile(loaded, env=env)  # type: ignore[no-any-return]
+    return Kubernetes.for_profile(loaded, env=env, stack=stack_name(loaded))
 
 
 __all__ = [
@@ -36,6 +42,7 @@ __all__ = [
     "DeployError",
     "Event",
     "Executor",
+    "Kubernetes",
     "Outcome",
     "Platform",
     "Release",

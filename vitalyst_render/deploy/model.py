@@ -35,8 +35,9 @@ class ServiceState:
 
     name: str
     images: tuple[str, ...]
-    replicas: int | None  # None: global, or unknown
+    replicas: int | None  # None: see ``scaling``
     config: str  # digest of the workload's definition; "" when unknown
+    scaling: str = "global"  # what sets the count when replicas is None: "global" (swarm), "autoscaled"
 
 
 @dataclass(frozen=True)
@@ -63,24 +64,25 @@ class Change:
         return tuple(changed)
 
     def describe(self) -> str:
+        """What happens to the workload, without its name (events carry that)."""
         if self.action == "create":
             assert self.after is not None
-            return f"{self.service}: create ({', '.join(self.after.images)}, replicas {_count(self.after.replicas)})"
+            return f"create ({', '.join(self.after.images)}, replicas {_count(self.after)})"
         if self.action == "remove":
-            return f"{self.service}: remove (no longer in the stack)"
+            return "remove (no longer in the stack)"
         if self.action == "unchanged":
-            return f"{self.service}: unchanged"
+            return "unchanged"
         assert self.before is not None and self.after is not None
         parts = []
         if "image" in self.fields:
             parts.append(f"image {', '.join(self.before.images)} -> {', '.join(self.after.images)}")
         if "replicas" in self.fields:
-            parts.append(f"replicas {_count(self.before.replicas)} -> {_count(self.after.replicas)}")
+            parts.append(f"replicas {_count(self.before)} -> {_count(self.after)}")
         if "config" in self.fields:
             parts.append(f"config {self.before.config} -> {self.after.config}")
         if not self.before.config:
             parts.append("config digest of the running service unknown (no release recorded)")
-        return f"{self.service}: update ({'; '.join(parts)})"
+        return f"update ({'; '.join(parts)})"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -92,8 +94,8 @@ class Change:
         }
 
 
-def _count(replicas: int | None) -> str:
-    return "global" if replicas is None else str(replicas)
+def _count(state: ServiceState) -> str:
+    return state.scaling if state.replicas is None else str(state.replicas)
 
 
 def plan_changes(desired: Mapping[str, ServiceState], current: Mapping[str, ServiceState]) -> tuple[Change, ...]:
@@ -156,7 +158,7 @@ class Release:
 class Event:
     """One step of a deploy as it happens; the CLI prints it, machines read it as JSON."""
 
-    step: Literal["preflight", "plan", "apply", "wait", "verify", "rollback", "record", "done"]
+    step: Literal["preflight", "plan", "apply", "wait", "cutover", "verify", "rollback", "record", "done"]
     status: Literal["start", "ok", "progress", "failed", "skipped", "info"]
     message: str
     service: str | None = None

@@ -16,7 +16,7 @@ from ..checks import Severity
 from ..errors import RenderError
 from ..profile.loader import LoadedProfile
 from .audit import AuditLog
-from .model import Change, DeployError, Event, Platform, Release, ServiceState, plan_changes
+from .model import Change, DeployError, Event, Release, ServiceState, plan_changes
 
 Emit = Callable[[Event], None]
 ImageCheck = Callable[[str], bool]
@@ -34,9 +34,11 @@ class Executor(Protocol):
     def deploy_files(self, files: Mapping[str, str]) -> dict[str, str]: ...
     def desired(self, files: Mapping[str, str]) -> dict[str, ServiceState]: ...
     def current(self, desired: Mapping[str, ServiceState], last: Release | None) -> dict[str, ServiceState]: ...
+    def switches(self, files: Mapping[str, str]) -> dict[str, str]: ...
     def missing_secrets(self, files: Mapping[str, str]) -> list[str]: ...
     def apply(self, files: Mapping[str, str]) -> None: ...
     def wait(self, changes: tuple[Change, ...], timeout: float, emit: Emit) -> dict[str, str]: ...
+    def cutover(self, emit: Emit) -> dict[str, str]: ...
     def verify(self, files: Mapping[str, str], emit: Emit) -> dict[str, str]: ...
     def rollback(self, changes: tuple[Change, ...], failures: Mapping[str, str], timeout: float, emit: Emit) -> list[str]: ...
     def releases(self) -> list[Release]: ...
@@ -56,16 +58,6 @@ class Outcome:
     revision: int | None = None
 
 
-def platform_files(loaded: LoadedProfile, platform: Platform, files: Mapping[str, bytes]) -> dict[str, str]:
-    """The rendered files a platform deploys, as text; refuse a profile that renders none."""
-    profile = loaded.profile
-    if platform == "swarm" and profile.environment.compose_mode != "swarm":
-        raise DeployError(f"profile {loaded.name!r} renders no swarm stack (environment.compose_mode is {profile.environment.compose_mode!r})")
-    if platform == "kubernetes" and profile.environment.kubernetes is None:
-        raise DeployError(f"profile {loaded.name!r} renders no Kubernetes manifests (environment.kubernetes is not set)")
-    return {path: data.decode("utf-8") for path, data in files.items()}
-
-
 @dataclass
 class Runner:
     executor: Executor
@@ -76,13 +68,12 @@ class Runner:
 
     # -- entry points ---------------------------------------------------------------------
 
-    def deploy(self, loaded: LoadedProfile, platform: Platform, *, out: Path, dry_run: bool = False) -> Outcome:
+    def deploy(self, loaded: LoadedProfile, *, out: Path, dry_run: bool = False) -> Outcome:
         from .. import check, diff, render
 
         self.emit(Event("preflight", "start", f"{loaded.name} -> {self.executor.target}"))
         try:
             rendering = render(loaded, out=out)
-            files = platform_files(loaded, platform, rendering.files)
         except RenderError as error:
             return self._refused(str(error))
         drift = diff(rendering, out)
@@ -95,9 +86,10 @@ class Runner:
         if errors:
             return self._refused(f"{len(errors)} error finding(s); first: {errors[0].line()}")
         self.emit(Event("preflight", "ok", "no error findings"))
+        files = {path: data.decode("utf-8") for path, data in rendering.files.items()}
         return self._release(loaded.name, loaded.digest, files, dry_run=dry_run)
 
-    def rollback(self, profile: str, profile_digest: str, *, to: int | None = None, dry_run: bool = False) -> Outcome:
+    def rollback(self, profile: str, *, to: int | None = None, dry_run: bool = False) -> Outcome:
         self.emit(Event("preflight", "start", f"{profile}: roll back -> {self.executor.target}"))
         try:
             self.executor.connect()
@@ -134,25 +126,33 @@ class Runner:
             releases = executor.releases()
             last = next((r for r in reversed(releases) if r.result == "succeeded"), None)
             changes = plan_changes(desired, executor.current(desired, last))
+            switches = executor.switches(files)
         except DeployError as error:
             return self._refused(str(error))
         self.audit.append("preflight", "ok", images=sorted({i for s in desired.values() for i in s.images}))
         for change in changes:
             self.emit(Event("plan", "info", change.describe(), change.service, change.as_json()))
+        for service, switch in sorted(switches.items()):
+            self.emit(Event("plan", "info", switch, service, {"action": "switch", "switch": switch}))
         moving = [c for c in changes if c.action != "unchanged"]
-        self.audit.append("plan", "dry-run" if dry_run else "ok", changes={c.service: c.action for c in moving})
+        self.audit.append("plan", "dry-run" if dry_run else "ok", changes={c.service: c.action for c in moving}, switches=switches)
         if dry_run:
-            self.emit(Event("done", "ok", f"dry run: {len(moving)} of {len(changes)} services would change; nothing applied"))
+            traffic = f" and {len(switches)} Services would switch colour" if switches else ""
+            self.emit(Event("done", "ok", f"dry run: {len(moving)} of {len(changes)} workloads would change{traffic}; nothing applied"))
             return Outcome(True, "plan", "dry run", changes)
         revision = max((r.revision for r in releases), default=0) + 1
         images = {s.name: list(s.images) for s in desired.values()}
         try:
-            self.emit(Event("apply", "start", f"release {revision}: {len(moving)} services change"))
+            self.emit(Event("apply", "start", f"release {revision}: {len(moving)} workloads change" + (f", {len(switches)} Services switch colour" if switches else "")))
             executor.apply(files)
             self.audit.append("apply", "ok", revision=revision)
             self.emit(Event("apply", "ok", "applied"))
             failures = executor.wait(changes, self.timeout, self.emit)
             step = "wait"
+            if not failures:
+                # Traffic moves only to what is ready (Kubernetes blue-green: the Service selectors).
+                failures = executor.cutover(self.emit)
+                step = "cutover"
             if not failures:
                 failures = executor.verify(files, self.emit)
                 step = "verify"

@@ -144,6 +144,10 @@ class Swarm:
     def deploy_files(self, files: Mapping[str, str]) -> dict[str, str]:
         return stack_files(files)
 
+    def switches(self, files: Mapping[str, str]) -> dict[str, str]:
+        """A swarm stack has no traffic switch: each service updates in place."""
+        return {}
+
     def missing_secrets(self, files: Mapping[str, str]) -> list[str]:
         present = set(self.docker("secret", "ls", "--format", "{{.Name}}").stdout.split())
         return [name for name in external_secrets(files) if name not in present]
@@ -243,6 +247,10 @@ class Swarm:
             errors = sorted({str(t.get("Error")) for t in tasks if t.get("Error")})
             return "waiting", f"{len(running)}/{replicas} running" + (f" ({'; '.join(errors)[:200]})" if errors else "")
         return "converged", f"{len(running)}/{replicas if replicas is not None else len(running)} running and healthy"
+
+    def cutover(self, emit: Emit) -> dict[str, str]:
+        """Nothing to move: a swarm service's update is its cutover."""
+        return {}
 
     def verify(self, files: Mapping[str, str], emit: Emit) -> dict[str, str]:
         """Run each service's own health check inside one of its running containers on this

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from ..errors import Location, ProfileError, UsageError
 from ..resources import data_dir
 from ..yamlsource import Positions, YamlSourceError, decode_utf8, load_yaml
+from .lock import image_sites, lock_path, locked_data, read_lock
 from .merge import deep_merge
 from .models import Profile, ReferenceProblem
 from .types import DNS_LABEL, shown
@@ -45,6 +46,15 @@ class LoadedProfile:
     profile: Profile
     chain: tuple[Path, ...]
     positions: Positions
+    locks: tuple[Path, ...] = ()  # the image locks read with it: its own, then its parents'
+    locked: tuple[str, ...] = ()  # repository:tag references whose digest came from a lock
+    unpinned: str | None = None  # the nearest lock's reason why images are not pinned yet
+    unpinned_at: Location | None = None
+
+    @property
+    def digests_required(self) -> bool:
+        """Prod pins every image by digest, unless its image lock says why it cannot yet."""
+        return self.profile.environment.tier == "prod" and self.unpinned is None
 
     @property
     def digest(self) -> str:
@@ -93,11 +103,15 @@ def load_profile(
     name_or_path: str | Path,
     *,
     profiles_dir: Path | None = None,
+    use_lock: bool = True,
 ) -> LoadedProfile:
     """Load a profile by name (from ``profiles_dir``) or by path to a YAML file.
 
     ``extends`` always resolves by name in ``profiles_dir`` (the bundled profiles by
-    default). The profile's name is its file's stem.
+    default). The profile's name is its file's stem. The image locks beside the file
+    and beside each profile it extends (``<name>.lock.yaml``, written by ``render pin``)
+    fill in the digests the profile leaves out, the nearest lock first, unless
+    ``use_lock`` is false.
     """
     folder = Path(profiles_dir) if profiles_dir else data_dir("profiles")
     if isinstance(name_or_path, Path) or "/" in str(name_or_path) or str(name_or_path).endswith((".yaml", ".yml")):
@@ -115,7 +129,15 @@ def load_profile(
     data, positions, chain = _resolve(path, folder, ())
     if data.pop("abstract", False) is True:
         raise UsageError(f"profile {name!r} is abstract: other profiles extend it, but it is not rendered itself")
-    return LoadedProfile(name, path, _validate(data, positions), chain, positions)
+    profile = _validate(data, positions)
+    locks = tuple(lock for file in chain if (lock := read_lock(lock_path(file))) is not None) if use_lock else ()
+    if not locks:
+        return LoadedProfile(name, path, profile, chain, positions)
+    filled, locked = locked_data(data, image_sites(profile), locks)
+    if locked:
+        profile = _validate(filled, positions)
+    nearest = locks[0]
+    return LoadedProfile(name, path, profile, chain, positions, tuple(lock.path for lock in locks), locked, nearest.unpinned, nearest.unpinned_at)
 
 
 def _read(path: Path) -> tuple[dict[str, Any], Positions]:
