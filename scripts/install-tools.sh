@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests run for real, from Debian packages:
-#   promtool (prometheus), amtool (prometheus-alertmanager), redis-server;
+#   promtool (prometheus), amtool (prometheus-alertmanager), redis-server,
+#   shellcheck (the runbook's commands);
 #   for the live testbed: dockerd and docker CLI 20.10 (docker.io), docker-registry,
 #   mmdebstrap (the stand-in images' root filesystem).
 # With arguments, installs those Debian packages instead (the Makefile asks for
@@ -15,13 +16,14 @@ else
   command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
   command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
   command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
   command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
   command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-tools: promtool, amtool, redis-server, dockerd, docker-registry and mmdebstrap are present"
+  echo "install-tools: promtool, amtool, redis-server, shellcheck, dockerd, docker-registry and mmdebstrap are present"
   exit 0
 fi
 
@@ -42,7 +44,7 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 if [ $# -eq 0 ]; then
-  for tool in promtool amtool redis-server dockerd docker-registry mmdebstrap; do
+  for tool in promtool amtool redis-server shellcheck dockerd docker-registry mmdebstrap; do
     command -v "$tool" >/dev/null 2>&1 || { echo "install-tools: $tool still missing" >&2; exit 1; }
   done
 fi

@@ -39,7 +39,7 @@ def test_render_writes_profile_folder(tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "dev" / "compose" / "docker-compose.yml").is_file()
     assert (tmp_path / "dev" / "manifest.json").is_file()
-    assert re.search(r"^dev: 17 files in .*dev \(17 written, 0 removed\); 0 errors, \d+ warnings?, \d+ info; ", result.output, re.M)
+    assert re.search(r"^dev: 19 files in .*dev \(19 written, 0 removed\); 0 errors, \d+ warnings?, \d+ info; ", result.output, re.M)
 
 
 def test_check_passes_after_render_and_detects_every_kind_of_drift(tmp_path):

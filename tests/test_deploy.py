@@ -131,3 +131,11 @@ def test_a_stale_render_is_refused_before_the_target_is_asked(tmp_path):
     assert result.returncode == 1
     assert f"{out}/prod differs from a fresh render: compose/docker-compose.yml (changed)" in result.stdout
     assert "nothing was changed" in result.stdout
+
+
+def test_the_config_digest_leaves_image_and_replicas_to_their_own_fields(prod_files):
+    services = stack_services(prod_files)
+    scaled = {**prod_files, STACK_FILE: prod_files[STACK_FILE].replace("replicas: 3", "replicas: 4", 1)}
+    after = stack_services(scaled)["backend"]
+    [change] = plan_changes({"backend": after}, {"backend": services["backend"]})
+    assert after.replicas == 4 and change.fields == ("replicas",)

@@ -12,6 +12,7 @@ import re
 import sys
 import time
 from collections.abc import Callable
+from typing import NoReturn
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from .checks import Severity, registry
 from .errors import RenderError, UsageError
 from .rendering import Rendering
 from .checks import Report
-from .deploy import PLATFORMS, AuditLog, Event, Outcome, Runner
+from .deploy import PLATFORMS, AuditLog, DeployError, Event, Outcome, Runner
 from .deploy import executor as deploy_executor
 from .profile.loader import LoadedProfile, display_path
 from .report import FORMATS, ProfileOutcome, checks_table, exit_code, json_report, junit_report, sarif_report, summary_line, text_lines, total_line
@@ -40,7 +41,7 @@ def _colour() -> bool | None:
     return False if os.environ.get("NO_COLOR") else None
 
 
-def _fail(error: RenderError) -> None:
+def _fail(error: RenderError) -> NoReturn:
     click.echo(f"render: error: {error}", err=True, color=_colour())
     sys.exit(2)
 
@@ -343,14 +344,21 @@ class _EventPrinter:
             self.progress_of = None
 
 
-def _runner(loaded: LoadedProfile, platform: str | None, printer: _EventPrinter, timeout: float = 600.0) -> Runner:
+def _runner(
+    profile: str | None, profile_file: Path | None, profiles_dir: Path | None, platform: str | None, printer: _EventPrinter, timeout: float = 600.0
+) -> tuple[LoadedProfile, Runner]:
+    """The profile a deploy command names and the runner for its platform; bad usage exits 2."""
     from .registry import exists
 
     if platform is None:
         raise click.UsageError("give --platform swarm or --platform kubernetes")
-    target = deploy_executor(loaded, platform)  # type: ignore[arg-type]
+    try:
+        loaded = _one_profile(profile, profile_file, profiles_dir)
+        target = deploy_executor(loaded, platform)  # type: ignore[arg-type]
+    except RenderError as error:
+        _fail(error)
     audit = AuditLog(Path(loaded.profile.deployment.audit_log), target.target, loaded.name)
-    return Runner(target, audit, printer, exists, timeout)
+    return loaded, Runner(target, audit, printer, exists, timeout)
 
 
 def _finish(outcome: Outcome, printer: _EventPrinter) -> None:
@@ -385,12 +393,7 @@ def deploy_group(
     if ctx.invoked_subcommand is not None:
         return
     printer = _EventPrinter(fmt)
-    try:
-        loaded = _one_profile(profile, profile_file, profiles_dir)
-        runner = _runner(loaded, platform, printer, timeout)
-    except RenderError as error:
-        _fail(error)
-        return
+    loaded, runner = _runner(profile, profile_file, profiles_dir, platform, printer, timeout)
     _finish(runner.deploy(loaded, out=out, dry_run=dry_run), printer)
 
 
@@ -403,12 +406,7 @@ def deploy_rollback(profile: str | None, profile_file: Path | None, profiles_dir
     """Restore a recorded release: its files are applied again, waited for and verified,
     and recorded as a new release. Never removes the stack."""
     printer = _EventPrinter(fmt)
-    try:
-        loaded = _one_profile(profile, profile_file, profiles_dir)
-        runner = _runner(loaded, platform, printer, timeout)
-    except RenderError as error:
-        _fail(error)
-        return
+    loaded, runner = _runner(profile, profile_file, profiles_dir, platform, printer, timeout)
     _finish(runner.rollback(loaded.name, to=to, dry_run=dry_run), printer)
 
 
@@ -416,14 +414,13 @@ def deploy_rollback(profile: str | None, profile_file: Path | None, profiles_dir
 @_deploy_options
 def deploy_history(profile: str | None, profile_file: Path | None, profiles_dir: Path | None, platform: str | None, fmt: str) -> None:
     """List the releases recorded on the target, oldest first."""
+    _, runner = _runner(profile, profile_file, profiles_dir, platform, _EventPrinter(fmt))
     try:
-        loaded = _one_profile(profile, profile_file, profiles_dir)
-        runner = _runner(loaded, platform, _EventPrinter(fmt))
         runner.executor.connect()
         releases = runner.executor.releases()
-    except RenderError as error:
-        _fail(error)
-        return
+    except DeployError as error:
+        click.echo(f"render: deploy: {error}", err=True, color=_colour())
+        sys.exit(1)
     if fmt == "json":
         click.echo(json.dumps([r.summary() for r in releases], indent=2, sort_keys=True))
         return

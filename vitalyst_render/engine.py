@@ -12,6 +12,9 @@ so a value from a profile can never change the structure of an artefact:
 * ``conf`` (redis.conf): plain words pass; anything else is double-quoted with escapes.
 * ``dockerfile``: plain words pass; anything else must be quoted explicitly with
   ``|json`` or the render fails, since a Dockerfile has no single safe quoting.
+* ``markdown`` (the runbook): one line, markup characters backslash-escaped; ``|code``
+  makes an inline code span and ``|sh`` / ``|shjoin`` shell words for command lines.
+* ``mermaid`` (the topology): label text with ``"`` and markup characters as entities.
 
 A template opts out for one expression with ``|verbatim`` (text it built itself), and
 ``|json`` emits a JSON literal in any syntax (exec-form ``CMD``, flow lists).
@@ -30,6 +33,7 @@ import hashlib
 import json
 import math
 import re
+import shlex
 import sys
 import unicodedata
 from dataclasses import dataclass
@@ -45,7 +49,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from .errors import Location, TemplateError
 from .profile.types import cpu_millis, memory_bytes
 
-SYNTAXES = ("yaml", "dollar-yaml", "json", "conf", "dockerfile", "text")
+SYNTAXES = ("yaml", "dollar-yaml", "json", "conf", "dockerfile", "text", "markdown", "mermaid")
 
 
 class Verbatim(str):
@@ -174,6 +178,55 @@ def dockerfile_quote(value: Any) -> Verbatim:
     return Verbatim('"' + re.sub(r'(["\\$])', r"\\\1", text) + '"')
 
 
+def _one_line(value: Any, where: str) -> str:
+    text = value if isinstance(value, str) else _number(value) if isinstance(value, (int, float)) else str(value)
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in text):
+        raise TemplateError(f"cannot put a control character or line break in {where}: {text!r}")
+    return text
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|#!~])")
+
+
+def markdown_scalar(value: Any) -> str:
+    """Markdown prose: one line, every character Markdown or HTML could read as markup
+    escaped with a backslash, so a value never opens a link, tag, table cell or heading."""
+    if isinstance(value, Verbatim):
+        return value
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", _one_line(value, "Markdown"))
+
+
+def markdown_code(value: Any) -> Verbatim:
+    """An inline code span holding exactly ``value``, fenced by more backticks than it has in a row."""
+    text = _one_line(value, "a Markdown code span")
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return Verbatim(f"{fence}{pad}{text}{pad}{fence}")
+
+
+def markdown_fenced(value: Any, language: str = "") -> Verbatim:
+    """A fenced code block holding ``value`` (several lines allowed), fenced by more
+    backticks than any run inside it, so no line of it can close the block."""
+    text = str(value).rstrip("\n")
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") and c != "\n" for c in text):
+        raise TemplateError(f"cannot put a control character in a Markdown code block: {text!r}")
+    fence = "`" * max(3, max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    return Verbatim(f"{fence}{language}\n{text}\n{fence}")
+
+
+def shell_word(value: Any) -> Verbatim:
+    """One POSIX shell word that the shell reads back as exactly ``value``."""
+    return Verbatim(shlex.quote(_one_line(value, "a shell word")))
+
+
+def mermaid_scalar(value: Any) -> str:
+    """Text inside a quoted Mermaid label: ``"`` and the entity and markup characters
+    become entity codes, so a value never closes the label or adds a node or edge."""
+    if isinstance(value, Verbatim):
+        return value
+    return "".join(f"#{ord(c)};" if c in '"#&<>;' else c for c in _one_line(value, "a Mermaid label"))
+
+
 def text_scalar(value: Any) -> str:
     return value if isinstance(value, str) else _number(value) if isinstance(value, (int, float)) else str(value)
 
@@ -194,6 +247,8 @@ _FINALIZE: dict[str, Callable[[Any], str]] = {
     "conf": conf_scalar,
     "dockerfile": dockerfile_scalar,
     "text": text_scalar,
+    "markdown": markdown_scalar,
+    "mermaid": mermaid_scalar,
 }
 
 
@@ -301,6 +356,11 @@ def filters_for(syntax: str) -> dict[str, Callable[..., Any]]:
         "sha256": lambda text, length=64: hashlib.sha256(str(text).encode("utf-8")).hexdigest()[:length],
         "dq": dockerfile_quote,
         "cpus": _cpus,
+        "code": markdown_code,
+        "fenced": markdown_fenced,
+        "mermaid_id": lambda name: Verbatim("n_" + re.sub(r"[^A-Za-z0-9]", "_", str(name))),
+        "sh": shell_word,
+        "shjoin": lambda words: Verbatim(" ".join(shell_word(w) for w in words)),
         "compose_memory": _compose_memory,
     }
 

@@ -55,6 +55,14 @@ class Alert:
     value: float | None = None  # the firing scenario's $value, when the description shows it
     more: tuple[Scenario, ...] = ()  # further scenarios (other branches of an `or`)
 
+    @property
+    def anchor(self) -> str:
+        """The alert's section in the profile's RUNBOOK.md."""
+        return f"alert-{self.name.lower()}"
+
+    def runbook_url(self, runbook: str) -> str:
+        return f"{runbook}#{self.anchor}"
+
     def rule(self, runbook_base: str) -> dict[str, Any]:
         return {
             "alert": self.name,
@@ -64,7 +72,7 @@ class Alert:
             "annotations": {
                 "summary": self.summary,
                 "description": self.description,
-                "runbook_url": f"{runbook_base}/{self.name}",
+                "runbook_url": self.runbook_url(runbook_base),
             },
         }
 
@@ -90,7 +98,7 @@ class RuleGroup:
 class MonitoringPlan:
     groups: tuple[RuleGroup, ...]
     panels: tuple[Panel, ...]
-    runbook_base: str
+    runbook_base: str  # the URL of the profile's RUNBOOK.md; each alert links to its section
 
     @property
     def rule_groups(self) -> list[dict[str, Any]]:
@@ -149,7 +157,7 @@ def expected_annotations(alert: Alert, labels: dict[str, str], runbook_base: str
         text = text.replace("{{ $labels." + key + " }}", value)
     if alert.value is not None:
         text = text.replace("{{ $value | humanizePercentage }}", _percent(alert.value))
-    return {"summary": alert.summary, "description": text, "runbook_url": f"{runbook_base}/{alert.name}"}
+    return {"summary": alert.summary, "description": text, "runbook_url": alert.runbook_url(runbook_base)}
 
 
 @dataclass(frozen=True)
@@ -511,4 +519,5 @@ def build_monitoring(
     if profile.environment.kubernetes is not None:
         groups.append(RuleGroup(f"{prefix}-kubernetes", (), tuple(builder.kubernetes_operations(backups))))
     panels = [*builder.container_panels(), *http_panels, *role_panels, Panel("Scrape targets up", "short", "up", "{{job}} {{instance}}")]
-    return MonitoringPlan(tuple(g for g in groups if g.records or g.alerts), tuple(panels), profile.monitoring.runbook_base_url)
+    runbook = f"{profile.monitoring.runbook_base_url.rstrip('/')}/{profile_name}/docs/RUNBOOK.md"
+    return MonitoringPlan(tuple(g for g in groups if g.records or g.alerts), tuple(panels), runbook)

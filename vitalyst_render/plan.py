@@ -256,6 +256,18 @@ class Edge:
 
 
 @dataclass(frozen=True)
+class SecretUse:
+    """One container that mounts a secret, as each platform names it."""
+
+    secret: str
+    service: str  # the service whose pod holds the container
+    compose_name: str  # the compose service: the service itself or its sidecar
+    container: str  # the container's name in the pod
+    uid: int  # who owns the mounted file in a swarm
+    gid: int
+
+
+@dataclass(frozen=True)
 class ComposeNetwork:
     name: str
     internal: bool
@@ -366,6 +378,24 @@ class StackPlan:
     scrape_targets: tuple[ScrapeTarget, ...]
     monitoring: MonitoringPlan
     catalogues: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # scrape job → metrics, this platform
+    unpinned: str | None = None  # why images are not pinned yet, as the image lock says
+
+    @property
+    def stack_name(self) -> str:
+        """The swarm stack (and deploy history) name: ``<project>-<profile>``."""
+        return stack_name(self.profile.project.name, self.name)
+
+    @property
+    def secret_uses(self) -> tuple[SecretUse, ...]:
+        """Every container that mounts a secret: services and their sidecars."""
+        uses = []
+        for service in self.services.values():
+            owner = service.run_as or self.profile.build.user
+            uses += [SecretUse(m.secret, service.name, service.name, service.name, owner.uid, owner.gid) for m in service.secrets]
+            user = self.profile.build.user
+            uses += [SecretUse(m.secret, service.name, sidecar.compose_name, sidecar.name, user.uid, user.gid)
+                     for sidecar in service.sidecars for m in sidecar.secrets]
+        return tuple(uses)
 
     @property
     def platform(self) -> Platform:
@@ -419,6 +449,10 @@ class StackPlan:
         return provided
 
 
+def stack_name(project: str, profile: str) -> str:
+    return f"{project}-{profile}"
+
+
 # -- building it ---------------------------------------------------------------------------
 
 
@@ -443,7 +477,7 @@ def build_plan(loaded: LoadedProfile, roles: Mapping[str, Role]) -> StackPlan:
         if platform in exporter.platforms:
             catalogues[job] = tuple(exporter.metrics)
     monitoring = build_monitoring(profile, loaded.name, services, targets, backups, tuple(catalogues), roles)
-    return StackPlan(loaded.name, profile, services, edges, networks, backups, targets, monitoring, catalogues)
+    return StackPlan(loaded.name, profile, services, edges, networks, backups, targets, monitoring, catalogues, loaded.unpinned)
 
 
 def _service(name: str, spec: ServiceSpec, profile: Profile, role: Role) -> ServicePlan:

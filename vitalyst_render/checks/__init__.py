@@ -74,6 +74,7 @@ CHECK_MODULES = (
     "cross_secrets",
     "cross_alerts",
     "cross_pins",
+    "cross_runbook",
     "promql_parse",
     "promql_counter_rate",
     "promql_bytes_ratio",
@@ -86,6 +87,7 @@ CHECK_MODULES = (
     "promtool",
     "amtool",
     "redis_live",
+    "shellcheck",
 )
 
 _loaded = False

@@ -19,7 +19,7 @@ EXAMPLES_VR406 = (
         "the seed's alert: a description, but no summary and no runbook_url",
         edits=[
             Edit(RULES, '          summary: "Container restarted"\n', ""),
-            Edit(RULES, '          runbook_url: "https://runbooks.vitalyst.example/alerts/ContainerRestarting"\n', ""),
+            Edit(RULES, '          runbook_url: "https://git.vitalyst.example/vitalyst/deploy/blob/main/out/prod/docs/RUNBOOK.md#alert-containerrestarting"\n', ""),
         ],
         expect=[
             Expect(RULES, "alert ContainerRestarting has no summary annotation"),

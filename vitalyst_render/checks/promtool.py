@@ -59,14 +59,14 @@ EXAMPLES_VR904 = (
             "            0:",
             '              Labels:{alertname="ContainerHighCPU", name="vitalyst_backend.1.q2w3e4r5t6", severity="warning"}',
             '              Annotations:{description="Container vitalyst_backend.1.q2w3e4r5t6 has used 90% of its CPU limit for 5m.", '
-            'runbook_url="https://runbooks.vitalyst.example/alerts/ContainerHighCPU", summary="Container CPU above 80% of its limit"}',
+            'runbook_url="https://git.vitalyst.example/vitalyst/deploy/blob/main/out/dev/docs/RUNBOOK.md#alert-containerhighcpu", summary="Container CPU above 80% of its limit"}',
             "            ],",
             "        got:[",
             "            0:",
             '              Labels:{alertname="ContainerHighCPU", id="/docker/3c9d", image="backend", instance="10.0.9.2:8080", '
             'job="cadvisor-swarm", name="vitalyst_backend.1.q2w3e4r5t6", severity="warning"}',
             '              Annotations:{description="Container vitalyst_backend.1.q2w3e4r5t6 has used 8.1e+04% of its CPU limit for 5m.", '
-            'runbook_url="https://runbooks.vitalyst.example/alerts/ContainerHighCPU", summary="Container CPU above 80% of its limit"}',
+            'runbook_url="https://git.vitalyst.example/vitalyst/deploy/blob/main/out/dev/docs/RUNBOOK.md#alert-containerhighcpu", summary="Container CPU above 80% of its limit"}',
             "            ]",
             "    alertname: ContainerHighCPU, time: 15m,",
             "        exp:[],",
@@ -75,7 +75,7 @@ EXAMPLES_VR904 = (
             '              Labels:{alertname="ContainerHighCPU", id="/docker/3c9d", image="backend", instance="10.0.9.2:8080", '
             'job="cadvisor-swarm", name="vitalyst_backend.1.q2w3e4r5t6", severity="warning"}',
             '              Annotations:{description="Container vitalyst_backend.1.q2w3e4r5t6 has used 9.877e+10% of its CPU limit for 5m.", '
-            'runbook_url="https://runbooks.vitalyst.example/alerts/ContainerHighCPU", summary="Container CPU above 80% of its limit"}',
+            'runbook_url="https://git.vitalyst.example/vitalyst/deploy/blob/main/out/dev/docs/RUNBOOK.md#alert-containerhighcpu", summary="Container CPU above 80% of its limit"}',
             "            ]",
         ]))],
     ),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..errors import UsageError
+from ..plan import stack_name as plan_stack_name
 from ..profile.loader import LoadedProfile
 from .audit import AuditLog
 from .model import PLATFORMS, Change, DeployError, Event, Platform, Release, ServiceState, plan_changes
@@ -19,7 +20,7 @@ from .swarm import Swarm
 
 def stack_name(loaded: LoadedProfile) -> str:
     """The swarm stack a profile deploys as: ``<project.name>-<profile>``."""
-    return f"{loaded.profile.project.name}-{loaded.name}"
+    return plan_stack_name(loaded.profile.project.name, loaded.name)
 
 
 def executor(loaded: LoadedProfile, platform: Platform, env: Mapping[str, str] | None = None) -> Executor:

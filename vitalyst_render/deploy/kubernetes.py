@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..yamlsource import load_yaml_stream
-from .model import Change, DeployError, Event, Release, ServiceState, digest_of
+from .model import Change, DeployError, Event, Release, ServiceState, digest_of, last_line, run_cli
 
 if TYPE_CHECKING:
     from ..profile.loader import LoadedProfile
@@ -92,9 +92,21 @@ def workload_state(data: Mapping[str, Any], config: str) -> ServiceState:
 
 
 def desired_workloads(files: Mapping[str, str]) -> dict[str, ServiceState]:
-    """Each Deployment and StatefulSet as the render wants it; its config digest covers
-    its whole definition (the pod template carries each mounted config file's digest)."""
-    return {m.name: workload_state(m.data, digest_of(m.data)) for m in manifests(files) if m.kind in WORKLOADS}
+    """Each Deployment and StatefulSet as the render wants it. Its config digest covers
+    its definition but for images and replicas, which the plan shows on their own (the
+    pod template carries each mounted config file's digest)."""
+    return {m.name: workload_state(m.data, digest_of(_without_images_and_replicas(m.data))) for m in manifests(files) if m.kind in WORKLOADS}
+
+
+def _without_images_and_replicas(data: Mapping[str, Any]) -> dict[str, Any]:
+    spec = dict(data.get("spec") or {})
+    spec.pop("replicas", None)
+    template = dict(spec.get("template") or {})
+    pod = dict(template.get("spec") or {})
+    for key in ("containers", "initContainers"):
+        if key in pod:
+            pod[key] = [{**container, "image": None} for container in pod[key]]
+    return {**data, "spec": {**spec, "template": {**template, "spec": pod}}}
 
 
 def referenced_secrets(files: Mapping[str, str]) -> list[str]:
@@ -161,17 +173,7 @@ class Kubernetes:
     # -- the CLI ------------------------------------------------------------------------
 
     def kubectl(self, *args: str, input: str | None = None, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        try:
-            result = subprocess.run(  # noqa: S603
-                [self.kubectl_cli, *args], input=input, capture_output=True, text=True, timeout=timeout, env=self.env
-            )
-        except FileNotFoundError:
-            raise DeployError(f"the kubectl CLI {self.kubectl_cli!r} is not installed (or not on PATH)") from None
-        except subprocess.TimeoutExpired:
-            raise DeployError(f"kubectl {' '.join(args[:2])} did not answer within {timeout:.0f}s") from None
-        if check and result.returncode != 0:
-            raise DeployError(f"kubectl {' '.join(args[:2])} failed: {_last_line(result)}")
-        return result
+        return run_cli(self.kubectl_cli, args, env=self.env, input=input, check=check, timeout=timeout)
 
     def _get(self, kinds: str, selector: str | None = None) -> list[dict[str, Any]]:
         args = ["get", kinds, "--namespace", self.namespace, "--output", "json"]
@@ -191,7 +193,7 @@ class Kubernetes:
         result = self.kubectl("version", "--output", "json", check=False, timeout=30)
         server = (json.loads(result.stdout) if result.stdout.strip().startswith("{") else {}).get("serverVersion")
         if result.returncode != 0 or not server:
-            raise DeployError(f"cannot reach the Kubernetes API server: {_last_line(result)}")
+            raise DeployError(f"cannot reach the Kubernetes API server: {last_line(result)}")
 
     # -- state --------------------------------------------------------------------------
 
@@ -276,7 +278,7 @@ class Kubernetes:
             if result.returncode == 0:
                 emit(Event("wait", "ok", "rolled out and ready", change.service))
             else:
-                failures[change.service] = f"rollout status: {_last_line(result)}"
+                failures[change.service] = f"rollout status: {last_line(result)}"
                 emit(Event("wait", "failed", failures[change.service], change.service))
         return failures
 
@@ -312,7 +314,7 @@ class Kubernetes:
                 if result.returncode == 0:
                     emit(Event("verify", "ok", "health check passes", who))
                 else:
-                    failures[who] = f"health check exited {result.returncode}: {_last_line(result)}"
+                    failures[who] = f"health check exited {result.returncode}: {last_line(result)}"
                     emit(Event("verify", "failed", failures[who], who))
         return failures
 
@@ -336,7 +338,7 @@ class Kubernetes:
             self.kubectl("rollout", "undo", ref, "--namespace", self.namespace)
             left = max(1, int(deadline - time.monotonic()))
             result = self.kubectl("rollout", "status", ref, "--namespace", self.namespace, f"--timeout={left}s", check=False, timeout=left + 30)
-            emit(Event("rollback", "ok" if result.returncode == 0 else "failed", "kubectl rollout undo: " + ("ready" if result.returncode == 0 else _last_line(result)), change.service))
+            emit(Event("rollback", "ok" if result.returncode == 0 else "failed", "kubectl rollout undo: " + ("ready" if result.returncode == 0 else last_line(result)), change.service))
             rolled.append(change.service)
         return rolled
 
@@ -365,8 +367,3 @@ def _with_selector(service: dict[str, Any], selector: Mapping[str, Any]) -> dict
     spec = dict(service.get("spec") or {})
     spec["selector"] = dict(selector)
     return {**service, "spec": spec}
-
-
-def _last_line(result: subprocess.CompletedProcess[str]) -> str:
-    lines = (result.stderr or result.stdout or "").strip().splitlines()
-    return lines[-1] if lines else f"exit {result.returncode}"

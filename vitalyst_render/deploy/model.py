@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -21,6 +23,30 @@ PLATFORMS: tuple[Platform, ...] = ("swarm", "kubernetes")
 
 class DeployError(RenderError):
     """The deploy could not start or went wrong in a way the user must act on."""
+
+
+def run_cli(program: str, args: Sequence[str], *, env: Mapping[str, str] | None, input: str | None = None,
+            check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run a platform CLI (docker, kubectl); each way it can fail is one DeployError line
+    naming the program and its first two arguments."""
+    what = f"{os.path.basename(program)} {' '.join(args[:2])}"
+    try:
+        result = subprocess.run(  # noqa: S603
+            [program, *args], input=input, capture_output=True, text=True, timeout=timeout, env=dict(env) if env is not None else None
+        )
+    except FileNotFoundError:
+        raise DeployError(f"the {os.path.basename(program)} CLI {program!r} is not installed (or not on PATH)") from None
+    except subprocess.TimeoutExpired:
+        raise DeployError(f"{what} did not answer within {timeout:.0f}s") from None
+    if check and result.returncode != 0:
+        raise DeployError(f"{what} failed: {last_line(result)}")
+    return result
+
+
+def last_line(result: subprocess.CompletedProcess[str]) -> str:
+    """What a failed command said last (its error, for most CLIs), or its exit code."""
+    lines = (result.stderr or result.stdout or "").strip().splitlines()
+    return lines[-1] if lines else f"exit {result.returncode}"
 
 
 def digest_of(data: Any) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..yamlsource import load_yaml
-from .model import Change, DeployError, Event, Release, ServiceState, digest_of
+from .model import Change, DeployError, Event, Release, ServiceState, digest_of, run_cli
 
 STACK_FILE = "compose/docker-compose.yml"
 RELEASE_LABEL = "io.vitalyst.release"
@@ -41,8 +41,9 @@ def _document(files: Mapping[str, str]) -> dict[str, Any]:
 def stack_services(files: Mapping[str, str]) -> dict[str, ServiceState]:
     """The desired state of every service of a rendered stack file.
 
-    A service's config digest covers its whole definition plus the top-level configs it
-    mounts (their names carry a content hash), so a redis.conf edit counts as a change.
+    A service's config digest covers its definition but for image and replicas (which
+    the plan shows on their own) plus the top-level configs it mounts (their names carry
+    a content hash), so a redis.conf edit counts as a change.
     """
     document = _document(files)
     configs = document.get("configs") or {}
@@ -51,7 +52,8 @@ def stack_services(files: Mapping[str, str]) -> dict[str, ServiceState]:
         deploy = service.get("deploy") or {}
         replicas = None if deploy.get("mode") == "global" else int(deploy.get("replicas", 1))
         mounted = {ref["source"]: configs.get(ref["source"]) for ref in service.get("configs") or [] if isinstance(ref, dict)}
-        states[name] = ServiceState(name, (service["image"],), replicas, digest_of({"service": service, "configs": mounted}))
+        rest = {**service, "image": None, "deploy": {**deploy, "replicas": None}}
+        states[name] = ServiceState(name, (service["image"],), replicas, digest_of({"service": rest, "configs": mounted}))
     return states
 
 
@@ -102,18 +104,7 @@ class Swarm:
     # -- the CLI ------------------------------------------------------------------------
 
     def docker(self, *args: str, input: str | None = None, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        try:
-            result = subprocess.run(  # noqa: S603
-                [self.docker_cli, *args], input=input, capture_output=True, text=True, timeout=timeout, env=self.env
-            )
-        except FileNotFoundError:
-            raise DeployError(f"the docker CLI {self.docker_cli!r} is not installed (or not on PATH)") from None
-        except subprocess.TimeoutExpired:
-            raise DeployError(f"docker {' '.join(args[:2])} did not answer within {timeout:.0f}s") from None
-        if check and result.returncode != 0:
-            lines = (result.stderr or result.stdout).strip().splitlines()
-            raise DeployError(f"docker {' '.join(args[:2])} failed: {lines[-1] if lines else f'exit {result.returncode}'}")
-        return result
+        return run_cli(self.docker_cli, args, env=self.env, input=input, check=check, timeout=timeout)
 
     @property
     def target(self) -> str:

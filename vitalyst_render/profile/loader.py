@@ -140,19 +140,30 @@ def load_profile(
     return LoadedProfile(name, path, profile, chain, positions, tuple(lock.path for lock in locks), locked, nearest.unpinned, nearest.unpinned_at)
 
 
-def _read(path: Path) -> tuple[dict[str, Any], Positions]:
+def read_yaml_file(path: Path, what: str, max_bytes: int = MAX_PROFILE_BYTES) -> tuple[Any, Positions]:
+    """A profile-side YAML file (a profile, an image lock), strictly parsed, with positions;
+    each way it can fail is a placed one-line error."""
     shown_path = display_path(path)
     try:
         with open(path, "rb") as handle:
-            raw = handle.read(MAX_PROFILE_BYTES + 1)
+            raw = handle.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise
     except OSError as exc:
-        raise UsageError(f"cannot read profile: {exc.strerror}", Location(shown_path)) from None
-    if len(raw) > MAX_PROFILE_BYTES:
-        raise ProfileError(f"profile is larger than {MAX_PROFILE_BYTES} bytes", Location(shown_path, 1, 1))
+        raise UsageError(f"cannot read {what}: {exc.strerror}", Location(shown_path)) from None
+    if len(raw) > max_bytes:
+        raise ProfileError(f"{what} is larger than {max_bytes} bytes", Location(shown_path, 1, 1))
     try:
-        data, positions = load_yaml(decode_utf8(raw), shown_path)
+        return load_yaml(decode_utf8(raw), shown_path)
     except YamlSourceError as exc:
         raise ProfileError(exc.message, Location(shown_path, exc.line, exc.col)) from None
+
+
+def _read(path: Path) -> tuple[dict[str, Any], Positions]:
+    try:
+        data, positions = read_yaml_file(path, "profile")
+    except FileNotFoundError as exc:
+        raise UsageError(f"cannot read profile: {exc.strerror}", Location(display_path(path))) from None
     if not isinstance(data, dict):
         where = positions.value(())
         raise ProfileError(f"expected a mapping at the top of the profile, got {shown(data)}", where)

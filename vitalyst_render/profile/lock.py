@@ -24,7 +24,6 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..errors import Location, ProfileError
-from ..yamlsource import YamlSourceError, decode_utf8, load_yaml
 from .models import AppService, BaseImage, ImageRef, Profile
 from .types import DIGEST, IMAGE_NAME, IMAGE_TAG, shown
 
@@ -119,20 +118,12 @@ def _walk(value: Any, path: tuple[str | int, ...]) -> Iterator[ImageSite]:
 
 def read_lock(path: Path) -> ImageLock | None:
     """The lock at ``path``; None when there is none. A broken lock is a placed error."""
-    shown_path = _display(path)
+    from .loader import read_yaml_file
+
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_LOCK_BYTES + 1)
+        data, positions = read_yaml_file(path, "the image lock", MAX_LOCK_BYTES)
     except FileNotFoundError:
         return None
-    except OSError as error:
-        raise ProfileError(f"cannot read the image lock: {error.strerror}", Location(shown_path)) from None
-    if len(raw) > MAX_LOCK_BYTES:
-        raise ProfileError(f"image lock is larger than {MAX_LOCK_BYTES} bytes", Location(shown_path, 1, 1))
-    try:
-        data, positions = load_yaml(decode_utf8(raw), shown_path)
-    except YamlSourceError as error:
-        raise ProfileError(error.message, Location(shown_path, error.line, error.col)) from None
     if data is None:
         return ImageLock(path, {})
     keys = {"images", "unpinned"}
@@ -201,9 +192,3 @@ def lock_text(images: Mapping[str, str]) -> str:
     lines = [HEADER, "images:\n" if images else "images: {}\n"]
     lines += [f'  "{reference}": "{images[reference]}"\n' for reference in sorted(images)]
     return "".join(lines)
-
-
-def _display(path: Path) -> str:
-    from .loader import display_path
-
-    return display_path(path)

@@ -460,8 +460,9 @@ class Monitoring(Model):
         "metric catalogue; services are scraped through their own metrics section.",
     )
     runbook_base_url: HttpUrl = Field(
-        default="https://runbooks.vitalyst.example/alerts",
-        description="Base URL of the runbooks; each alert links to <base>/<AlertName>.",
+        default="https://git.vitalyst.example/vitalyst/deploy/blob/main/out",
+        description="Where the committed out/ folder is browsable (your repository's web view of it); each alert "
+        "links to its section of the rendered runbook, <base>/<profile>/docs/RUNBOOK.md#alert-<name>.",
     )
 
 

@@ -11,7 +11,7 @@ from functools import cache
 
 from ..entrypoints import load
 from ..errors import UsageError
-from . import compose, config, docker, grafana, kubernetes, prometheus
+from . import compose, config, docker, docs, grafana, kubernetes, prometheus
 from .base import Job, Target
 
 # Order matters only in that a later job may use an earlier file: the compose stack
@@ -23,6 +23,7 @@ BUILT_IN: tuple[Target, ...] = (
     kubernetes.TARGET,
     prometheus.TARGET,
     grafana.TARGET,
+    docs.TARGET,
 )
 ENTRY_POINT_GROUP = "vitalyst_render.targets"
 

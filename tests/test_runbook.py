@@ -1,0 +1,101 @@
+"""The rendered operations docs: RUNBOOK.md with each profile's real values, and topology.mmd."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import vitalyst_render as vr
+from vitalyst_render.checks import registry
+from vitalyst_render.checks.context import CheckContext
+from vitalyst_render.checks.shellcheck import shell_blocks
+
+from .conftest import OUT
+
+_EDGE = re.compile(r'^  n_(\S+) -->\|"(\d+)/(TCP|UDP)"\| n_(\S+)$', re.M)
+
+
+def runbook(profile: str) -> str:
+    return (OUT / profile / "docs" / "RUNBOOK.md").read_text()
+
+
+def test_the_prod_runbook_holds_prods_real_values_and_commands():
+    text = runbook("prod")
+    plan = vr.render(vr.load_profile("prod")).plan
+    assert "Swarm stack `vitalyst-prod`" in text and "Kubernetes namespace `vitalyst`" in text
+    for service in plan.services.values():
+        row = next(line for line in text.splitlines() if line.startswith(f"| `{service.name}` |"))
+        assert f"`{service.image}`" in row and f"| {service.replicas}" in row
+        assert f"{service.resources.limits.cpu} |" in row and f"{service.resources.limits.memory} |" in row
+    assert "| `neo4j-backup` | `neo4j` | `15 2 * * *` | 14 days |" in text
+    assert "| `redis-backup` | `redis` | `45 * * * *` | 3 days |" in text
+    commands = "\n".join(block for _, block in shell_blocks(text))
+    for command in [
+        "render deploy --profile prod --platform swarm",
+        "render deploy --profile prod --platform kubernetes",
+        "docker stack deploy --with-registry-auth --prune --compose-file out/prod/compose/docker-compose.yml vitalyst-prod",
+        "kubectl --namespace vitalyst rollout status deployment/backend-blue",
+        "docker service scale vitalyst-prod_frontend=3",
+        "render deploy rollback --profile prod --platform swarm",
+        "docker service rollback vitalyst-prod_backend",
+        "kubectl --namespace vitalyst rollout undo statefulset/neo4j",
+        "neo4j-admin, database, load, neo4j, --from-path=/backups/neo4j/$STAMP",
+        "cp, /backups/redis/$DUMP",
+        'docker node update --availability drain "$NODE"',
+        'kubectl drain "$NODE" --ignore-daemonsets',
+    ]:
+        assert command in commands, command
+    for secret in plan.profile.secrets:
+        assert f"\n### {secret}\n" in text
+        assert f"kubectl --namespace vitalyst create secret generic {secret} " in commands
+    assert "--secret-add source=redis-metrics-password-next,target=redis-metrics-password,uid=10001,gid=10001,mode=0400 vitalyst-prod_redis-exporter" in commands
+    assert "**Unpinned:**" in text  # the shipped prod has no digests and says so
+
+
+def test_every_alert_links_to_an_anchor_of_its_profiles_runbook():
+    for profile in ("dev", "staging", "prod"):
+        rules = (OUT / profile / "prometheus" / "rules.yml").read_text()
+        urls = re.findall(r'runbook_url: "([^"]+)"', rules)
+        assert urls
+        anchors = set(re.findall(r'<a id="([^"]+)"></a>', runbook(profile)))
+        for url in urls:
+            page, _, anchor = url.partition("#")
+            assert page.endswith(f"/out/{profile}/docs/RUNBOOK.md") and anchor in anchors, url
+
+
+@pytest.mark.parametrize("profile", ["dev", "staging", "prod"])
+def test_the_topology_draws_exactly_the_planned_edges(profile):
+    plan = vr.render(vr.load_profile(profile)).plan
+    text = (OUT / profile / "docs" / "topology.mmd").read_text()
+    ids = {name.replace("-", "_"): name for name in [*plan.services, *(job.name for job in plan.backups)]}
+    drawn = {(ids[a], ids[b], int(port), proto) for a, port, proto, b in _EDGE.findall(text)}
+    assert drawn == {(e.caller, e.callee, e.port, e.protocol) for e in plan.edges}
+    for service in plan.services.values():
+        assert re.search(rf'^  n_{service.name.replace("-", "_")}\["{service.name} \({service.kind}\)<br/>', text, re.M)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("profile", ["dev", "staging", "prod"])
+def test_every_runbook_command_passes_shellcheck(profile):
+    result = vr.render(vr.load_profile(profile))
+    context = CheckContext.of(result)
+    assert shell_blocks(result.files["docs/RUNBOOK.md"].decode())
+    assert [p.message for p in registry()["VR908"].function(context)] == []
+
+
+def test_hostile_profile_text_stays_text_in_the_runbook_and_the_topology(tmp_path):
+    path = tmp_path / "hostile.yaml"
+    path.write_text(
+        "extends: staging\n"
+        "project:\n  description: 'a | b <img src=x onerror=alert(1)> [link](http://x) `code` *bold* # no heading'\n"
+        "environment:\n  domain: 'kg.example\"]; n_backend --> n_redis; x[\"'\n"
+    )
+    result = vr.render(vr.load_profile(path))
+    text = result.files["docs/RUNBOOK.md"].decode()
+    assert r"a \| b \<img src=x onerror=alert(1)\> \[link\](http://x) \`code\` \*bold\* \# no heading" in text
+    assert not re.search(r"(?<!\\)<img", text)
+    topology = result.files["docs/topology.mmd"].decode()
+    assert 'outside(("outside: kg.example#34;]#59; n_backend --#62; n_redis#59; x[#34;"))' in topology
+    plan = result.plan
+    assert len(_EDGE.findall(topology)) == len(plan.edges)
