@@ -108,9 +108,9 @@ class Cluster:
     def image(self, service: str, tag: str) -> dict[str, str]:
         return {"repository": f"{self.registry.host}/vitalyst/{service}", "tag": tag}
 
-    def profile(self, **changes: Any) -> Path:
-        """A variant of prod in the fake registry, rendered, pinned by a lock: always the
-        profile ``shop``, so every variant deploys as the same stack."""
+    def profile(self, pin: bool = True, **changes: Any) -> Path:
+        """A variant of prod in the fake registry, rendered, pinned by a lock (unless not
+        ``pin``): always the profile ``shop``, so every variant deploys as the same stack."""
         host = self.registry.host
         data: dict[str, Any] = {
             "extends": "prod",
@@ -129,8 +129,9 @@ class Cluster:
         folder.mkdir()
         path = folder / "shop.yaml"
         path.write_text(json.dumps(data, indent=2))
-        pinned = cli(self, "pin", "--profile-file", str(path))
-        assert pinned.returncode == 0, pinned.stdout + pinned.stderr
+        if pin:
+            pinned = cli(self, "pin", "--profile-file", str(path))
+            assert pinned.returncode == 0, pinned.stdout + pinned.stderr
         rendered = cli(self, "--profile-file", str(path), "--out", str(folder / "out"))
         assert rendered.returncode == 0, rendered.stdout + rendered.stderr
         return path
@@ -207,6 +208,16 @@ def test_an_unreachable_cluster_is_refused_in_preflight(cluster, first):
     assert result.returncode == 1
     assert "cannot reach the Kubernetes API server: The connection to the server localhost:8080 was refused" in result.stdout
     assert "nothing was changed" in result.stdout
+
+
+def test_unpinned_images_are_refused_in_preflight_whatever_the_lock_says(cluster):
+    path = cluster.profile(pin=False)  # no lock of its own: prod's, which pins nothing and says why
+    mark = len(cluster.calls())
+    result = cluster.deploy(path, "--dry-run")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"image {cluster.registry.host}/vitalyst/backend:1.0.0 is not pinned by digest (render pin)" in result.stdout
+    assert "nothing was changed" in result.stdout
+    assert set(verbs(since(cluster, mark))) <= {"version", "get secrets"}
 
 
 def test_a_dry_run_prints_the_plan_and_changes_nothing(cluster, first):
