@@ -11,6 +11,7 @@ the namespace would hold. It models only what the executor relies on:
 * ``rollout status`` fails when a container of the workload runs an image listed in
   the state's ``broken_images`` (a release whose pods never turn ready);
 * ``exec`` fails for an image in ``failing_probes`` (ready, but its health check fails);
+* ``apply`` fails as a whole when the state says ``fail_apply`` (an admission webhook);
 * ``get`` lists objects by kind and equality selectors; secrets come from ``secrets``.
 
 It is not a fake API server: no defaults, no admission, no real rollouts.
@@ -72,6 +73,9 @@ def run(argv: list[str], state: dict[str, Any], stdin: str | None) -> int:
         return 0
     if verb == "apply":
         assert "--server-side" in argv and option(argv, "--field-manager") == "vitalyst-render", argv
+        if state.get("fail_apply"):
+            print('Error from server (Forbidden): admission webhook "policy.example" denied the request', file=sys.stderr)
+            return 1
         document = json.loads(Path(option(argv, "--filename") or "").read_text())
         for obj in document["items"]:
             key = f"{obj['kind']}/{obj['metadata']['name']}"

@@ -357,3 +357,21 @@ def test_the_audit_log_has_every_action_with_who_and_where(cluster):
     assert all(line["who"].startswith("double-test@") and line["target"].startswith("kubernetes namespace vitalyst at ") for line in lines)
     records = [line["result"] for line in lines if line["what"] == "record"]
     assert records == ["succeeded", "succeeded", "succeeded", "rolled-back", "rolled-back", "succeeded"]
+
+
+def test_a_refused_apply_rolls_nothing_back_since_nothing_changed(cluster):
+    path = cluster.profile(**idle(cluster, "1.2.0", active="blue", current="1.0.0"))
+    before = cluster.state()["objects"]
+    cluster.change(fail_apply=True)
+    mark = len(cluster.calls())
+    try:
+        result = cluster.deploy(path, "--format", "json")
+    finally:
+        cluster.change(fail_apply=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    outcome = events(result)[-1]
+    assert outcome["failed_step"] == "apply" and "admission webhook" in outcome["failures"]["(apply)"]
+    assert outcome["rolled_back"] == []
+    assert not [call for call in since(cluster, mark) if call[:2] == ["rollout", "undo"]]
+    assert {k: v for k, v in cluster.state()["objects"].items() if not k.startswith("ConfigMap/")} == \
+        {k: v for k, v in before.items() if not k.startswith("ConfigMap/")}

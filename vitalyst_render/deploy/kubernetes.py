@@ -163,6 +163,7 @@ class Kubernetes:
         self._live_selectors: dict[str, dict[str, Any]] = {}  # Service → the selector it had before
         self._switched: list[str] = []
         self._kind_of: dict[str, str] = {}  # workload → deployment or statefulset, from the render
+        self._templates_before: dict[str, Any] = {}  # workload → its live pod template when apply began
 
     @classmethod
     def for_profile(cls, loaded: LoadedProfile, *, env: Mapping[str, str] | None = None, stack: str) -> Kubernetes:
@@ -248,6 +249,7 @@ class Kubernetes:
     def apply(self, files: Mapping[str, str]) -> None:
         """``kubectl apply --server-side`` of every object, Services that would switch
         colour keeping their live selector until :meth:`cutover`."""
+        self._templates_before = {name: (data.get("spec") or {}).get("template") for name, data in self._live_workloads().items()}
         switching = self._colour_switches(files)
         self._held = {name: data for name, (data, _) in switching.items()}
         self._live_selectors = {name: before for name, (_, before) in switching.items()}
@@ -319,8 +321,10 @@ class Kubernetes:
         return failures
 
     def rollback(self, changes: tuple[Change, ...], failures: Mapping[str, str], timeout: float, emit: Emit) -> list[str]:
-        """Switch traffic back first, then ``kubectl rollout undo`` every updated workload.
-        A workload new in this release has nothing to return to and stays."""
+        """Switch traffic back first, then ``kubectl rollout undo`` every workload this
+        release changed (one it never reached, when the apply failed first, keeps its
+        spec: undoing it would return to the release before). A workload new in this
+        release has nothing to return to and stays."""
         rolled = []
         for name in reversed(self._switched):
             self._apply_documents([_with_selector(self._held[name], self._live_selectors[name])])
@@ -328,11 +332,16 @@ class Kubernetes:
             rolled.append(name)
         self._switched = []
         deadline = time.monotonic() + timeout
+        live = self._live_workloads()
         for change in changes:
             if change.action == "create":
                 emit(Event("rollback", "skipped", "new in this release: left running, never deleted", change.service))
                 continue
             if change.action != "update":
+                continue
+            template = (live.get(change.service, {}).get("spec") or {}).get("template")
+            if template == self._templates_before.get(change.service):
+                emit(Event("rollback", "skipped", "not changed by this release: nothing to undo", change.service))
                 continue
             ref = self._ref(change.service)
             self.kubectl("rollout", "undo", ref, "--namespace", self.namespace)

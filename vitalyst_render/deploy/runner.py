@@ -86,6 +86,10 @@ class Runner:
         if errors:
             return self._refused(f"{len(errors)} error finding(s); first: {errors[0].line()}")
         self.emit(Event("preflight", "ok", "no error findings"))
+        if report.skipped:
+            # A deploy does not need every validator installed, but says what went unproven.
+            skipped = ", ".join(f"{s.check_id} ({s.reason})" for s in report.skipped)
+            self.emit(Event("preflight", "info", f"checks skipped on this machine: {skipped}"))
         files = {path: data.decode("utf-8") for path, data in rendering.files.items()}
         return self._release(loaded.name, loaded.digest, files, dry_run=dry_run)
 

@@ -222,14 +222,18 @@ class Swarm:
         assert change.after is not None
         status = data.get("UpdateStatus") or {}
         before = self._before.get(name)
-        rolling = before is not None and before["Spec"]["TaskTemplate"] != data["Spec"]["TaskTemplate"]
-        if rolling:
-            started_before = (before.get("UpdateStatus") or {}).get("StartedAt") if before else None
-            state = status.get("State", "")
-            if status.get("StartedAt") == started_before or state not in SETTLED:
+        if before is not None:
+            # An update this release started: its StartedAt is new. Judge it by its own
+            # state, since once swarm has rolled it back the spec equals the old one again.
+            started = status.get("StartedAt")
+            ours = bool(started) and started != (before.get("UpdateStatus") or {}).get("StartedAt")
+            state = str(status.get("State", "")) if ours else ""
+            if ours and state not in SETTLED:
                 return "waiting", f"updating ({state or 'pending'})"
-            if state != "completed":
+            if ours and state != "completed":
                 return "failed", f"update {state}: {status.get('Message', '').strip() or 'no message'}"
+            if not ours and before["Spec"]["TaskTemplate"] != data["Spec"]["TaskTemplate"]:
+                return "waiting", "update pending"
         tasks = self._tasks(name)
         wanted = _digest(change.after.images[0])
         running = [t for t in tasks if str(t.get("CurrentState", "")).startswith("Running") and (not wanted or wanted in str(t.get("Image", "")) or wanted in data["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"])]
@@ -263,8 +267,10 @@ class Swarm:
 
     def rollback(self, changes: tuple[Change, ...], failures: Mapping[str, str], timeout: float, emit: Emit) -> list[str]:
         """Return every updated service to its previous spec with ``docker service
-        rollback``; one that swarm rolled back itself already is left as it is. Created
-        services have no previous spec and stay: a rollback never removes a workload."""
+        rollback``; one that swarm rolled back itself already is left as it is, and one
+        this release never reached (the apply failed first) too, since its previous spec
+        is the release before. Created services have no previous spec and stay: a
+        rollback never removes a workload."""
         rolled = []
         now = self._inspect()
         for change in changes:
@@ -272,6 +278,10 @@ class Swarm:
                 emit(Event("rollback", "skipped", "new in this release: left running, never removed", change.service))
                 continue
             if change.action != "update":
+                continue
+            before, current = self._before.get(change.service), now.get(change.service)
+            if before is not None and current is not None and before["Version"]["Index"] == current["Version"]["Index"]:
+                emit(Event("rollback", "skipped", "not changed by this release: nothing to roll back", change.service))
                 continue
             state = ((now.get(change.service) or {}).get("UpdateStatus") or {}).get("State", "")
             if state.startswith("rollback"):
