@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..yamlsource import load_yaml_stream
-from .model import Change, DeployError, Event, Release, ServiceState, digest_of, last_line, run_cli
+from .model import Change, DeployError, Event, Release, ServiceState, digest_of, last_line, probe_outcome, run_cli
 
 if TYPE_CHECKING:
     from ..profile.loader import LoadedProfile
@@ -305,7 +305,7 @@ class Kubernetes:
     def verify(self, files: Mapping[str, str], emit: Emit) -> dict[str, str]:
         """Each workload's health checks (the pod annotations), run by ``kubectl exec`` in one
         of its pods, inside the namespace's network policies."""
-        failures = {}
+        failures: dict[str, str] = {}
         for manifest in manifests(files):
             if manifest.kind not in WORKLOADS:
                 continue
@@ -313,11 +313,7 @@ class Kubernetes:
                 main = (manifest.data.get("metadata", {}).get("labels") or {}).get("app.kubernetes.io/name")
                 who = manifest.name if container == main else f"{manifest.name}/{container}"
                 result = self.kubectl("exec", "--namespace", self.namespace, manifest.ref, "--container", container, "--", *argv, check=False, timeout=60)
-                if result.returncode == 0:
-                    emit(Event("verify", "ok", "health check passes", who))
-                else:
-                    failures[who] = f"health check exited {result.returncode}: {last_line(result)}"
-                    emit(Event("verify", "failed", failures[who], who))
+                probe_outcome(who, result, emit, failures)
         return failures
 
     def rollback(self, changes: tuple[Change, ...], failures: Mapping[str, str], timeout: float, emit: Emit) -> list[str]:

@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -47,6 +47,15 @@ def last_line(result: subprocess.CompletedProcess[str]) -> str:
     """What a failed command said last (its error, for most CLIs), or its exit code."""
     lines = (result.stderr or result.stdout or "").strip().splitlines()
     return lines[-1] if lines else f"exit {result.returncode}"
+
+
+def probe_outcome(who: str, result: subprocess.CompletedProcess[str], emit: Callable[[Event], None], failures: dict[str, str]) -> None:
+    """Report one health check run on the target: an ok event, or a failure to roll back for."""
+    if result.returncode == 0:
+        emit(Event("verify", "ok", "health check passes", who))
+    else:
+        failures[who] = f"health check exited {result.returncode}: {last_line(result)}"
+        emit(Event("verify", "failed", failures[who], who))
 
 
 def digest_of(data: Any) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..yamlsource import load_yaml
-from .model import Change, DeployError, Event, Release, ServiceState, digest_of, run_cli
+from .model import Change, DeployError, Event, Release, ServiceState, digest_of, probe_outcome, run_cli
 
 STACK_FILE = "compose/docker-compose.yml"
 RELEASE_LABEL = "io.vitalyst.release"
@@ -250,19 +250,14 @@ class Swarm:
     def verify(self, files: Mapping[str, str], emit: Emit) -> dict[str, str]:
         """Run each service's own health check inside one of its running containers on this
         node: the health endpoint as the service network sees it."""
-        failures = {}
+        failures: dict[str, str] = {}
         for name, test in sorted(health_tests(files).items()):
             listed = self.docker("ps", "--quiet", "--filter", f"label=com.docker.swarm.service.name={self.stack}_{name}", "--filter", "status=running").stdout.split()
             if not listed:
                 emit(Event("verify", "skipped", "no running container on this node to probe from", name))
                 continue
             argv = ["sh", "-c", test[1]] if test[0] == "CMD-SHELL" else test[1:]
-            result = self.docker("exec", listed[0], *argv, check=False, timeout=60)
-            if result.returncode == 0:
-                emit(Event("verify", "ok", "health check passes", name))
-            else:
-                failures[name] = f"health check exited {result.returncode}"
-                emit(Event("verify", "failed", failures[name], name))
+            probe_outcome(name, self.docker("exec", listed[0], *argv, check=False, timeout=60), emit, failures)
         return failures
 
     def rollback(self, changes: tuple[Change, ...], failures: Mapping[str, str], timeout: float, emit: Emit) -> list[str]:
