@@ -190,10 +190,23 @@ def _report(outcomes: list[ProfileOutcome], fmt: str, seconds: float) -> None:
         click.echo(total_line(outcomes, seconds), color=colour)
 
 
+def _profile_options(what: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The three options a subcommand names its one profile with (see _one_profile)."""
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        for option in (
+            click.option("--profiles-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder of named profiles."),
+            click.option("--profile-file", type=click.Path(dir_okay=False, path_type=Path), help="A profile file instead of a name."),
+            click.option("--profile", "-p", "profile", metavar="NAME", help=what),
+        ):
+            command = option(command)
+        return command
+
+    return decorate
+
+
 @cli.command("redis-acl")
-@click.option("--profile", "-p", "profile", metavar="NAME", help="Profile whose redis service to fill in.")
-@click.option("--profile-file", type=click.Path(dir_okay=False, path_type=Path), help="A profile file instead of a name.")
-@click.option("--profiles-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder of named profiles.")
+@_profile_options("Profile whose redis service to fill in.")
 @click.option("--service", metavar="NAME", help="The redis service; needed when the profile has more than one.")
 @click.option(
     "--passwords-dir",
@@ -239,9 +252,7 @@ def _one_profile(profile: str | None, profile_file: Path | None, profiles_dir: P
 
 
 @cli.command("pin")
-@click.option("--profile", "-p", "profile", metavar="NAME", help="Profile whose images to pin.")
-@click.option("--profile-file", type=click.Path(dir_okay=False, path_type=Path), help="A profile file instead of a name.")
-@click.option("--profiles-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder of named profiles.")
+@_profile_options("Profile whose images to pin.")
 @click.option("--check", is_flag=True, help="Ask the registries and compare with the lock; write nothing; exit 1 when it would change.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=10, show_default=True, help="Seconds to wait for each registry answer.")
 def pin_command(profile: str | None, profile_file: Path | None, profiles_dir: Path | None, check: bool, timeout: float) -> None:
@@ -264,7 +275,6 @@ def pin_command(profile: str | None, profile_file: Path | None, profiles_dir: Pa
         loaded = _one_profile(profile, profile_file, profiles_dir, use_lock=False)
     except RenderError as error:
         _fail(error)
-        return
     try:
         plan = plan_pins(loaded, lambda reference: resolve(reference, timeout=timeout))
     except RegistryError as error:
@@ -272,7 +282,6 @@ def pin_command(profile: str | None, profile_file: Path | None, profiles_dir: Pa
         sys.exit(1)
     except RenderError as error:
         _fail(error)
-        return
     for item in plan.pins:
         click.echo(item.describe())
     for reference in plan.dropped:
@@ -291,23 +300,14 @@ def pin_command(profile: str | None, profile_file: Path | None, profiles_dir: Pa
         write_lock(plan)
     except RenderError as error:
         _fail(error)
-        return
     click.echo(f"wrote {shown}: render {loaded.name} again and commit both")
 
 
 def _deploy_options(command: Callable[..., None]) -> Callable[..., None]:
     """The options every deploy command takes: which profile, to which platform."""
-    for option in reversed(
-        [
-            click.option("--profile", "-p", "profile", metavar="NAME", help="Profile to deploy."),
-            click.option("--profile-file", type=click.Path(dir_okay=False, path_type=Path), help="A profile file instead of a name."),
-            click.option("--profiles-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder of named profiles."),
-            click.option("--platform", type=click.Choice(PLATFORMS), help="swarm (docker stack) or kubernetes (kubectl)."),
-            click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="json: one event per line."),
-        ]
-    ):
-        command = option(command)
-    return command
+    command = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="json: one event per line.")(command)
+    command = click.option("--platform", type=click.Choice(PLATFORMS), help="swarm (docker stack) or kubernetes (kubectl).")(command)
+    return _profile_options("Profile to deploy.")(command)
 
 
 class _EventPrinter:

@@ -196,10 +196,15 @@ def markdown_scalar(value: Any) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", _one_line(value, "Markdown"))
 
 
+def _fence(text: str, shortest: int) -> str:
+    """A run of backticks longer than any in ``text``: a Markdown fence it cannot close."""
+    return "`" * max(shortest, max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+
+
 def markdown_code(value: Any) -> Verbatim:
     """An inline code span holding exactly ``value``, fenced by more backticks than it has in a row."""
     text = _one_line(value, "a Markdown code span")
-    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    fence = _fence(text, 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return Verbatim(f"{fence}{pad}{text}{pad}{fence}")
 
@@ -210,7 +215,7 @@ def markdown_fenced(value: Any, language: str = "") -> Verbatim:
     text = str(value).rstrip("\n")
     if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") and c != "\n" for c in text):
         raise TemplateError(f"cannot put a control character in a Markdown code block: {text!r}")
-    fence = "`" * max(3, max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    fence = _fence(text, 3)
     return Verbatim(f"{fence}{language}\n{text}\n{fence}")
 
 

@@ -389,10 +389,10 @@ class StackPlan:
     def secret_uses(self) -> tuple[SecretUse, ...]:
         """Every container that mounts a secret: services and their sidecars."""
         uses = []
+        user = self.profile.build.user  # sidecars run as the stack's own user
         for service in self.services.values():
-            owner = service.run_as or self.profile.build.user
+            owner = service.run_as or user
             uses += [SecretUse(m.secret, service.name, service.name, service.name, owner.uid, owner.gid) for m in service.secrets]
-            user = self.profile.build.user
             uses += [SecretUse(m.secret, service.name, sidecar.compose_name, sidecar.name, user.uid, user.gid)
                      for sidecar in service.sidecars for m in sidecar.secrets]
         return tuple(uses)

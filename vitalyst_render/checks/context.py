@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ..artefacts import Artefact
 from ..dockerfile import Dockerfile
 from ..errors import Location
+from ..kube import DocPath, containers_of, pod_spec
 from ..plan import StackPlan
 from ..profile.loader import LoadedProfile
 from ..profile.models import Profile
@@ -28,10 +29,6 @@ from ._promql import Expression, parse
 if TYPE_CHECKING:
     from ..rendering import Rendering
 
-#: Path elements inside a parsed document: mapping keys and list indices.
-DocPath = tuple[str | int, ...]
-
-WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod", "ReplicaSet"}
 RULES = "prometheus/rules.yml"
 DASHBOARDS = "grafana/dashboards/"
 COMPOSE = "compose/docker-compose.yml"
@@ -122,15 +119,7 @@ class ComposeView:
 
 def pod_template(obj: KubeObject) -> tuple[dict[str, Any], DocPath] | None:
     """(pod spec, its path) of a workload object; None for other kinds."""
-    spec = obj.spec
-    if obj.kind == "Pod":
-        return spec, ("spec",)
-    if obj.kind == "CronJob":
-        pod = ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}
-        return pod.get("spec") or {}, ("spec", "jobTemplate", "spec", "template", "spec")
-    if obj.kind in WORKLOAD_KINDS:
-        return (spec.get("template") or {}).get("spec") or {}, ("spec", "template", "spec")
-    return None
+    return pod_spec(obj.document)
 
 
 def pod_labels(obj: KubeObject) -> dict[str, Any]:
@@ -139,14 +128,6 @@ def pod_labels(obj: KubeObject) -> dict[str, Any]:
         spec = (spec.get("jobTemplate") or {}).get("spec") or {}
     labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
     return labels if isinstance(labels, dict) else {}
-
-
-def containers_of(pod: dict[str, Any], prefix: DocPath) -> Iterator[tuple[dict[str, Any], DocPath]]:
-    """Every container of a pod spec, init containers included, with its path."""
-    for field in ("initContainers", "containers"):
-        for index, container in enumerate(pod.get(field) or []):
-            if isinstance(container, dict):
-                yield container, prefix + (field, index)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .base import Problem, Severity, check
-from .context import CheckContext, containers_of
+from ..kube import containers_of
+from .context import CheckContext
 from .examples import Edit, Expect, Fail, Pass
 
 BACKEND = "kubernetes/backend.yaml"

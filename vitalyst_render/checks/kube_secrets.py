@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
-
+from ..kube import secret_references
 from .base import Problem, Severity, check
-from .context import CheckContext, DocPath, containers_of, pod_template
+from .context import CheckContext, pod_template
 from .examples import ADD_WORKER, Edit, Expect, Fail, Pass
 
 BACKEND = "kubernetes/backend.yaml"
@@ -71,24 +70,6 @@ def secrets(ctx: CheckContext) -> Iterable[Problem]:
         found = pod_template(obj)
         if found is None:
             continue
-        pod, prefix = found
-        referenced: list[tuple[Any, DocPath]] = []
-        for index, volume in enumerate(pod.get("volumes") or []):
-            if not isinstance(volume, dict):
-                continue
-            if "secret" in volume:
-                referenced.append(((volume["secret"] or {}).get("secretName"), prefix + ("volumes", index)))
-            for source in ((volume.get("projected") or {}).get("sources") or []):
-                if "secret" in source:
-                    referenced.append(((source["secret"] or {}).get("name"), prefix + ("volumes", index)))
-        for container, path in containers_of(pod, prefix):
-            for index, variable in enumerate(container.get("env") or []):
-                ref = ((variable or {}).get("valueFrom") or {}).get("secretKeyRef")
-                if ref:
-                    referenced.append((ref.get("name"), path + ("env", index)))
-            for index, source in enumerate(container.get("envFrom") or []):
-                if "secretRef" in (source or {}):
-                    referenced.append(((source["secretRef"] or {}).get("name"), path + ("envFrom", index)))
-        for name, path in referenced:
+        for name, path in secret_references(*found):
             if name not in declared:
                 yield Problem(f"{obj.label} uses Secret {name!r}, which the profile does not declare", obj.at(*path))

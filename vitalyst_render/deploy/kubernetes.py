@@ -25,11 +25,12 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..kube import pod_spec, secret_references
 from ..yamlsource import load_yaml_stream
 from .model import Change, DeployError, Event, Release, ServiceState, digest_of, last_line, probe_outcome, run_cli
 
@@ -74,10 +75,6 @@ def manifests(files: Mapping[str, str]) -> list[Manifest]:
     return found
 
 
-def _pod_spec(manifest: Manifest) -> dict[str, Any]:
-    return dict(((manifest.data.get("spec") or {}).get("template") or {}).get("spec") or {})
-
-
 def workload_state(data: Mapping[str, Any], config: str) -> ServiceState:
     spec = data.get("spec") or {}
     containers = ((spec.get("template") or {}).get("spec") or {}).get("containers") or []
@@ -110,29 +107,17 @@ def _without_images_and_replicas(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def referenced_secrets(files: Mapping[str, str]) -> list[str]:
-    """Every Secret the manifests name: pod volumes, env and envFrom, pull secrets, Ingress TLS."""
+    """Every Secret the manifests name: what pods mount or read (as VR315 counts them),
+    their pull secrets, and the Ingress TLS secret."""
     names: set[str] = set()
     for manifest in manifests(files):
         if manifest.kind == "Ingress":
             names |= {str(t["secretName"]) for t in (manifest.data.get("spec") or {}).get("tls") or [] if t.get("secretName")}
-        for pod in _pods(manifest):
-            names |= {str(v["secret"]["secretName"]) for v in pod.get("volumes") or [] if (v.get("secret") or {}).get("secretName")}
-            names |= {str(p["name"]) for p in pod.get("imagePullSecrets") or [] if p.get("name")}
-            for container in (pod.get("containers") or []) + (pod.get("initContainers") or []):
-                for variable in container.get("env") or []:
-                    ref = (variable.get("valueFrom") or {}).get("secretKeyRef") or {}
-                    if ref.get("name"):
-                        names.add(str(ref["name"]))
-                names |= {str(e["secretRef"]["name"]) for e in container.get("envFrom") or [] if (e.get("secretRef") or {}).get("name")}
+        found = pod_spec(manifest.data)
+        if found is not None:
+            names |= {str(name) for name, _ in secret_references(*found) if name}
+            names |= {str(p["name"]) for p in found[0].get("imagePullSecrets") or [] if p.get("name")}
     return sorted(names)
-
-
-def _pods(manifest: Manifest) -> Iterator[dict[str, Any]]:
-    if manifest.kind in WORKLOADS:
-        yield _pod_spec(manifest)
-    elif manifest.kind == "CronJob":
-        job = ((manifest.data.get("spec") or {}).get("jobTemplate") or {}).get("spec") or {}
-        yield dict(((job.get("template") or {}).get("spec")) or {})
 
 
 def probes(manifest: Manifest) -> dict[str, list[str]]:
@@ -221,8 +206,7 @@ class Kubernetes:
         for name, data in self._live_workloads().items():
             live = workload_state(data, "")
             known = recorded.get(name)
-            config = known.config if known is not None and known.images == live.images else ""
-            states[name] = ServiceState(live.name, live.images, live.replicas, config, live.scaling)
+            states[name] = replace(live, config=known.config) if known is not None and known.images == live.images else live
         return states
 
     # -- apply, wait, cut over, verify, roll back ------------------------------------------

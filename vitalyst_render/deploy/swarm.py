@@ -278,12 +278,12 @@ class Swarm:
             if before is not None and current is not None and before["Version"]["Index"] == current["Version"]["Index"]:
                 emit(Event("rollback", "skipped", "not changed by this release: nothing to roll back", change.service))
                 continue
-            state = ((now.get(change.service) or {}).get("UpdateStatus") or {}).get("State", "")
+            state = ((current or {}).get("UpdateStatus") or {}).get("State", "")
             if state.startswith("rollback"):
                 emit(Event("rollback", "ok", f"swarm already rolled it back ({state})", change.service))
                 rolled.append(change.service)
                 continue
-            started = ((now.get(change.service) or {}).get("UpdateStatus") or {}).get("StartedAt")
+            started = ((current or {}).get("UpdateStatus") or {}).get("StartedAt")
             self.docker("service", "rollback", "--detach", f"{self.stack}_{change.service}", timeout=120)
             final = self._wait_rollback(change.service, started, timeout)
             emit(Event("rollback", "ok" if final == "rollback_completed" else "failed", f"docker service rollback: {final}", change.service))

@@ -15,6 +15,7 @@ of a blue-green profile, whose digests are kept per service.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -160,21 +161,13 @@ def locked_data(data: dict[str, Any], sites: list[ImageSite], locks: Sequence[Im
     for lock in reversed(locks):
         images.update(lock.images)
     filled: list[str] = []
-    result = _copy(data)
+    result = copy.deepcopy(data)
     for site in sites:
         digest = images.get(site.reference)
         if site.digest is None and digest is not None:
             _set(result, site.digest_path, digest)
             filled.append(site.reference)
     return result, tuple(dict.fromkeys(filled))
-
-
-def _copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _copy(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_copy(item) for item in value]
-    return value
 
 
 def _set(data: dict[str, Any], path: tuple[str | int, ...], value: str) -> None:
