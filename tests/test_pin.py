@@ -285,3 +285,17 @@ def test_without_a_lock_of_its_own_a_prod_child_is_unpinned_and_says_so(tmp_path
     result = cli("--profile-file", str(profile), "--out", "out", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "warning VR608 shop renders 7 images without a digest" in result.stdout
+
+
+def test_render_pin_drops_a_reason_left_in_a_lock_that_pins_everything(tmp_path, docker_config):
+    with FakeRegistry() as registry:
+        pushed = push_all(registry)
+        profile = registry_profile(tmp_path, registry.host)
+        lock = tmp_path / "shop.lock.yaml"
+        lock.write_text(json.dumps({"unpinned": "not set up yet", "images": pushed}))
+        result = cli("pin", "--profile-file", str(profile), cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "wrote shop.lock.yaml" in result.stdout
+        written = read_lock(lock)
+        assert written is not None and written.unpinned is None and dict(written.images) == pushed
+

@@ -46,10 +46,11 @@ class PinPlan:
     pins: tuple[Pin, ...]
     dropped: tuple[str, ...]  # lock entries no image of the profile uses any more
     text: str  # the lock file to write
+    drops_reason: bool = False  # the old lock said why it was unpinned; a pinned lock says nothing
 
     @property
     def changed(self) -> bool:
-        return any(p.status in ("new", "moved") for p in self.pins) or bool(self.dropped)
+        return any(p.status in ("new", "moved") for p in self.pins) or bool(self.dropped) or self.drops_reason
 
 
 def plan_pins(loaded: LoadedProfile, resolve: Resolve) -> PinPlan:
@@ -70,7 +71,7 @@ def plan_pins(loaded: LoadedProfile, resolve: Resolve) -> PinPlan:
         pins[site.reference] = Pin(site.reference, status, digest, before if status == "moved" else None, site.shown_path)
     images = {p.reference: p.digest for p in pins.values() if p.status != "in-profile"}
     dropped = tuple(sorted(set(old.images) - set(images)))
-    return PinPlan(path, tuple(pins.values()), dropped, lock_text(images))
+    return PinPlan(path, tuple(pins.values()), dropped, lock_text(images), old.unpinned is not None)
 
 
 def write_lock(plan: PinPlan) -> None:
