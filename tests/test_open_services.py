@@ -139,7 +139,8 @@ def test_open_stack_renders_and_checks_clean_through_the_cli(tmp_path):
     for job in ("worker", "cache"):
         assert f"job_name: {job}\n" in prometheus
     rules = (out / "prometheus" / "rules.yml").read_text()
-    assert 'redis_memory_used_bytes{job=~\\"redis|cache\\"}' in rules
+    assert 'redis_up{job=~\\"redis|cache\\"} == 0' in rules  # RedisDown covers every Redis
+    assert 'rate(redis_evicted_keys_total{job=\\"cache\\"}[5m])' in rules  # each with its own eviction threshold
     assert 'up{job=~\\"backend|frontend|redis|worker|cache|cadvisor|kube-state-metrics|kubelet\\"}' in rules
     dashboard = json.loads((out / "grafana" / "dashboards" / "overview.json").read_text())
     assert any("redis|cache" in t["expr"] for p in dashboard["panels"] for t in p["targets"])

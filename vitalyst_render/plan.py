@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .monitoring import MonitoringPlan, build_monitoring
+from .monitoring import Alert, MonitoringPlan, Platform, build_monitoring, platforms_of
 from .probes import probe_command
 from .profile.models import (
     AppService,
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     from .profile.loader import LoadedProfile
     from .roles.base import Role
 
-Platform = Literal["kubernetes", "compose"]
 
 
 @dataclass(frozen=True)
@@ -156,7 +155,7 @@ class ScrapeTarget:
     service: str
     port: int
     path: str
-    compose_host: str  # the swarm DNS name of the tasks that serve the metrics
+    host: str  # the compose service that serves the metrics (its own, or its exporter sidecar)
     catalogue: tuple[str, ...]
     http: HttpMetrics | None = None
 
@@ -376,8 +375,7 @@ class StackPlan:
     networks: tuple[ComposeNetwork, ...]
     backups: tuple[BackupJob, ...]
     scrape_targets: tuple[ScrapeTarget, ...]
-    monitoring: MonitoringPlan
-    catalogues: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # scrape job → metrics, this platform
+    monitorings: tuple[MonitoringPlan, ...]  # one per platform, the primary first
     unpinned: str | None = None  # why images are not pinned yet, as the image lock says
 
     @property
@@ -398,8 +396,29 @@ class StackPlan:
         return tuple(uses)
 
     @property
-    def platform(self) -> Platform:
-        return "kubernetes" if self.profile.environment.kubernetes is not None else "compose"
+    def monitoring(self) -> MonitoringPlan:
+        """The primary platform's monitoring (``prometheus/``)."""
+        return self.monitorings[0]
+
+    def monitoring_of(self, platform: Platform) -> MonitoringPlan | None:
+        return next((m for m in self.monitorings if m.platform == platform), None)
+
+    @property
+    def scrape_networks(self) -> tuple[str, ...]:
+        """The compose networks Prometheus joins to reach what it scrapes: each scraped
+        service's ``-edge`` network."""
+        hosts = {target.host for target in self.scrape_targets}
+        return tuple(n.name for n in self.networks if n.name.endswith("-edge") and hosts & set(n.members))
+
+    @property
+    def alerts_by_name(self) -> tuple[tuple[str, tuple[tuple[Platform, Alert], ...]], ...]:
+        """Every alert name of every platform, in rule order, with each platform's
+        version: one runbook section per name."""
+        found: dict[str, list[tuple[Platform, Alert]]] = {}
+        for monitoring in self.monitorings:
+            for alert in monitoring.alerts:
+                found.setdefault(alert.name, []).append((monitoring.platform, alert))
+        return tuple((name, tuple(versions)) for name, versions in found.items())
 
     @property
     def local(self) -> bool:
@@ -439,14 +458,6 @@ class StackPlan:
         """The paths between services of the compose file, sidecars included."""
         return _compose_edges(self.services, self.edges)
 
-    @property
-    def metrics_provided(self) -> dict[str, set[str]]:
-        """Metric name → the scrape jobs of this platform that export it."""
-        provided: dict[str, set[str]] = {}
-        for job, metrics in self.catalogues.items():
-            for metric in metrics:
-                provided.setdefault(metric, set()).add(job)
-        return provided
 
 
 def stack_name(project: str, profile: str) -> str:
@@ -470,14 +481,16 @@ def build_plan(loaded: LoadedProfile, roles: Mapping[str, Role]) -> StackPlan:
         if job.calls_service and (port := services[job.service].primary_port) is not None
     )
     networks = _networks(services, _compose_edges(services, edges))
-    platform: Platform = "kubernetes" if profile.environment.kubernetes is not None else "compose"
     targets = tuple(s.scrape for s in services.values() if s.scrape is not None)
-    catalogues: dict[str, tuple[str, ...]] = {t.job: t.catalogue for t in targets}
-    for job, exporter in profile.monitoring.exporters.items():
-        if platform in exporter.platforms:
-            catalogues[job] = tuple(exporter.metrics)
-    monitoring = build_monitoring(profile, loaded.name, services, targets, backups, tuple(catalogues), roles)
-    return StackPlan(loaded.name, profile, services, edges, networks, backups, targets, monitoring, catalogues, loaded.unpinned)
+    monitorings = []
+    for platform in platforms_of(profile):
+        catalogues: dict[str, tuple[str, ...]] = {t.job: t.catalogue for t in targets}
+        for job, exporter in profile.monitoring.exporters.items():
+            if platform in exporter.platforms:
+                catalogues[job] = tuple(exporter.metrics)
+        on_platform = backups if platform == "kubernetes" else ()
+        monitorings.append(build_monitoring(profile, loaded.name, platform, services, targets, on_platform, catalogues, roles))
+    return StackPlan(loaded.name, profile, services, edges, networks, backups, targets, tuple(monitorings), loaded.unpinned)
 
 
 def _service(name: str, spec: ServiceSpec, profile: Profile, role: Role) -> ServicePlan:
@@ -610,7 +623,7 @@ def _networks(services: Mapping[str, ServicePlan], edges: tuple[Edge, ...]) -> t
         members = [(service.name, bool(service.published), bool(service.egress_ports))]
         members += [(sidecar.compose_name, False, False) for sidecar in service.sidecars]
         for name, published, reaches_out in members:
-            scraped = service.scrape is not None and service.scrape.compose_host == f"tasks.{name}"
+            scraped = service.scrape is not None and service.scrape.host == name
             if published or reaches_out or scraped:
                 why = [w for w, on in (("published", published), ("reaches out", reaches_out), ("scraped by Prometheus", scraped)) if on]
                 networks.append(ComposeNetwork(f"{name}-edge", not (published or reaches_out), (name,),

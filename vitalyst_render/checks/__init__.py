@@ -79,6 +79,7 @@ CHECK_MODULES = (
     "promql_counter_rate",
     "promql_bytes_ratio",
     "promql_catalogue",
+    "promql_container_scope",
     "promql_rate_window",
     "alert_hygiene",
     "alert_annotation_labels",

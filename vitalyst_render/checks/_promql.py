@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import promql_parser as pql
 
 from ..errors import Location
+
+if TYPE_CHECKING:
+    from ..monitoring import MonitoringPlan
 
 COUNTER_SUFFIXES = ("_total", "_count", "_sum", "_bucket")
 RATE_FUNCTIONS = {"rate", "irate", "increase"}
@@ -29,6 +32,7 @@ class Expression:
     source: str  # "alert", "record" or "panel"
     rule: dict[str, Any] | None
     tree: Any  # the parse tree, or the ValueError promql-parser raised
+    monitoring: MonitoringPlan | None = None  # the platform whose rules or dashboard hold it
 
 
 @lru_cache(maxsize=1024)

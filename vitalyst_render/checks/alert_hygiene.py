@@ -78,18 +78,20 @@ def alert_metadata(ctx: CheckContext) -> Iterable[Problem]:
 
 @check("VR407", "alert-duplicate-name", "two alert rules share a name", Severity.ERROR, examples=EXAMPLES_VR407)
 def duplicate_names(ctx: CheckContext) -> Iterable[Problem]:
-    """Alert names are unique across all groups. Two rules with one name share silences,
-    inhibitions and runbooks, and their states overwrite each other in dashboards.
-    Services of one kind share that kind's alerts, whose expressions cover every job.
+    """Alert names are unique across all groups of a platform's rule file. Two rules
+    with one name share silences, inhibitions and runbooks, and their states overwrite
+    each other in dashboards. Services of one kind share that kind's alerts, whose
+    expressions cover every job. (Each platform's Prometheus loads only its own file,
+    so the same alert on swarm and Kubernetes is one alert per Prometheus.)
 
     Remediation: rename one, or merge the conditions with ``or``.
     """
-    seen: dict[object, Location] = {}
+    seen: dict[tuple[str, object], Location] = {}
     for expression in ctx.promql:
         if expression.source != "alert" or expression.rule is None:
             continue
-        name = expression.rule.get("alert")
-        if name in seen:
-            yield Problem(f"alert {name} is defined twice", expression.location, related=(seen[name],))
+        key = (expression.location.file, expression.rule.get("alert"))
+        if key in seen:
+            yield Problem(f"alert {key[1]} is defined twice", expression.location, related=(seen[key],))
         else:
-            seen[name] = expression.location
+            seen[key] = expression.location

@@ -20,6 +20,7 @@ from ..artefacts import Artefact
 from ..dockerfile import Dockerfile
 from ..errors import Location
 from ..kube import DocPath, containers_of, pod_spec
+from ..monitoring import MonitoringPlan
 from ..plan import StackPlan
 from ..profile.loader import LoadedProfile
 from ..profile.models import Profile
@@ -29,8 +30,6 @@ from ._promql import Expression, parse
 if TYPE_CHECKING:
     from ..rendering import Rendering
 
-RULES = "prometheus/rules.yml"
-DASHBOARDS = "grafana/dashboards/"
 COMPOSE = "compose/docker-compose.yml"
 
 
@@ -115,6 +114,18 @@ class ComposeView:
     def networks(self) -> dict[str, Any]:
         networks = self.data.get("networks") or {}
         return networks if isinstance(networks, dict) else {}
+
+
+@dataclass(frozen=True)
+class MonitoringFiles:
+    """One platform's monitoring: its plan and the files rendered from it (None when
+    the file is missing or does not parse)."""
+
+    plan: MonitoringPlan
+    rules: Artefact | None
+    tests: Artefact | None
+    config: Artefact | None
+    dashboard: Artefact | None
 
 
 def pod_template(obj: KubeObject) -> tuple[dict[str, Any], DocPath] | None:
@@ -219,24 +230,35 @@ class CheckContext:
         )
 
     @cached_property
+    def monitoring(self) -> tuple[MonitoringFiles, ...]:
+        """Each platform's monitoring plan with its rendered files, the primary first."""
+        return tuple(
+            MonitoringFiles(m, self.artefact(m.rules_path), self.artefact(m.tests_path), self.artefact(m.config_path),
+                            self.artefact(m.dashboard))
+            for m in self.plan.monitorings
+        )
+
+    @cached_property
     def promql(self) -> tuple[Expression, ...]:
-        """Every expression of the rules and dashboards, parsed once."""
+        """Every expression of every platform's rules and dashboard, parsed once."""
         found: list[Expression] = []
-        rules = self.artefact(RULES)
-        if rules is not None and isinstance(rules.data, dict):
-            for g, group in enumerate(rules.data.get("groups") or []):
-                for r, rule in enumerate((group or {}).get("rules") or []):
-                    if isinstance(rule, dict) and isinstance(rule.get("expr"), str):
-                        loc = rules.positions.value(("groups", g, "rules", r, "expr"))
-                        source = "alert" if "alert" in rule else "record"
-                        found.append(Expression(rule["expr"], self.location(RULES, loc.line, loc.col), source, rule, parse(rule["expr"])))
-        for artefact in self.parsed("json"):
-            if artefact.path.startswith(DASHBOARDS):
-                lines = artefact.text.split("\n")
-                for text in _panel_exprs(artefact.data):
+        for files in self.monitoring:
+            rules = files.rules
+            if rules is not None and isinstance(rules.data, dict):
+                for g, group in enumerate(rules.data.get("groups") or []):
+                    for r, rule in enumerate((group or {}).get("rules") or []):
+                        if isinstance(rule, dict) and isinstance(rule.get("expr"), str):
+                            loc = rules.positions.value(("groups", g, "rules", r, "expr"))
+                            source = "alert" if "alert" in rule else "record"
+                            found.append(Expression(rule["expr"], self.location(rules.path, loc.line, loc.col), source, rule,
+                                                    parse(rule["expr"]), files.plan))
+            dashboard = files.dashboard
+            if dashboard is not None:
+                lines = dashboard.text.split("\n")
+                for text in _panel_exprs(dashboard.data):
                     needle = '"expr": ' + json.dumps(text, ensure_ascii=False)
                     line = next((i + 1 for i, line_text in enumerate(lines) if needle in line_text), 0)
-                    found.append(Expression(text, self.location(artefact.path, line), "panel", None, parse(text)))
+                    found.append(Expression(text, self.location(dashboard.path, line), "panel", None, parse(text), files.plan))
         return tuple(found)
 
     def service_objects(self, service: str) -> tuple[KubeObject, ...]:

@@ -24,9 +24,13 @@ _MEMORY_RATIO = 'redis_memory_used_bytes{job=\\"redis\\"} / (redis_memory_max_by
 _REJECTED = '[5m]) > 0"\n        for: "0m"\n        labels:\n          severity: warning\n'
 
 
+#: Under noeviction, Redis alerts on memory near maxmemory.
+_NOEVICTION = "services:\n  redis:\n    config:\n      maxmemory_policy: noeviction\n"
+
+
 def _unscraped(sources: str) -> list[Expect]:
-    return [Expect(RULES, f"alert {alert} reads {metric} from {sources}, which prometheus.yml does not scrape")
-            for alert, metric in (("RedisMemoryNearMax", "redis_memory_max_bytes"), ("RedisMemoryNearMax", "redis_memory_used_bytes"),
+    return [Expect(RULES, f"alert {alert} reads {metric} from {sources}, which {PROMETHEUS} does not scrape")
+            for alert, metric in (("RedisDown", "redis_up"), ("RedisEvictingHeavily", "redis_evicted_keys_total"),
                                   ("RedisRejectedConnections", "redis_rejected_connections_total"))]
 
 
@@ -37,10 +41,10 @@ EXAMPLES = (
          edits=[Edit(PROMETHEUS, "job_name: redis\n", "job_name: redis-exporter\n"),
                 Edit(PROMETHEUS, "job_name: cache\n", "job_name: cache-exporter\n")],
          expect=_unscraped("cache, redis")),
-    Fail("a memory alert that compares raw bytes with 0.9", profile="staging",
+    Fail("a memory alert that compares raw bytes with 0.9", profile="staging", overlay=_NOEVICTION,
          edits=[Edit(RULES, _MEMORY_RATIO, 'redis_memory_used_bytes{job=\\"redis\\"} > 0.9')],
          expect=[Expect(RULES, "alert RedisMemoryNearMax compares with 0.9 without dividing by a limit or total")]),
-    Fail("a ratio whose denominator is not a limit (clients, not maxmemory)", profile="staging",
+    Fail("a ratio whose denominator is not a limit (clients, not maxmemory)", profile="staging", overlay=_NOEVICTION,
          edits=[Edit(RULES, _MEMORY_RATIO, 'redis_memory_used_bytes{job=\\"redis\\"} / redis_connected_clients{job=\\"redis\\"} > 0.9')],
          expect=[Expect(RULES, "alert RedisMemoryNearMax compares with 0.9 without dividing by a limit or total")]),
     Fail("severity info when only critical and warning are routed, and the root receiver has no integration", profile="staging",
@@ -72,23 +76,26 @@ def alert_coverage(ctx: CheckContext) -> Iterable[Problem]:
 
     Remediation: add the scrape job, divide by the limit, or route the severity.
     """
-    config = ctx.artefact("prometheus/prometheus.yml")
-    alerting = ctx.artefact("prometheus/alertmanager.yml")
-    jobs: set[Any] = {job.get("job_name") for job in (config.data.get("scrape_configs") or [])} if config else set()
-    provided = ctx.plan.metrics_provided
-    records = {e.rule["record"] for e in ctx.promql if e.rule and "record" in e.rule}
+    alerting = ctx.artefact(ALERTMANAGER)
     routed = _routed_severities(alerting.data) if alerting is not None else set()
+    scraped: dict[str, tuple[Any, set[Any], dict[str, set[str]], set[str]]] = {}
+    for files in ctx.monitoring:
+        config = files.config
+        jobs: set[Any] = {job.get("job_name") for job in (config.data.get("scrape_configs") or [])} if config else set()
+        records = {e.rule["record"] for e in ctx.promql if e.monitoring is files.plan and e.rule and "record" in e.rule}
+        scraped[files.plan.platform] = (config, jobs, files.plan.metrics_provided, records)
     for expression in ctx.promql:
-        if expression.source != "alert" or expression.rule is None:
+        if expression.source != "alert" or expression.rule is None or expression.monitoring is None or expression.monitoring.platform not in scraped:
             continue
         tree = expression.tree
         if isinstance(tree, Exception):
             continue
+        config, jobs, provided, records = scraped[expression.monitoring.platform]
         name = expression.rule.get("alert")
         for metric in sorted(_metric_names(tree) - records):
             sources = provided.get(metric)
             if config is not None and sources and not sources & jobs:
-                yield Problem(f"alert {name} reads {metric} from {', '.join(sorted(sources))}, which prometheus.yml does not scrape",
+                yield Problem(f"alert {name} reads {metric} from {', '.join(sorted(sources))}, which {config.path} does not scrape",
                               expression.location, related=(ctx.location(config.path),))
         for node, _ in walk(tree):
             if not is_comparison(node):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from ..artefacts import Artefact
 from ..errors import Location
 from ._cross import compose_service, final_stage, kube_containers
 from .base import Problem, Severity, check
@@ -47,11 +48,14 @@ EXAMPLES = (
 )
 
 
-def _scrape_ports(ctx: CheckContext) -> dict[str, tuple[int, Location]]:
-    """Scrape job → (port, location) from prometheus.yml."""
-    artefact = ctx.artefact("prometheus/prometheus.yml")
+def _scrape_ports(ctx: CheckContext) -> list[tuple[str, dict[str, tuple[int, Location]]]]:
+    """Per platform's prometheus.yml: (platform, scrape job → (port, location))."""
+    return [(files.plan.platform, _ports_of(ctx, files.config)) for files in ctx.monitoring if files.config is not None]
+
+
+def _ports_of(ctx: CheckContext, artefact: Artefact) -> dict[str, tuple[int, Location]]:
     found: dict[str, tuple[int, Location]] = {}
-    if artefact is None or not isinstance(artefact.data, dict):
+    if not isinstance(artefact.data, dict):
         return found
     for index, job in enumerate(artefact.data.get("scrape_configs") or []):
         port = None
@@ -104,12 +108,14 @@ def port_parity(ctx: CheckContext) -> Iterable[Problem]:
                 if target not in declared:
                     yield Problem(f"service {name}: compose publishes container port {target}, which the service does not listen on",
                                   compose[1], related=related)
-        if service.scrape is not None and service.scrape.job in scrape:
-            port, location = scrape[service.scrape.job]
+        for platform, config_ports in scrape:
+            if service.scrape is None or service.scrape.job not in config_ports:
+                continue
+            port, location = config_ports[service.scrape.job]
             if port != service.scrape.port:
                 yield Problem(f"service {name}: Prometheus scrapes port {port} but metrics are on {service.scrape.port}", location,
                               related=(ctx.in_profile("services", name),))
-            if pod_ports and port not in pod_ports:
+            if platform == "kubernetes" and pod_ports and port not in pod_ports:
                 yield Problem(f"service {name}: Prometheus scrapes port {port}, which no container of the pod exposes", location)
         for obj in ctx.kube_objects:
             spec = obj.spec

@@ -18,7 +18,8 @@ EXAMPLES = (
     Fail(
         "the runbook lost the section of an alert",
         edits=[Edit(RUNBOOK, '<a id="alert-targetdown"></a>\n', "")],
-        expect=[Expect(RULES, "alert TargetDown links to #alert-targetdown, which docs/RUNBOOK.md does not have")],
+        expect=[Expect(rules, "alert TargetDown links to #alert-targetdown, which docs/RUNBOOK.md does not have")
+                for rules in (RULES, "prometheus/swarm/rules.yml")],
     ),
     Fail(
         "an alert that links to a runbook somewhere else",
@@ -44,7 +45,7 @@ def runbook_links(ctx: CheckContext) -> Iterable[Problem]:
     """
     runbook = ctx.artefacts.get(RUNBOOK)
     anchors = set(_ANCHOR.findall(runbook.text)) if runbook is not None else set()
-    wanted = {alert.name: alert.runbook_url(ctx.plan.monitoring.runbook_base) for alert in ctx.plan.monitoring.alerts}
+    wanted = {alert.name: alert.runbook_url(m.runbook_base) for m in ctx.plan.monitorings for alert in m.alerts}
     for expression in ctx.promql:
         rule = expression.rule
         if expression.source != "alert" or rule is None:

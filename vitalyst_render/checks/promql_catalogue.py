@@ -22,21 +22,23 @@ EXAMPLES = (
         expect=[Expect(RULES, "metric container_restart_count is not exported by any declared exporter")],
     ),
     Fail(
-        "a redis exporter catalogue in the profile that leaves out the maxmemory gauge its alert and panel read",
+        "a redis exporter catalogue in the profile that leaves out the maxmemory gauge its alert and panels read",
         overlay="""services:
   redis:
+    config:
+      maxmemory_policy: noeviction
     exporter:
-      catalogue: [redis_up, redis_memory_used_bytes, redis_rejected_connections_total]
+      catalogue: [redis_up, redis_memory_used_bytes, redis_rejected_connections_total, redis_evicted_keys_total]
 """,
         expect=[
-            Expect(RULES, "metric redis_memory_max_bytes is not exported by any declared exporter"),
-            Expect(DASHBOARD, "metric redis_memory_max_bytes is not exported by any declared exporter"),
+            Expect(path, "metric redis_memory_max_bytes is not exported by any declared exporter")
+            for path in (RULES, "prometheus/swarm/rules.yml", DASHBOARD, "grafana/dashboards/overview-swarm.json")
         ],
     ),
     Fail(
         "a compose profile's rule reading kube-state-metrics, which runs on Kubernetes only",
         profile="dev",
-        edits=[Edit(RULES, 'changes(container_start_time_seconds{name=~\\"vitalyst_.+\\"}[15m]) > 0',
+        edits=[Edit(RULES, 'changes(container_start_time_seconds{container_label_com_docker_compose_project=\\"vitalyst\\"}[15m]) > 0',
                     "increase(kube_pod_container_status_restarts_total[15m]) > 0")],
         expect=[Expect(RULES, "metric kube_pod_container_status_restarts_total is not exported by any declared exporter")],
     ),
@@ -51,7 +53,7 @@ EXAMPLES = (
        examples=EXAMPLES)
 def unknown_metric(ctx: CheckContext) -> Iterable[Problem]:
     """Every metric name in a rule or panel is in the catalogue of a scrape job on the
-    profile's platform (a service's ``metrics.catalogue``, its kind's defaults, or an
+    platform whose rules or dashboard hold it (a service's ``metrics.catalogue``, its kind's defaults, or an
     infrastructure exporter's ``metrics``), or is a recording rule of the same file.
     A misspelt or imaginary metric returns nothing, so its alert can never fire: the
     seed's ``container_restart_count`` does not exist.
@@ -59,14 +61,18 @@ def unknown_metric(ctx: CheckContext) -> Iterable[Problem]:
     Remediation: use the exporter's real metric name, or declare the exporter (and its
     scrape job) that provides it.
     """
-    known = set(BUILT_IN) | set(ctx.plan.metrics_provided)
     all_expressions = ctx.promql
-    known |= {e.rule["record"] for e in all_expressions if e.rule and "record" in e.rule}
+    known: dict[str | None, set[str]] = {}
+    for files in ctx.monitoring:
+        known[files.plan.platform] = set(BUILT_IN) | set(files.plan.metrics_provided)
+        known[files.plan.platform] |= {e.rule["record"] for e in all_expressions
+                              if e.monitoring is files.plan and e.rule and "record" in e.rule}
     for expression in all_expressions:
         tree = expression.tree
         if isinstance(tree, Exception):
             continue
+        names = known.get(expression.monitoring.platform if expression.monitoring else None, set(BUILT_IN))
         for node, _ in walk(tree):
-            if isinstance(node, pql.VectorSelector) and node.name and node.name not in known:
+            if isinstance(node, pql.VectorSelector) and node.name and node.name not in names:
                 yield Problem(f"metric {node.name} is not exported by any declared exporter", expression.location,
                               hint="see monitoring.exporters in the profile")

@@ -13,7 +13,9 @@ from .context import CheckContext
 from .examples import Expect, Fail, Pass
 
 RULES = "prometheus/rules.yml"
+SWARM_RULES = "prometheus/swarm/rules.yml"
 DASHBOARD = "grafana/dashboards/overview.json"
+SWARM_DASHBOARD = "grafana/dashboards/overview-swarm.json"
 _TOO_SHORT = "rate() over 300s is shorter than 4 × scrape_interval (480s)"
 
 EXAMPLES = (
@@ -26,9 +28,10 @@ EXAMPLES = (
         "a scrape interval of 2m in the profile leaves the 5m rates with two samples",
         overlay="monitoring:\n  scrape_interval: 2m\n",
         expect=[
-            *[Expect(RULES, _TOO_SHORT)] * 4,
-            Expect(RULES, "increase() over 300s is shorter than 4 × scrape_interval (480s)"),
-            Expect(DASHBOARD, _TOO_SHORT),
+            *(expect for rules in (RULES, SWARM_RULES)
+              for expect in [*[Expect(rules, _TOO_SHORT)] * 5, Expect(rules, "increase() over 300s is shorter than 4 × scrape_interval (480s)")]),
+            *[Expect(DASHBOARD, _TOO_SHORT)] * 2,
+            *[Expect(SWARM_DASHBOARD, _TOO_SHORT)] * 2,
         ],
     ),
     Pass(

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 
+from ..artefacts import Artefact
 from ._tools import ToolRun, line_of, run_tool
 from .base import Problem, Severity, check
 from .context import CheckContext
@@ -39,12 +40,28 @@ EXAMPLES_VR903 = (
     ),
 )
 
-_CPU_EXPR_DEV = """        expr: |-
-          sum by (name) (rate(container_cpu_usage_seconds_total{name=~"vitalyst_.+"}[5m]))
-            / on (name)
-          (sum by (name) (container_spec_cpu_quota{name=~"vitalyst_.+"} > 0) / sum by (name) (container_spec_cpu_period{name=~"vitalyst_.+"}))
+_SCOPE = 'container_label_com_docker_compose_project="vitalyst"'
+_BY = "container_label_com_docker_compose_service, name"
+_CPU_EXPR_DEV = f"""        expr: |-
+          sum by ({_BY}) (rate(container_cpu_usage_seconds_total{{{_SCOPE}}}[5m]))
+            / on ({_BY})
+          (sum by ({_BY}) (container_spec_cpu_quota{{{_SCOPE}}} > 0) / sum by ({_BY}) (container_spec_cpu_period{{{_SCOPE}}}))
             > 0.8
 """
+
+_RUNBOOK = ('runbook_url="https://git.vitalyst.example/vitalyst/deploy/blob/main/out/dev/docs/RUNBOOK.md#alert-containerhighcpu", '
+            'summary="Container CPU above 80% of its limit"')
+
+
+def _compose_labels(project: str, container: str) -> str:
+    return (f'container_label_com_docker_compose_container_number="1", container_label_com_docker_compose_oneoff="False", '
+            f'container_label_com_docker_compose_project="{project}", container_label_com_docker_compose_service="backend", '
+            f'id="/system.slice/docker-{container}.scope", image="ghcr.io/vitalyst/backend:dev", instance="cadvisor:8080", '
+            'job="cadvisor-compose"')
+
+
+_LABELS = _compose_labels("vitalyst", "3c9d0f1e")
+_OTHER = _compose_labels("vitalyst-other", "9a8b7c6d")
 
 EXAMPLES_VR904 = (
     Fail(
@@ -57,25 +74,24 @@ EXAMPLES_VR904 = (
             "    alertname: ContainerHighCPU, time: 15m,",
             "        exp:[",
             "            0:",
-            '              Labels:{alertname="ContainerHighCPU", name="vitalyst_backend.1.q2w3e4r5t6", severity="warning"}',
-            '              Annotations:{description="Container vitalyst_backend.1.q2w3e4r5t6 has used 90% of its CPU limit for 5m.", '
-            'runbook_url="https://git.vitalyst.example/vitalyst/deploy/blob/main/out/dev/docs/RUNBOOK.md#alert-containerhighcpu", summary="Container CPU above 80% of its limit"}',
+            '              Labels:{alertname="ContainerHighCPU", container_label_com_docker_compose_service="backend", name="vitalyst-backend-1", severity="warning"}',
+            f'              Annotations:{{description="Container vitalyst-backend-1 has used 90% of its CPU limit for 5m.", {_RUNBOOK}}}',
             "            ],",
             "        got:[",
             "            0:",
-            '              Labels:{alertname="ContainerHighCPU", id="/docker/3c9d", image="backend", instance="10.0.9.2:8080", '
-            'job="cadvisor-swarm", name="vitalyst_backend.1.q2w3e4r5t6", severity="warning"}',
-            '              Annotations:{description="Container vitalyst_backend.1.q2w3e4r5t6 has used 8.1e+04% of its CPU limit for 5m.", '
-            'runbook_url="https://git.vitalyst.example/vitalyst/deploy/blob/main/out/dev/docs/RUNBOOK.md#alert-containerhighcpu", summary="Container CPU above 80% of its limit"}',
+            f'              Labels:{{alertname="ContainerHighCPU", {_LABELS}, name="vitalyst-backend-1", severity="warning"}}',
+            f'              Annotations:{{description="Container vitalyst-backend-1 has used 8.1e+04% of its CPU limit for 5m.", {_RUNBOOK}}},',
+            "            1:",
+            # Another project's container on the same host: the seed's rule sees it too.
+            f'              Labels:{{alertname="ContainerHighCPU", {_OTHER}, name="vitalyst-other-backend-1", severity="warning"}}',
+            f'              Annotations:{{description="Container vitalyst-other-backend-1 has used 9e+04% of its CPU limit for 5m.", {_RUNBOOK}}}',
             "            ]",
             "    alertname: ContainerHighCPU, time: 15m,",
             "        exp:[],",
             "        got:[",
             "            0:",
-            '              Labels:{alertname="ContainerHighCPU", id="/docker/3c9d", image="backend", instance="10.0.9.2:8080", '
-            'job="cadvisor-swarm", name="vitalyst_backend.1.q2w3e4r5t6", severity="warning"}',
-            '              Annotations:{description="Container vitalyst_backend.1.q2w3e4r5t6 has used 9.877e+10% of its CPU limit for 5m.", '
-            'runbook_url="https://git.vitalyst.example/vitalyst/deploy/blob/main/out/dev/docs/RUNBOOK.md#alert-containerhighcpu", summary="Container CPU above 80% of its limit"}',
+            f'              Labels:{{alertname="ContainerHighCPU", {_LABELS}, name="vitalyst-backend-1", severity="warning"}}',
+            f'              Annotations:{{description="Container vitalyst-backend-1 has used 9.877e+10% of its CPU limit for 5m.", {_RUNBOOK}}}',
             "            ]",
         ]))],
     ),
@@ -94,11 +110,6 @@ EXAMPLES_VR905 = (
     ),
     Pass("a worker's metrics endpoint in a compose profile: one more scrape job", profile="dev", overlay=ADD_WORKER_METRICS),
 )
-
-
-def _text(ctx: CheckContext, path: str) -> str | None:
-    artefact = ctx.artefact(path)
-    return artefact.text if artefact is not None else None
 
 
 def _failures(ctx: CheckContext, path: str, run: ToolRun) -> Iterable[Problem]:
@@ -120,12 +131,12 @@ def check_rules(ctx: CheckContext) -> Iterable[Problem]:
     Remediation: fix the rule in ``vitalyst_render/monitoring.py`` or the role that
     writes it.
     """
-    text = _text(ctx, RULES)
-    if text is None:
-        return
-    run = run_tool("promtool", ["check", "rules", "rules.yml"], {"rules.yml": text})
-    if run.returncode != 0:
-        yield from _failures(ctx, RULES, run)
+    for files in ctx.monitoring:
+        if files.rules is None:
+            continue
+        run = run_tool("promtool", ["check", "rules", "rules.yml"], {"rules.yml": files.rules.text})
+        if run.returncode != 0:
+            yield from _failures(ctx, files.rules.path, run)
 
 
 @check("VR904", "promtool-test-rules", "an alert does not behave as its unit test says", Severity.ERROR, tool="promtool",
@@ -138,14 +149,14 @@ def test_rules(ctx: CheckContext) -> Iterable[Problem]:
 
     Remediation: fix the rule or, if the behaviour change is intended, its scenario.
     """
-    rules, tests = _text(ctx, RULES), _text(ctx, TESTS)
-    if rules is None or tests is None:
-        return
-    run = run_tool("promtool", ["test", "rules", "rules.test.yml"], {"rules.yml": rules, "rules.test.yml": tests})
-    if run.returncode != 0:
-        report = [line for line in run.lines() if not line.startswith("Unit Testing:")]
-        yield Problem("\n".join(["rule unit tests failed:", *report]), ctx.location(TESTS),
-                      hint="run promtool test rules prometheus/rules.test.yml in the profile folder")
+    for files in ctx.monitoring:
+        if files.rules is None or files.tests is None:
+            continue
+        run = run_tool("promtool", ["test", "rules", "rules.test.yml"], {"rules.yml": files.rules.text, "rules.test.yml": files.tests.text})
+        if run.returncode != 0:
+            report = [line for line in run.lines() if not line.startswith("Unit Testing:")]
+            yield Problem("\n".join(["rule unit tests failed:", *report]), ctx.location(files.tests.path),
+                          hint=f"run promtool test rules {files.tests.path} in the profile folder")
 
 
 def without_kubernetes_sd(config: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -195,14 +206,18 @@ def check_config(ctx: CheckContext) -> Iterable[Problem]:
 
     Remediation: fix ``templates/prometheus/prometheus.yml.j2``.
     """
-    config_artefact, rules = ctx.artefact(CONFIG), _text(ctx, RULES)
-    if config_artefact is None or rules is None:
-        return
+    for files in ctx.monitoring:
+        if files.config is not None and files.rules is not None:
+            yield from _check_config(ctx, files.config, files.rules.text)
+
+
+def _check_config(ctx: CheckContext, config_artefact: Artefact, rules: str) -> Iterable[Problem]:
+    path = config_artefact.path
     run = run_tool("promtool", ["check", "config", "prometheus.yml"], {"prometheus.yml": config_artefact.text, "rules.yml": rules})
     if run.returncode == 0:
         return
     if "kubernetes_sd_configs not found" not in run.output:
-        yield from _failures(ctx, CONFIG, run)
+        yield from _failures(ctx, path, run)
         return
     stand_in, jobs = without_kubernetes_sd(config_artefact.data)
     for job in config_artefact.data.get("scrape_configs") or []:
@@ -210,7 +225,7 @@ def check_config(ctx: CheckContext) -> Iterable[Problem]:
             unknown = set(sd) - {"role", "namespaces", "selectors", "api_server", "kubeconfig_file", "attach_metadata"}
             if sd.get("role") not in _SD_ROLES or unknown:
                 yield Problem(f"job {job.get('job_name')}: kubernetes_sd_configs[{index}] has role {sd.get('role')!r}"
-                              + (f" and unknown fields {sorted(unknown)}" if unknown else ""), ctx.location(CONFIG))
+                              + (f" and unknown fields {sorted(unknown)}" if unknown else ""), ctx.location(path))
     # JSON is valid YAML, and keeps the stand-in's text simple.
     rerun = run_tool(
         "promtool",
@@ -218,6 +233,6 @@ def check_config(ctx: CheckContext) -> Iterable[Problem]:
         {"prometheus.yml": json.dumps(stand_in), "rules.yml": rules, "stand-in-token": "token\n", "stand-in-ca.crt": _STAND_IN_CA},
     )
     if rerun.returncode != 0:
-        yield from _failures(ctx, CONFIG, rerun)
+        yield from _failures(ctx, path, rerun)
     yield Problem(f"this promtool lacks Kubernetes service discovery; jobs {', '.join(jobs)} were checked with static stand-ins",
-                  ctx.location(CONFIG), severity=Severity.INFO)
+                  ctx.location(path), severity=Severity.INFO)

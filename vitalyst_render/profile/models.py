@@ -441,8 +441,10 @@ class Exporter(Model):
         description="How Prometheus finds it: the kubelet (cAdvisor or its own metrics), or fixed targets. "
         "Services are scraped through their own metrics section."
     )
-    platforms: list[Literal["kubernetes", "compose"]] = Field(
-        min_length=1, description="Where the exporter runs: Kubernetes profiles, compose/swarm profiles, or both."
+    platforms: list[Literal["kubernetes", "swarm", "compose"]] = Field(
+        min_length=1,
+        description="Where the exporter runs: a Kubernetes cluster, a swarm stack, a laptop's Compose v2 project "
+        "(compose_mode local), or several; each platform's prometheus.yml scrapes the exporters that run there.",
     )
     targets: list[Text] = Field(default_factory=list, description="For scrape: static, host:port targets.")
     metrics: list[MetricName] = Field(min_length=1, description="The metric catalogue: every metric name it exports that rules may use.")

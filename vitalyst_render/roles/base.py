@@ -72,7 +72,7 @@ class Role:
         catalogue = tuple(metrics.catalogue) if metrics.catalogue is not None else self.default_catalogue
         if metrics.http is not None:
             catalogue = tuple(dict.fromkeys([*catalogue, *metrics.http.names]))
-        return ScrapeTarget(name, name, metrics.port, metrics.path, f"tasks.{name}", catalogue, metrics.http)
+        return ScrapeTarget(name, name, metrics.port, metrics.path, name, catalogue, metrics.http)
 
     def memory(self, name: str, service: ServiceSpec, profile: Profile) -> MemoryBudget | None:
         """Memory settings inside the container and the share of the limit they may take."""

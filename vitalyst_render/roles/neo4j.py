@@ -14,7 +14,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from ..monitoring import AlertContext, Panel
+from ..monitoring import Alert, AlertContext, Panel, Scenario, selector
 from ..plan import BackupJob, JobMount, JobVolume, MemoryBudget, MemorySource, ServicePlan, backup_claim
 from ..profile.models import BackupSchedule, Model, Profile, ReferenceProblem, Resources, ServiceSpec, UpstreamService
 from ..profile.types import JvmSize
@@ -111,9 +111,56 @@ class Neo4jRole(Role):
             ),
         )
 
+    def alerts(self, services: Sequence[ServicePlan], context: AlertContext) -> list[Alert]:
+        first = services[0]
+        if context.namespace is not None:
+            ns = context.namespace
+            names = "|".join(s.name for s in services)
+            ksm = {"job": "kube-state-metrics", "instance": "10.0.3.7:8080", "namespace": ns, "statefulset": first.name}
+            sel = selector(ksm)
+            return [Alert(
+                "Neo4jNotReady",
+                f'kube_statefulset_status_replicas_ready{{namespace="{ns}", statefulset=~"{names}"}}\n'
+                f'  < kube_statefulset_replicas{{namespace="{ns}", statefulset=~"{names}"}}',
+                context.alert_for, "critical",
+                "Neo4j is not ready",
+                "StatefulSet {{ $labels.statefulset }} in {{ $labels.namespace }} has fewer ready replicas than it wants: "
+                "the graph is unavailable.",
+                Scenario({f"kube_statefulset_replicas{sel}": "1x30", f"kube_statefulset_status_replicas_ready{sel}": "1x5 0x25"},
+                         "15m", [{**ksm, "severity": "critical"}]),
+                # Scaled to zero on purpose (a maintenance window): nothing is missing.
+                Scenario({f"kube_statefulset_replicas{sel}": "1x5 0x25", f"kube_statefulset_status_replicas_ready{sel}": "1x5 0x25"}, "15m"),
+            )]
+        naming = context.naming
+        label = naming.service_label
+        # Docker does not export health; swarm replaces a task that fails its health check
+        # and compose restarts it, so a Neo4j that never turns healthy shows as restarts
+        # (ContainerRestarting) and as no running container at all, which cAdvisor shows.
+        present = {**naming.series_labels(first.name), "job": naming.cadvisor_job, "instance": naming.cadvisor_instance,
+                   "id": "/system.slice/docker-4b5c6d7e.scope", "image": first.image}
+        other = {**present, label: naming.service("backend"), "name": naming.container("backend")["name"]}
+        scope = naming.scope.split("=", 1)
+        absent = {scope[0]: scope[1].strip('"'), label: naming.service(first.name)}
+        replaced = {**present, "name": naming.container(first.name, task="n8m7b6v5c4")["name"], "id": "/system.slice/docker-8c9d0e1f.scope"}
+        return [Alert(
+            "Neo4jDown",
+            "\nor\n".join(f'absent(container_last_seen{{{naming.scope}, {label}="{naming.service(s.name)}"}})' for s in services),
+            context.alert_for, "critical",
+            "No Neo4j container is running",
+            "No container of {{ $labels." + label + " }} has run for " + context.alert_for + ": the graph is unavailable.",
+            Scenario({f"container_last_seen{selector(other)}": "1700000000+60x30",
+                      f"container_last_seen{selector(present)}": "1700000000+60x2"}, "15m", [{**absent, "severity": "critical"}]),
+            # The container was replaced (a new task, a new name): Neo4j still runs.
+            Scenario({f"container_last_seen{selector(present)}": "1700000000+60x5",
+                      f"container_last_seen{selector(replaced)}": "_x5 1700000360+60x25"}, "15m"),
+        )]
+
     def panels(self, services: Sequence[ServicePlan], context: AlertContext) -> list[Panel]:
         names = "|".join(s.name for s in services)
         if context.namespace is not None:
             expr = f'kube_statefulset_status_replicas_ready{{namespace="{context.namespace}", statefulset=~"{names}"}}'
             return [Panel("Neo4j ready", "short", expr, "{{statefulset}}")]
-        return [Panel("Neo4j ready", "short", f'time() - max(container_last_seen{{name=~".*({names}).*"}}) < 60', "neo4j")]
+        naming = context.naming
+        values = "|".join(naming.service(s.name) for s in services)
+        expr = f'count by ({naming.service_label}) (container_last_seen{{{naming.scope}, {naming.service_label}=~"{values}"}})'
+        return [Panel("Neo4j containers running", "short", expr, "{{" + naming.service_label + "}}")]

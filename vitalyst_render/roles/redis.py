@@ -59,6 +59,7 @@ _EXPORTER_START = (
 EXPORTER_CATALOGUE = (
     "redis_up", "redis_memory_used_bytes", "redis_memory_max_bytes", "redis_rejected_connections_total",
     "redis_connected_clients", "redis_commands_processed_total", "redis_rdb_last_bgsave_status",
+    "redis_evicted_keys_total",
 )
 
 
@@ -80,6 +81,16 @@ class RedisConfig(Model):
     tcp_keepalive: Count = Field(default=300, description="Seconds between TCP keepalives to clients.")
     timeout: Count = Field(default=0, description="Close idle clients after this many seconds (0: never).")
     latency_monitor_threshold: Count = Field(default=100, description="Record events slower than this (ms).")
+    evictions_alert_rate: float = Field(
+        default=50, gt=0,
+        description="Under an allkeys-* policy, where a full cache is the normal state: keys evicted per second, "
+        "sustained for monitoring.alert_for, above which RedisEvictingHeavily fires (the working set no longer fits).",
+    )
+
+    @property
+    def evicts_any_key(self) -> bool:
+        """allkeys-*: Redis makes room by evicting, so reaching maxmemory is normal."""
+        return self.maxmemory_policy.startswith("allkeys-")
 
     @property
     def persists(self) -> bool:
@@ -279,7 +290,7 @@ class RedisRole(Role):
         if exporter is None:
             return None
         catalogue = tuple(exporter.catalogue) if exporter.catalogue is not None else EXPORTER_CATALOGUE
-        return ScrapeTarget(name, name, exporter.port, "/metrics", f"tasks.{name}-exporter", catalogue)
+        return ScrapeTarget(name, name, exporter.port, "/metrics", f"{name}-exporter", catalogue)
 
     def memory(self, name: str, service: ServiceSpec, profile: Profile) -> MemoryBudget:
         redis = _redis(service)
@@ -313,34 +324,76 @@ class RedisRole(Role):
         )
 
     def alerts(self, services: Sequence[ServicePlan], context: AlertContext) -> list[Alert]:
-        scraped = [s.scrape for s in services if s.scrape is not None]
+        scraped = [(s, s.scrape) for s in services if s.scrape is not None]
         if not scraped:
             return []
-        jobs = job_matcher([t.job for t in scraped])
-        first = scraped[0]
-        instance = {"job": first.job, "instance": f"{first.service}:{first.port}"}
+        jobs = job_matcher([t.job for _, t in scraped])
+        instance = {"job": scraped[0][1].job, "instance": context.naming.instance(scraped[0][1].port)}
         sel = selector(instance)
-        limit = 700 * 2**20
-        return [
+        alerts = [
             Alert(
-                "RedisMemoryNearMax",
-                f"redis_memory_used_bytes{{{jobs}}} / (redis_memory_max_bytes{{{jobs}}} > 0) > 0.9", context.alert_for, "warning",
-                "Redis memory above 90% of maxmemory",
-                "Redis {{ $labels.instance }} uses {{ $value | humanizePercentage }} of maxmemory; evictions or OOM errors follow.",
-                Scenario({f"redis_memory_used_bytes{sel}": f"{int(limit * 0.95)}x30", f"redis_memory_max_bytes{sel}": f"{limit}x30"},
-                         "15m", [{**instance, "severity": "warning"}]),
-                Scenario({f"redis_memory_used_bytes{sel}": f"{int(limit * 0.5)}x30", f"redis_memory_max_bytes{sel}": f"{limit}x30"}, "15m"),
-                value=0.95,
-            ),
-            Alert(
-                "RedisRejectedConnections",
-                f"increase(redis_rejected_connections_total{{{jobs}}}[{RATE}]) > 0", "0m", "warning",
-                "Redis rejected connections",
-                "Redis {{ $labels.instance }} refused client connections in the last " + RATE + " (maxclients reached).",
-                Scenario({f"redis_rejected_connections_total{sel}": "0x10 3x20"}, "12m", [{**instance, "severity": "warning"}]),
-                Scenario({f"redis_rejected_connections_total{sel}": "12x40"}, "30m"),
+                # The exporter answers (up == 1) but cannot reach the server behind it:
+                # TargetDown stays silent, so only redis_up says Redis is gone.
+                "RedisDown", f"redis_up{{{jobs}}} == 0", context.alert_for, "critical",
+                "Redis is down behind a running exporter",
+                "redis_exporter {{ $labels.instance }} cannot reach or log in to its Redis server.",
+                Scenario({f"up{sel}": "1x30", f"redis_up{sel}": "1x5 0x25"}, "15m", [{**instance, "severity": "critical"}]),
+                # One failed scrape of the server, shorter than the alert's for: a blip.
+                Scenario({f"up{sel}": "1x30", f"redis_up{sel}": "1x10 0 1x19"}, "15m"),
             ),
         ]
+        bounded = [(s, t) for s, t in scraped if not _redis(s.spec).config.evicts_any_key]
+        if bounded:
+            # noeviction refuses writes at maxmemory, and volatile-* once no key with a TTL
+            # is left: nearing maxmemory is news.
+            service, target = bounded[0]
+            near = {"job": target.job, "instance": context.naming.instance(target.port)}
+            near_sel = selector(near)
+            limit = 700 * 2**20
+            matcher = job_matcher([t.job for _, t in bounded])
+            alerts.append(Alert(
+                "RedisMemoryNearMax",
+                f"redis_memory_used_bytes{{{matcher}}} / (redis_memory_max_bytes{{{matcher}}} > 0) > 0.9", context.alert_for, "warning",
+                "Redis memory above 90% of maxmemory",
+                "Redis {{ $labels.instance }} uses {{ $value | humanizePercentage }} of maxmemory; under its policy writes fail "
+                "with OOM errors at 100%.",
+                Scenario({f"redis_memory_used_bytes{near_sel}": f"{int(limit * 0.95)}x30", f"redis_memory_max_bytes{near_sel}": f"{limit}x30"},
+                         "15m", [{**near, "severity": "warning"}]),
+                Scenario({f"redis_memory_used_bytes{near_sel}": f"{int(limit * 0.5)}x30", f"redis_memory_max_bytes{near_sel}": f"{limit}x30"}, "15m"),
+                value=0.95,
+            ))
+        evicting = [(s, t) for s, t in scraped if _redis(s.spec).config.evicts_any_key]
+        if evicting:
+            # A full cache is the normal state under allkeys-*: only eviction churn says the
+            # working set no longer fits.
+            service, target = evicting[0]
+            rate = _redis(service.spec).config.evictions_alert_rate
+            churn = {"job": target.job, "instance": context.naming.instance(target.port)}
+            churn_sel = selector(churn)
+            thresholds = " or ".join(
+                f'rate(redis_evicted_keys_total{{job="{t.job}"}}[{RATE}]) > {_redis(s.spec).config.evictions_alert_rate:g}'
+                for s, t in evicting
+            )
+            alerts.append(Alert(
+                "RedisEvictingHeavily", thresholds, context.alert_for, "warning",
+                "Redis evicts keys faster than its cache can hold them",
+                "Redis {{ $labels.instance }} has evicted more than " + f"{rate:g}" + " keys per second for " + context.alert_for
+                + "; the cache no longer holds its working set: raise maxmemory or the memory limit.",
+                Scenario({f"redis_evicted_keys_total{churn_sel}": f"0+{int(rate * 2 * 60)}x30"}, "15m", [{**churn, "severity": "warning"}]),
+                # Full memory with a trickle of evictions is a cache doing its job.
+                Scenario({f"redis_evicted_keys_total{churn_sel}": f"0+{max(1, int(rate * 60 / 10))}x30",
+                          f"redis_memory_used_bytes{churn_sel}": f"{700 * 2**20}x30",
+                          f"redis_memory_max_bytes{churn_sel}": f"{700 * 2**20}x30"}, "15m"),
+            ))
+        alerts.append(Alert(
+            "RedisRejectedConnections",
+            f"increase(redis_rejected_connections_total{{{jobs}}}[{RATE}]) > 0", "0m", "warning",
+            "Redis rejected connections",
+            "Redis {{ $labels.instance }} refused client connections in the last " + RATE + " (maxclients reached).",
+            Scenario({f"redis_rejected_connections_total{sel}": "0x10 3x20"}, "12m", [{**instance, "severity": "warning"}]),
+            Scenario({f"redis_rejected_connections_total{sel}": "12x40"}, "30m"),
+        ))
+        return alerts
 
     def panels(self, services: Sequence[ServicePlan], context: AlertContext) -> list[Panel]:
         scraped = [s.scrape for s in services if s.scrape is not None]
@@ -350,4 +403,5 @@ class RedisRole(Role):
         return [
             Panel("Redis memory / maxmemory", "percentunit", f"redis_memory_used_bytes{{{jobs}}} / (redis_memory_max_bytes{{{jobs}}} > 0)", "{{instance}}"),
             Panel("Redis up", "short", f"redis_up{{{jobs}}}", "{{instance}}"),
+            Panel("Redis evictions / s", "short", f"rate(redis_evicted_keys_total{{{jobs}}}[{RATE}])", "{{instance}}"),
         ]

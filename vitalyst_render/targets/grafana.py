@@ -11,7 +11,7 @@ def _jobs(plan: StackPlan, out: str) -> list[Job]:
         # Grafana expands $VAR in provisioning files: dollar-yaml keeps values literal.
         Job("grafana/datasource.yml.j2", "grafana/provisioning/datasources/prometheus.yml", "dollar-yaml", "yaml"),
         Job("grafana/dashboards.yml.j2", "grafana/provisioning/dashboards/vitalyst.yml", "dollar-yaml", "yaml"),
-        Job("grafana/overview.json.j2", "grafana/dashboards/overview.json", "json", "json"),
+        *(Job("grafana/overview.json.j2", m.dashboard, "json", "json", {"monitoring": m}) for m in plan.monitorings),
     ]
 
 
