@@ -48,6 +48,8 @@ from .types import (
     Text,
     Uid,
     UrlPath,
+    cpu_millis,
+    memory_bytes,
 )
 
 
@@ -131,8 +133,22 @@ class ResourceAmounts(Model):
 
 
 class Resources(Model):
-    requests: ResourceAmounts = Field(description="Guaranteed share: k8s requests and compose reservations.")
+    requests: ResourceAmounts = Field(
+        description="Guaranteed share: k8s requests and compose reservations; each at most its limit."
+    )
     limits: ResourceAmounts = Field(description="Hard ceiling: k8s limits and compose limits.")
+
+    @model_validator(mode="after")
+    def _requests_within_limits(self) -> Resources:
+        # The Kubernetes API server refuses a container whose request exceeds its limit.
+        for field, amount in (("cpu", cpu_millis), ("memory", memory_bytes)):
+            request, limit = getattr(self.requests, field), getattr(self.limits, field)
+            if amount(request) > amount(limit):
+                raise ReferenceProblem(
+                    ("requests", field),
+                    f"the request {request} exceeds the limit {limit} (limits.{field}); a request may be at most its limit",
+                )
+        return self
 
 
 class Health(Model):
