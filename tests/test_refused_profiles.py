@@ -79,3 +79,74 @@ def test_equal_requests_and_limits_load():
 
     amounts = {"cpu": "1", "memory": "1Gi"}
     assert Resources.model_validate({"requests": {"cpu": "1000m", "memory": "1024Mi"}, "limits": amounts})
+
+
+# -- 8. cron schedules ---------------------------------------------------------------------------
+
+
+def test_cron_minute_out_of_range_through_the_cli(refused):
+    text = "extends: prod\nservices:\n  neo4j:\n    backup:\n      schedule: '61 2 * * *'\n"
+    assert refused(text) == (
+        f"child.yaml:{at(text, chr(39) + '61')}: services.neo4j.backup.schedule: "
+        'cron field 1 (minute) must lie in 0-59, got 61 in "61 2 * * *"'
+    )
+
+
+def test_cron_field_count_through_the_cli(refused):
+    text = "extends: prod\nservices:\n  redis:\n    backup:\n      schedule: '45 * * *'\n"
+    assert refused(text) == (
+        f"child.yaml:{at(text, chr(39) + '45')}: services.redis.backup.schedule: "
+        'expected a cron schedule of five fields (minute hour day-of-month month day-of-week), got 4 in "45 * * *"'
+    )
+
+
+CRON_REFUSED = [
+    ("0 24 * * *", 'cron field 2 (hour) must lie in 0-23, got 24 in "0 24 * * *"'),
+    ("0 3 0 * *", 'cron field 3 (day-of-month) must lie in 1-31, got 0 in "0 3 0 * *"'),
+    ("0 3 32 * *", 'cron field 3 (day-of-month) must lie in 1-31, got 32 in "0 3 32 * *"'),
+    ("0 3 * 13 *", 'cron field 4 (month) must lie in 1-12 or jan-dec, got 13 in "0 3 * 13 *"'),
+    ("0 3 * * 8", 'cron field 5 (day-of-week) must lie in 0-7 or sun-sat, got 8 in "0 3 * * 8"'),
+    ("0 3 * * 1-9", 'cron field 5 (day-of-week) must lie in 0-7 or sun-sat, got 9 in "0 3 * * 1-9"'),
+    ("0 3 * foo *", 'cron field 4 (month) must lie in 1-12 or jan-dec, got "foo" in "0 3 * foo *"'),
+    ("0 3 * * mon-funday", 'cron field 5 (day-of-week) must lie in 0-7 or sun-sat, got "funday" in "0 3 * * mon-funday"'),
+    ("0 mon * * *", 'cron field 2 (hour) must lie in 0-23, got "mon" in "0 mon * * *"'),
+    ("5-3 * * * *", 'cron field 1 (minute): the range 5-3 runs backwards; write low-high within 0-59 in "5-3 * * * *"'),
+    ("*/0 * * * *", 'cron field 1 (minute): the step /0 must be at least 1 in "*/0 * * * *"'),
+    ("1-5/0 * * * *", 'cron field 1 (minute): the step /0 must be at least 1 in "1-5/0 * * * *"'),
+    ("0 */x * * *", 'cron field 2 (hour): the step /x must be a whole number in "0 */x * * *"'),
+    ("1- * * * *", 'cron field 1 (minute): "1-" is not a value, a range a-b, */n or a-b/n (allowed 0-59) in "1- * * * *"'),
+    ("1,,2 * * * *", 'cron field 1 (minute): "" is not a value, a range a-b, */n or a-b/n (allowed 0-59) in "1,,2 * * * *"'),
+    ("5/2 * * * *", 'cron field 1 (minute): "5/2" is not a value, a range a-b, */n or a-b/n (allowed 0-59) in "5/2 * * * *"'),
+    ("**/2 * * * *", 'cron field 1 (minute): "**/2" is not a value, a range a-b, */n or a-b/n (allowed 0-59) in "**/2 * * * *"'),
+    ("0 3 * * * *", 'expected a cron schedule of five fields (minute hour day-of-month month day-of-week), got 6 in "0 3 * * * *"'),
+    ("", 'expected a cron schedule of five fields (minute hour day-of-month month day-of-week), got 0 in ""'),
+    ("0 3 * * *\n", 'expected a cron schedule of five fields separated by spaces, on one line, got "0 3 * * *\\n"'),
+    ("0\t3 * * *", 'expected a cron schedule of five fields separated by spaces, on one line, got "0\\t3 * * *"'),
+    (300, 'expected a cron schedule of five fields such as "0 3 * * *", got 300'),
+]
+CRON_ACCEPTED = [
+    "0 3 * * *", "15 2 * * *", "45 * * * *", "*/15 0-23/2 1,15 jan-jun mon-fri", "0 3 * * 7", "0 3 * * SUN",
+    "0 0 31 DEC sat", "0-59 0-23 1-31 1-12 0-7", "5,10-20/5,*/30 * * * *", "0  3 * * *",
+]
+
+
+@pytest.mark.parametrize(("schedule", "message"), CRON_REFUSED, ids=[repr(s) for s, _ in CRON_REFUSED])
+def test_cron_schedule_refused_with_the_field_and_its_range(schedule, message):
+    from pydantic import TypeAdapter, ValidationError
+
+    from vitalyst_render.profile.types import CronSchedule
+
+    with pytest.raises(ValidationError) as info:
+        TypeAdapter(CronSchedule).validate_python(schedule)
+    (error,) = info.value.errors()
+    assert error["type"] == "vr"
+    assert error["msg"] == message
+
+
+@pytest.mark.parametrize("schedule", CRON_ACCEPTED)
+def test_cron_schedule_accepted(schedule):
+    from pydantic import TypeAdapter
+
+    from vitalyst_render.profile.types import CronSchedule
+
+    assert TypeAdapter(CronSchedule).validate_python(schedule) == schedule

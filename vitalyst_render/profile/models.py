@@ -384,7 +384,10 @@ class UpstreamService(ServiceSpec):
 class BackupSchedule(Model):
     """When a Kubernetes backup CronJob runs, how long it keeps copies, and when it is late."""
 
-    schedule: CronSchedule = Field(description="Cron schedule (five fields, UTC).")
+    schedule: CronSchedule = Field(
+        description="Cron schedule in UTC: minute (0-59), hour (0-23), day of month (1-31), month (1-12 or jan-dec) "
+        "and day of week (0-7 or sun-sat), each a value, a range a-b, */n or a-b/n, or a list of them."
+    )
     retention_days: PositiveInt = Field(description="Days a backup is kept before the job deletes it.")
     alert_after: Duration = Field(description="Time without a successful run after which BackupLate fires.")
     volume_size: MemoryQuantity = Field(description="Size of the PersistentVolumeClaim that holds the copies.")

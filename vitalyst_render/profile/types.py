@@ -34,7 +34,8 @@ _IMAGE_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _IMAGE_DOMAIN = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?"
 IMAGE_NAME = rf"^(?:{_IMAGE_DOMAIN}/)?{_IMAGE_COMPONENT}(?:/{_IMAGE_COMPONENT})*$"
 IMAGE_TAG = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
-CRON = r"^([0-9*/,-]+ ){4}[0-9*/,A-Za-z-]+$"
+#: The shape of a cron schedule for the JSON schema; :func:`_cron` checks each field's range.
+CRON = r"^[0-9*/,-]+( +[0-9*/,-]+){2}( +[0-9*/,A-Za-z-]+){2}$"
 #: JVM memory sizes as Neo4j reads them: a number and a k, m or g unit.
 JVM_SIZE = r"^[0-9]+[kmgKMG]$"
 METRIC_NAME = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
@@ -96,6 +97,66 @@ def _cpu(value: Any) -> str:
     return value
 
 
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+#: Each field of a cron schedule: its name, lowest and highest value, and the names it takes.
+_CRON_FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
+    ("minute", 0, 59, {}),
+    ("hour", 0, 23, {}),
+    ("day-of-month", 1, 31, {}),
+    ("month", 1, 12, {name: number for number, name in enumerate(_MONTHS, 1)}),
+    ("day-of-week", 0, 7, {name: number for number, name in enumerate(_DAYS)}),
+)
+_CRON_ITEM = re.compile(r"(?P<base>\*|(?P<low>[0-9A-Za-z]+)(?:-(?P<high>[0-9A-Za-z]+))?)(?:/(?P<step>[^/]*))?")
+
+
+def _cron(value: Any) -> str:
+    """A five-field cron schedule as Kubernetes CronJobs read it, each field in its range."""
+    if not isinstance(value, str):
+        raise _fail('a cron schedule of five fields such as "0 3 * * *"', value)
+    if not re.fullmatch(r"[^\s]*( +[^\s]+)*", value):
+        raise _fail("a cron schedule of five fields separated by spaces, on one line", value)
+    fields = value.split()
+    if len(fields) != len(_CRON_FIELDS):
+        raise PydanticCustomError(
+            "vr",
+            "expected a cron schedule of five fields (minute hour day-of-month month day-of-week), got {n} in {got}",
+            {"n": len(fields), "got": shown(value)},
+        )
+    for number, (text, (name, low, high, names)) in enumerate(zip(fields, _CRON_FIELDS), 1):
+        allowed = f"{low}-{high}" + (f" or {next(iter(names))}-{list(names)[-1]}" if names else "")
+
+        def fail(message: str, **ctx: Any) -> PydanticCustomError:
+            return PydanticCustomError(
+                "vr",
+                "cron field {number} ({name})" + message + " in {got}",
+                {"number": number, "name": name, "allowed": allowed, "got": shown(value), **ctx},
+            )
+
+        def amount(part: str) -> int:
+            known = names.get(part.lower()) if not part.isdigit() else int(part)
+            if known is None or not low <= known <= high:
+                raise fail(" must lie in {allowed}, got {part}", part=part if part.isdigit() else shown(part))
+            return known
+
+        for item in text.split(","):
+            match = _CRON_ITEM.fullmatch(item)
+            # A step needs a range to step through: */n or a-b/n, never a lone a/n.
+            if match is None or (match["step"] is not None and match["low"] is not None and match["high"] is None):
+                raise fail(": {item} is not a value, a range a-b, */n or a-b/n (allowed {allowed})", item=shown(item))
+            if match["low"] is not None:
+                first = amount(match["low"])
+                if match["high"] is not None and amount(match["high"]) < first:
+                    raise fail(": the range {item} runs backwards; write low-high within {allowed}", item=match["base"])
+            step = match["step"]
+            if step is not None:
+                if not re.fullmatch("[0-9]+", step):
+                    raise fail(": the step /{step} must be a whole number", step=step)
+                if int(step) == 0:
+                    raise fail(": the step /{step} must be at least 1", step=step)
+    return value
+
+
 def _env_value(value: Any) -> str:
     if not isinstance(value, str):
         hint = " (quote it in YAML)" if isinstance(value, (int, float, bool)) or value is None else ""
@@ -137,10 +198,10 @@ RelPath = _pattern(REL_PATH, "a relative path of letters, digits and . _ / - (e.
 HttpUrl = _pattern(HTTP_URL, "an http(s) URL without spaces, quotes or braces")
 ImageName = _pattern(IMAGE_NAME, "an image repository such as ghcr.io/vitalyst/backend (lowercase)")
 ImageTag = _pattern(IMAGE_TAG, "an image tag (letters, digits, _ . -, at most 128)")
-CronSchedule = _pattern(CRON, 'a cron schedule of five fields, e.g. "0 3 * * *"')
 JvmSize = _pattern(JVM_SIZE, 'a JVM memory size such as "512m" or "3g"')
 MetricName = _pattern(METRIC_NAME, "a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)")
 EnvValue = Annotated[str, BeforeValidator(_env_value), _schema(type="string")]
+CronSchedule = Annotated[str, BeforeValidator(_cron), _schema(type="string", pattern=CRON)]
 Text = Annotated[str, BeforeValidator(_text), _schema(type="string")]
 CpuQuantity = Annotated[
     str, BeforeValidator(_cpu), _schema(anyOf=[{"type": "string", "pattern": CPU}, {"type": "number", "exclusiveMinimum": 0}])
