@@ -150,3 +150,66 @@ def test_cron_schedule_accepted(schedule):
     from vitalyst_render.profile.types import CronSchedule
 
     assert TypeAdapter(CronSchedule).validate_python(schedule) == schedule
+
+
+# -- 9. environment.domain is a host name ----------------------------------------------------------
+
+
+def test_domain_given_as_a_url_through_the_cli(refused):
+    text = "extends: prod\nenvironment:\n  domain: https://kg.example/\n"
+    assert refused(text) == (
+        f"child.yaml:{at(text, 'https')}: environment.domain: expected a host name like kg.example, without "
+        'scheme, path or port; got a URL "https://kg.example/" (write kg.example)'
+    )
+
+
+DOMAIN_REFUSED = [
+    ("http://kg.example", 'got a URL "http://kg.example" (write kg.example)'),
+    ("kg.example/api", 'got a path in "kg.example/api" (write kg.example)'),
+    ("kg.example:8443", 'got a port in "kg.example:8443" (write kg.example)'),
+    ("admin@kg.example", 'got a user name in "admin@kg.example" (write kg.example)'),
+    ("kg example", 'got a space in "kg example"'),
+    (" kg.example", 'got a space in " kg.example"'),
+    ("", "got an empty string"),
+    ("kg.example.", 'got a trailing dot in "kg.example." (write kg.example)'),
+    (".kg.example", 'got an empty label in ".kg.example"'),
+    ("kg..example", 'got an empty label in "kg..example"'),
+    ("KG.Example", 'got capital letters in "KG.Example" (write kg.example)'),
+    ("kg_1.example", 'got the label "kg_1", which is not lowercase letters, digits and inner hyphens'),
+    ("-kg.example", 'got the label "-kg", which is not lowercase letters, digits and inner hyphens'),
+    ("kg-.example", 'got the label "kg-", which is not lowercase letters, digits and inner hyphens'),
+    ("*.kg.example", 'got the label "*", which is not lowercase letters, digits and inner hyphens'),
+    ("a" * 64 + ".example", f'got the label "{"a" * 64}", which is longer than 63 characters'),
+    (".".join(["a" * 63] * 4), "got a name of 255 characters; at most 253"),
+    ("10.0.0.1", 'got the IP address "10.0.0.1"; an Ingress host must be a DNS name'),
+    ("kg.example\n", 'got a line break in "kg.example\\n"'),
+    (["kg.example"], "got a list"),
+]
+DOMAIN_ACCEPTED = ["kg.example", "localhost", "vitalyst.example", "staging.vitalyst.example", "a", "x-1.b2.example",
+                   "a" * 63 + ".example", ".".join(["a" * 63] * 3 + ["a" * 61])]
+
+
+@pytest.mark.parametrize(("domain", "found"), DOMAIN_REFUSED, ids=[repr(d)[:40] for d, _ in DOMAIN_REFUSED])
+def test_domain_refused_saying_what_was_found(domain, found):
+    from pydantic import ValidationError
+
+    from vitalyst_render.profile.models import Environment
+
+    with pytest.raises(ValidationError) as info:
+        Environment.model_validate({"tier": "dev", "compose_mode": "local", "domain": domain})
+    (error,) = info.value.errors()
+    assert error["loc"] == ("domain",)
+    assert error["msg"] == f"expected a host name like kg.example, without scheme, path or port; {found}"
+
+
+@pytest.mark.parametrize("domain", DOMAIN_ACCEPTED, ids=[d[:40] for d in DOMAIN_ACCEPTED])
+def test_domain_accepted(domain):
+    from vitalyst_render.profile.models import Environment
+
+    assert Environment.model_validate({"tier": "dev", "compose_mode": "local", "domain": domain}).domain == domain
+
+
+def test_domain_ipv6_address_is_named_as_one():
+    from vitalyst_render.profile.types import _host_problem
+
+    assert _host_problem("::1") == 'got the IP address "::1"; an Ingress host must be a DNS name'

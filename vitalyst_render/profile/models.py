@@ -37,6 +37,7 @@ from .types import (
     Duration,
     EnvName,
     EnvValue,
+    HostName,
     HttpUrl,
     ImageName,
     ImageTag,
@@ -427,7 +428,10 @@ class Environment(Model):
         description="local: a laptop compose file with builds; swarm: a stack for docker stack deploy."
     )
     kubernetes: Kubernetes | None = Field(default=None, description="Set to render Kubernetes manifests.")
-    domain: Text = Field(description="Public host name of the exposed services (the Kubernetes Ingress host).")
+    domain: HostName = Field(
+        description="Public host name of the exposed services (the Kubernetes Ingress host): lowercase DNS labels "
+        "joined by dots, such as kg.example or localhost, without scheme, path or port."
+    )
 
 
 class Security(Model):

@@ -7,11 +7,13 @@ wrote; the helpers at the bottom convert them for the artefacts that need number
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import unicodedata
 from collections.abc import Callable
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -39,6 +41,8 @@ CRON = r"^[0-9*/,-]+( +[0-9*/,-]+){2}( +[0-9*/,A-Za-z-]+){2}$"
 #: JVM memory sizes as Neo4j reads them: a number and a k, m or g unit.
 JVM_SIZE = r"^[0-9]+[kmgKMG]$"
 METRIC_NAME = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
+#: A DNS host name: lowercase RFC 1123 labels joined by dots (at most 253 characters).
+HOST_NAME = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"
 
 
 def shown(value: Any) -> str:
@@ -157,6 +161,63 @@ def _cron(value: Any) -> str:
     return value
 
 
+_HOST_EXPECTED = "a host name like kg.example, without scheme, path or port"
+_HOST_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+
+
+def _host_problem(value: str) -> str | None:
+    """What keeps ``value`` from being a DNS host name, as "got …" text; None when it is one."""
+    if not value:
+        return "got an empty string"
+    if "\n" in value or "\r" in value:
+        return f"got a line break in {shown(value)}"
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        return f"got control characters in {shown(value)}"
+    if "://" in value:
+        try:
+            host = urlsplit(value).hostname or ""
+        except ValueError:  # a malformed URL, such as an unclosed [IPv6 literal
+            host = ""
+        return f"got a URL {shown(value)}" + _host_hint(host)
+    if any(c.isspace() for c in value):
+        return f"got a space in {shown(value)}"
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        pass
+    else:
+        return f"got the IP address {shown(value)}; an Ingress host must be a DNS name"
+    for mark, what in (("@", "a user name"), ("/", "a path"), (":", "a port")):
+        if mark in value:
+            host = value.rpartition("@")[2] if mark == "@" else value
+            return f"got {what} in {shown(value)}" + _host_hint(re.split(r"[/:]", host)[0])
+    if value.endswith(".") and not value.endswith(".."):
+        return f"got a trailing dot in {shown(value)}" + _host_hint(value[:-1])
+    if "" in value.split("."):
+        return f"got an empty label in {shown(value)}"
+    if value != value.lower():
+        return f"got capital letters in {shown(value)}" + _host_hint(value.lower())
+    for label in value.split("."):
+        if len(label) > 63:
+            return f"got the label {shown(label)}, which is longer than 63 characters"
+        if not _HOST_LABEL.fullmatch(label):
+            return f"got the label {shown(label)}, which is not lowercase letters, digits and inner hyphens"
+    if len(value) > 253:
+        return f"got a name of {len(value)} characters; at most 253"
+    return None
+
+
+def _host_hint(candidate: str) -> str:
+    return f" (write {candidate})" if candidate and _host_problem(candidate) is None else ""
+
+
+def _host_name(value: Any) -> str:
+    problem = _host_problem(value) if isinstance(value, str) else f"got {shown(value)}"
+    if problem is not None or not isinstance(value, str):
+        raise PydanticCustomError("vr", "expected {expected}; {problem}", {"expected": _HOST_EXPECTED, "problem": problem})
+    return value
+
+
 def _env_value(value: Any) -> str:
     if not isinstance(value, str):
         hint = " (quote it in YAML)" if isinstance(value, (int, float, bool)) or value is None else ""
@@ -202,6 +263,7 @@ JvmSize = _pattern(JVM_SIZE, 'a JVM memory size such as "512m" or "3g"')
 MetricName = _pattern(METRIC_NAME, "a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)")
 EnvValue = Annotated[str, BeforeValidator(_env_value), _schema(type="string")]
 CronSchedule = Annotated[str, BeforeValidator(_cron), _schema(type="string", pattern=CRON)]
+HostName = Annotated[str, BeforeValidator(_host_name), _schema(type="string", pattern=HOST_NAME, maxLength=253)]
 Text = Annotated[str, BeforeValidator(_text), _schema(type="string")]
 CpuQuantity = Annotated[
     str, BeforeValidator(_cpu), _schema(anyOf=[{"type": "string", "pattern": CPU}, {"type": "number", "exclusiveMinimum": 0}])
