@@ -213,3 +213,60 @@ def test_domain_ipv6_address_is_named_as_one():
     from vitalyst_render.profile.types import _host_problem
 
     assert _host_problem("::1") == 'got the IP address "::1"; an Ingress host must be a DNS name'
+
+
+# -- 10. a *_FILE variable names a secret the service mounts ------------------------------------------
+
+BASE = Path(__file__).resolve().parent.parent / "profiles" / "base.yaml"
+
+
+def test_dropping_a_services_secrets_leaves_no_dangling_file_variable(refused):
+    base = BASE.read_text(encoding="utf-8")
+    # neo4j's own NEO4J_AUTH_FILE, the second one in base.yaml (the backend's comes first).
+    where = at(base, "/run/secrets/neo4j-auth", 2)
+    assert refused("extends: prod\nservices:\n  neo4j:\n    secrets: []\n") == (
+        f"{BASE}:{where}: services.neo4j.env.NEO4J_AUTH_FILE: /run/secrets/neo4j-auth is not mounted into "
+        "this service; add 'neo4j-auth' to services.neo4j.secrets"
+    )
+
+
+def test_file_variable_naming_another_services_secret(refused):
+    # redis-acl is declared and mounted, but only into redis (by its role).
+    text = "extends: prod\nservices:\n  backend:\n    env:\n      ACL_FILE: /run/secrets/redis-acl\n"
+    assert refused(text) == (
+        f"child.yaml:{at(text, '/run')}: services.backend.env.ACL_FILE: /run/secrets/redis-acl is not mounted "
+        "into this service; add 'redis-acl' to services.backend.secrets"
+    )
+
+
+def test_file_variable_naming_an_undeclared_secret(refused):
+    text = "extends: prod\nservices:\n  backend:\n    env:\n      STRIPE_KEY_FILE: /run/secrets/stripe-key\n"
+    assert refused(text) == (
+        f"child.yaml:{at(text, '/run')}: services.backend.env.STRIPE_KEY_FILE: /run/secrets/stripe-key names "
+        "no secret; declare 'stripe-key' under secrets and add it to services.backend.secrets"
+    )
+
+
+def test_file_variable_below_a_secret_file(refused):
+    text = "extends: prod\nservices:\n  backend:\n    env:\n      NEO4J_AUTH_FILE: /run/secrets/neo4j-auth/password\n"
+    assert refused(text) == (
+        f"child.yaml:{at(text, '/run')}: services.backend.env.NEO4J_AUTH_FILE: each secret is mounted as the file "
+        "/run/secrets/<name>; expected /run/secrets/neo4j-auth"
+    )
+
+
+def test_file_variable_naming_a_secret_the_role_mounts(tmp_path):
+    from vitalyst_render.profile import load_profile
+
+    # The redis role mounts its acl_secret besides the profile's secrets list.
+    path = tmp_path / "child.yaml"
+    path.write_text("extends: prod\nservices:\n  redis:\n    env:\n      ACL_FILE: /run/secrets/redis-acl\n", encoding="utf-8")
+    assert load_profile(path).profile.services["redis"].env["ACL_FILE"] == "/run/secrets/redis-acl"
+
+
+def test_file_variable_naming_the_secrets_folder_itself(refused):
+    text = "extends: prod\nservices:\n  backend:\n    env:\n      NEO4J_AUTH_FILE: /run/secrets/\n"
+    assert refused(text) == (
+        f"child.yaml:{at(text, '/run')}: services.backend.env.NEO4J_AUTH_FILE: each secret is mounted as the file "
+        "/run/secrets/<name>"
+    )

@@ -54,6 +54,10 @@ from .types import (
 )
 
 
+#: Where every container finds its secrets, each as the file ``SECRETS_DIR/<name>``.
+SECRETS_DIR = "/run/secrets"
+
+
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
@@ -565,6 +569,36 @@ class Profile(Model):
         if name not in self.secrets:
             yield ReferenceProblem(path, f"unknown secret {name!r}; declare it under secrets")
 
+    def mounted_secrets(self, name: str, service: ServiceSpec) -> tuple[str, ...]:
+        """The secrets mounted into the service's own container: its ``secrets`` and those its role adds."""
+        from ..roles import registry  # the roles import these models
+
+        role = registry().get(service.kind)
+        return tuple(dict.fromkeys([*service.secrets, *(role.secrets(name, service) if role is not None else ())]))
+
+    def _secret_files(self, name: str, service: ServiceSpec) -> Iterator[ReferenceProblem]:
+        """Every ``*_FILE`` variable that points into the secrets folder names a secret the service mounts."""
+        mounted: tuple[str, ...] | None = None
+        for key, value in service.env.items():
+            if not key.endswith("_FILE") or not value.startswith(SECRETS_DIR + "/"):
+                continue
+            secret, _, rest = value[len(SECRETS_DIR) + 1:].partition("/")
+            path = ("services", name, "env", key)
+            if rest or not secret:
+                expected = f"; expected {SECRETS_DIR}/{secret}" if secret else ""
+                yield ReferenceProblem(path, f"each secret is mounted as the file {SECRETS_DIR}/<name>{expected}")
+                continue
+            if mounted is None:
+                mounted = self.mounted_secrets(name, service)
+            if secret in mounted:
+                continue
+            if secret not in self.secrets:
+                yield ReferenceProblem(
+                    path, f"{value} names no secret; declare {secret!r} under secrets and add it to services.{name}.secrets"
+                )
+            else:
+                yield ReferenceProblem(path, f"{value} is not mounted into this service; add {secret!r} to services.{name}.secrets")
+
     @model_validator(mode="after")
     def _references(self) -> Profile:
         # Raised as ValueErrors carrying a path so the loader can place them.
@@ -580,6 +614,7 @@ class Profile(Model):
             here: tuple[str | int, ...] = ("services", name)
             for index, secret in enumerate(service.secrets):
                 yield from self.secret_reference(here + ("secrets", index), secret)
+            yield from self._secret_files(name, service)
             for index, target in enumerate(service.depends_on):
                 callee = self.services.get(target)
                 if callee is None or target == name:
