@@ -204,7 +204,7 @@ def test_alias_bomb(workdir):
 
 def test_duplicate_key(workdir):
     path = write(workdir, "child.yaml", "extends: prod\nservices:\n  backend:\n    replicas: 2\n    replicas: 3\n")
-    assert str(load_error(path)) == "child.yaml:5:5: duplicate key 'replicas'"
+    assert str(load_error(path)) == "child.yaml:5:5: duplicate key 'replicas'; it is set first at line 4"
 
 
 def test_non_core_tag(workdir):

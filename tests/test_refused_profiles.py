@@ -270,3 +270,59 @@ def test_file_variable_naming_the_secrets_folder_itself(refused):
         f"child.yaml:{at(text, '/run')}: services.backend.env.NEO4J_AUTH_FILE: each secret is mounted as the file "
         "/run/secrets/<name>"
     )
+
+
+# -- 11. YAML syntax errors in plain words ------------------------------------------------------------
+
+YAML_MISTAKES = [
+    pytest.param(
+        "extends: prod\nservices:\n  backend:\n    replicas: 2\n   image: x\n", "5:4",
+        "bad indentation: this line is indented by 3 spaces, which lines up with no key above it "
+        "(those are indented by 0, 2 or 4)", id="indented-less"),
+    pytest.param(
+        "extends: prod\nservices:\n  backend:\n    replicas: 2\n      ports: []\n", "5:7",
+        "bad indentation: this line is indented more than line 4 above it, so it reads as part of that line's value; "
+        "line up the keys of one mapping", id="indented-more"),
+    pytest.param("extends: prod\nservices:\n\tbackend:\n    replicas: 2\n", "3:1",
+                 "a tab character indents this line; YAML indents with spaces only", id="tab"),
+    pytest.param('extends: prod\nproject:\n  name: "vitalyst\n', "3:9",
+                 'unclosed quote: the " here is never closed', id="unclosed-double-quote"),
+    pytest.param('extends: prod\nproject:\n  name: "vitalyst\n  version: "2"\n', "3:9",
+                 'unclosed quote: the " here is not closed on its line, so the string runs on to line 4',
+                 id="unclosed-quote-closed-later"),
+    pytest.param("extends: prod\nproject:\n  description: 'it is\n", "3:16",
+                 "unclosed quote: the ' here is never closed", id="unclosed-single-quote"),
+    pytest.param('extends: prod\nproject:\n  name vitalyst\n  version: "2"\n', "3:3",
+                 "missing ':' after the key on this line (write key: value)", id="missing-colon-first"),
+    pytest.param('extends: prod\nproject:\n  version: "2"\n  name vitalyst\n', "4:3",
+                 "missing ':' after the key on this line (write key: value)", id="missing-colon-last"),
+    pytest.param("extends: prod\nproject:\n  description: Vitalyst: the graph\n", "3:24",
+                 "a value that contains ': ' must be in quotes", id="colon-in-value"),
+    pytest.param("extends: prod\nservices:\n  backend:\n    replicas: 2\n    - ports\n", "5:5",
+                 "a list item where a key was expected: the mapping at line 4 holds keys, not '- ' items", id="dash"),
+    pytest.param("extends: prod\nservices:\n  backend:\n    secrets: [neo4j-auth\n    replicas: 2\n", "4:14",
+                 "the '[' here is never closed: add ']', or a ',' between its items", id="unclosed-bracket"),
+    pytest.param("extends: prod\nservices: [\n", "2:11",
+                 "the '[' here is never closed: the file ends inside it", id="unclosed-at-the-end"),
+    pytest.param("extends: prod\nproject: *base\n", "2:10", "*base refers to no anchor: define &base before it",
+                 id="undefined-alias"),
+]
+
+
+@pytest.mark.parametrize(("text", "where", "message"), YAML_MISTAKES)
+def test_yaml_syntax_errors_in_plain_words_at_the_line_to_fix(refused, text, where, message):
+    assert refused(text) == f"child.yaml:{where}: invalid YAML: {message}"
+
+
+def test_duplicate_key_says_where_it_was_set_first(refused):
+    text = "extends: prod\nservices:\n  backend:\n    replicas: 2\n    replicas: 3\n"
+    assert refused(text) == "child.yaml:5:5: duplicate key 'replicas'; it is set first at line 4"
+
+
+def test_parser_words_stay_when_nothing_better_is_known():
+    from vitalyst_render.yamlsource import YamlSourceError, load_yaml
+
+    with pytest.raises(YamlSourceError) as info:
+        load_yaml('a: "\\x"\n', "f.yaml")
+    assert info.value.message == "invalid YAML: expected escape sequence of 2 hexdecimal numbers, but found '\"'"
+    assert (info.value.line, info.value.col) == (1, 7)
