@@ -326,3 +326,62 @@ def test_parser_words_stay_when_nothing_better_is_known():
         load_yaml('a: "\\x"\n', "f.yaml")
     assert info.value.message == "invalid YAML: expected escape sequence of 2 hexdecimal numbers, but found '\"'"
     assert (info.value.line, info.value.col) == (1, 7)
+
+
+# -- 12. unquoted versions and misspelt keys ---------------------------------------------------------
+
+UNQUOTED = [
+    pytest.param("environment:\n  kubernetes:\n    version: 1.30\n", "1.30",
+                 "environment.kubernetes.version: expected '1.29', '1.30', '1.31', '1.32' or '1.33'; "
+                 'write "1.30" in quotes — YAML reads 1.30 as the number 1.3', id="kubernetes-version"),
+    pytest.param("project:\n  version: 1.30\n", "1.30",
+                 'project.version: expected a version string; write "1.30" in quotes — YAML reads 1.30 as the number 1.3',
+                 id="project-version"),
+    pytest.param("project:\n  version: 2\n", "2",
+                 'project.version: expected a version string; write "2" in quotes — YAML reads 2 as a number',
+                 id="project-version-int"),
+    pytest.param("services:\n  neo4j:\n    image:\n      tag: 5.10\n", "5.10",
+                 "services.neo4j.image.tag: expected an image tag (letters, digits, _ . -, at most 128); "
+                 'write "5.10" in quotes — YAML reads 5.10 as the number 5.1', id="image-tag"),
+    pytest.param("services:\n  backend:\n    env:\n      PORT: 8000\n", "8000",
+                 'services.backend.env.PORT: expected a string; write "8000" in quotes — YAML reads 8000 as a number',
+                 id="env-int"),
+    pytest.param("services:\n  backend:\n    env:\n      DEBUG: true\n", "true",
+                 'services.backend.env.DEBUG: expected a string; write "true" in quotes — YAML reads true as a boolean',
+                 id="env-bool"),
+    pytest.param("services:\n  backend:\n    env:\n      MASK: 0x1F\n", "0x1F",
+                 'services.backend.env.MASK: expected a string; write "0x1F" in quotes — YAML reads 0x1F as the number 31',
+                 id="env-hex"),
+]
+
+
+@pytest.mark.parametrize(("overlay", "needle", "message"), UNQUOTED)
+def test_unquoted_numbers_in_string_fields_say_quote_it(refused, overlay, needle, message):
+    text = "extends: prod\n" + overlay
+    assert refused(text) == f"child.yaml:{at(text, needle)}: {message}"
+
+
+def test_a_number_that_would_not_do_as_text_either_gets_no_quote_hint(refused):
+    text = "extends: prod\nservices:\n  backend:\n    health:\n      interval: 30\n"
+    assert refused(text) == (
+        f"child.yaml:{at(text, '30')}: services.backend.health.interval: "
+        'expected a duration such as "30s", "5m" or "1h30m", got 30'
+    )
+
+
+MISSPELT = [
+    pytest.param("services:\n  backend:\n    replics: 2\n", "replics",
+                 "services.backend.replics: unknown key 'replics'; did you mean 'replicas'?", id="replics"),
+    pytest.param("service: {}\n", "service", "service: unknown key 'service'; did you mean 'services'?", id="top-level"),
+    pytest.param("services:\n  backend:\n    build: {form: backend}\n", "form",
+                 "services.backend.build.form: unknown key 'form'; did you mean 'from'?", id="alias"),
+    pytest.param("services:\n  backend:\n    build: {zzz: 1}\n", "zzz",
+                 "services.backend.build.zzz: unknown key 'zzz'; expected one of: from, base, context, command",
+                 id="no-close-match-lists-the-keys-as-written"),
+]
+
+
+@pytest.mark.parametrize(("overlay", "needle", "message"), MISSPELT)
+def test_unknown_key_suggests_the_closest_known_one(refused, overlay, needle, message):
+    text = "extends: prod\n" + overlay
+    assert refused(text) == f"child.yaml:{at(text, needle)}: {message}"

@@ -53,6 +53,8 @@ class Positions:
     file: str
     values: dict[Path, Location] = field(default_factory=dict)
     keys: dict[Path, Location] = field(default_factory=dict)
+    #: How a scalar that YAML read as a number or boolean was spelt (``1.30`` for 1.3).
+    spelling: dict[Path, str] = field(default_factory=dict)
 
     def value(self, path: Path) -> Location:
         # A missing field has no position of its own: point at its closest ancestor.
@@ -67,7 +69,9 @@ class Positions:
 
     def overlaid(self, other: Positions) -> Positions:
         """Positions of ``other`` win wherever both files define a path."""
-        return Positions(other.file, {**self.values, **other.values}, {**self.keys, **other.keys})
+        return Positions(
+            other.file, {**self.values, **other.values}, {**self.keys, **other.keys}, {**self.spelling, **other.spelling}
+        )
 
 
 def _tag(node: Node) -> str:
@@ -123,7 +127,10 @@ class _Builder:
         if isinstance(node, SequenceNode):
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
         assert isinstance(node, ScalarNode)
-        return _scalar(node, tag)
+        value = _scalar(node, tag)
+        if not isinstance(value, str):
+            self.positions.spelling.setdefault(path, str(node.value))
+        return value
 
     def _location(self, node: Node) -> Location:
         return Location(self.positions.file, *_pos(node))

@@ -64,10 +64,26 @@ def _fail(expected: str, value: Any) -> PydanticCustomError:
     return PydanticCustomError("vr", "expected {expected}, got {got}", {"expected": expected, "got": shown(value)})
 
 
+#: The error type of a string field given a number or boolean, which quoting would fix.
+#: The loader words it with the value as spelt in the YAML (``1.30``, not 1.3).
+UNQUOTED = "vr_unquoted"
+
+
+def unquoted_scalar(value: Any) -> bool:
+    """A number or boolean where text was expected: what YAML makes of an unquoted 1.30 or true."""
+    return isinstance(value, (bool, int, float))
+
+
+def _unquoted(expected: str, value: Any) -> PydanticCustomError:
+    return PydanticCustomError(UNQUOTED, "expected {expected}; write it in quotes, got {got}", {"expected": expected, "got": shown(value)})
+
+
 def _matching(pattern: str, expected: str, max_length: int | None = None) -> Callable[[Any], str]:
     regex = re.compile(pattern)
 
     def check(value: Any) -> str:
+        if unquoted_scalar(value) and regex.fullmatch(shown(value)):
+            raise _unquoted(expected, value)
         if not isinstance(value, str) or not regex.fullmatch(value) or (max_length and len(value) > max_length):
             raise _fail(expected, value)
         return value
@@ -219,9 +235,12 @@ def _host_name(value: Any) -> str:
 
 
 def _env_value(value: Any) -> str:
+    if unquoted_scalar(value):
+        raise _unquoted("a string", value)
+    if value is None:
+        raise PydanticCustomError("vr", 'expected a string, got nothing (null); write "" for an empty value', {})
     if not isinstance(value, str):
-        hint = " (quote it in YAML)" if isinstance(value, (int, float, bool)) or value is None else ""
-        raise PydanticCustomError("vr", "expected a string{hint}, got {got}", {"hint": hint, "got": shown(value)})
+        raise _fail("a string", value)
     if "\x00" in value:
         raise PydanticCustomError("vr", "environment values cannot contain NUL characters", {})
     if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
@@ -230,6 +249,8 @@ def _env_value(value: Any) -> str:
 
 
 def _text(value: Any) -> str:
+    if unquoted_scalar(value):
+        raise _unquoted("a string", value)
     if not isinstance(value, str):
         raise _fail("a string", value)
     return value
@@ -277,6 +298,8 @@ def _one_line(what: str) -> Callable[[Any], str]:
     """One line of text: names, versions, descriptions that land in labels and headers."""
 
     def check(value: Any) -> str:
+        if unquoted_scalar(value):
+            raise _unquoted(what, value)
         if not isinstance(value, str) or not value.strip() or any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in value):
             raise _fail(f"{what} (one line, no control characters)", value)
         return value
