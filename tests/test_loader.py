@@ -120,25 +120,30 @@ def test_wrong_type_error_is_a_profile_error_with_parts(workdir):
     assert error.message == "expected an integer ≥ 1, got 0"
 
 
-def test_unknown_key_lists_allowed_keys(workdir):
+def test_unknown_key_suggests_the_closest_known_key(workdir):
     path = write(workdir, "child.yaml", "extends: prod\nservices:\n  backend:\n    replica: 2\n")
+    assert str(load_error(path)) == "child.yaml:4:5: services.backend.replica: unknown key 'replica'; did you mean 'replicas'?"
+
+
+def test_unknown_key_like_no_known_one_lists_allowed_keys(workdir):
+    path = write(workdir, "child.yaml", "extends: prod\nservices:\n  backend:\n    zzz: 2\n")
     allowed = ", ".join(Service.model_fields)
     assert "replicas" in allowed
-    assert str(load_error(path)) == (
-        f"child.yaml:4:5: services.backend.replica: unknown key 'replica'; expected one of: {allowed}"
-    )
+    assert str(load_error(path)) == f"child.yaml:4:5: services.backend.zzz: unknown key 'zzz'; expected one of: {allowed}"
 
 
 def test_unknown_top_level_key(workdir):
-    path = write(workdir, "child.yaml", "extends: prod\nservice: {}\n")
+    path = write(workdir, "child.yaml", "extends: prod\nzzz: {}\n")
     allowed = ", ".join(Profile.model_fields)
-    assert str(load_error(path)) == f"child.yaml:2:1: service: unknown key 'service'; expected one of: {allowed}"
+    assert str(load_error(path)) == f"child.yaml:2:1: zzz: unknown key 'zzz'; expected one of: {allowed}"
+    path = write(workdir, "child.yaml", "extends: prod\nservice: {}\n")
+    assert str(load_error(path)) == "child.yaml:2:1: service: unknown key 'service'; did you mean 'services'?"
 
 
 def test_env_value_int_asks_for_quotes(workdir):
     path = write(workdir, "child.yaml", "extends: prod\nservices:\n  backend:\n    env:\n      PORT: 8000\n")
     assert str(load_error(path)) == (
-        "child.yaml:5:13: services.backend.env.PORT: expected a string (quote it in YAML), got 8000"
+        'child.yaml:5:13: services.backend.env.PORT: expected a string; write "8000" in quotes — YAML reads 8000 as a number'
     )
 
 
@@ -204,7 +209,7 @@ def test_alias_bomb(workdir):
 
 def test_duplicate_key(workdir):
     path = write(workdir, "child.yaml", "extends: prod\nservices:\n  backend:\n    replicas: 2\n    replicas: 3\n")
-    assert str(load_error(path)) == "child.yaml:5:5: duplicate key 'replicas'"
+    assert str(load_error(path)) == "child.yaml:5:5: duplicate key 'replicas'; it is set first at line 4"
 
 
 def test_non_core_tag(workdir):
@@ -272,7 +277,8 @@ def test_error_in_inherited_value_points_into_the_parent_file(workdir):
     error = load_error(child, profiles_dir=folder)
     line = line_of(parent, "APP_ENV: 7")
     assert str(error) == (
-        f"profiles/base.yaml:{line}:16: services.backend.env.APP_ENV: expected a string (quote it in YAML), got 7"
+        f'profiles/base.yaml:{line}:16: services.backend.env.APP_ENV: expected a string; write "7" in quotes — '
+        "YAML reads 7 as a number"
     )
 
 

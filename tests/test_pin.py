@@ -184,7 +184,7 @@ def test_a_profile_without_a_lock_reads_the_locks_of_the_profiles_it_extends(tmp
         ('images:\n  "redis:7": sha256:1\n', "lock.lock.yaml:2:14: images.redis:7: expected a digest (sha256: and 64 lowercase hex digits), got \"sha256:1\""),
         ("pins: {}\n", "lock.lock.yaml:1:1: pins: unknown key 'pins'; expected one of: images, unpinned"),
         ("unpinned: ''\n", "lock.lock.yaml:1:11: unpinned: expected a one-line reason why the images are not pinned, got \"\""),
-        ("images: [a\n", "lock.lock.yaml:2:1"),
+        ("images: [a\n", "lock.lock.yaml:1:9: invalid YAML: the '[' here is never closed"),
     ],
 )
 def test_a_broken_lock_is_a_placed_one_line_error(tmp_path, monkeypatch, text, message):

@@ -53,6 +53,8 @@ class Positions:
     file: str
     values: dict[Path, Location] = field(default_factory=dict)
     keys: dict[Path, Location] = field(default_factory=dict)
+    #: How a scalar that YAML read as a number or boolean was spelt (``1.30`` for 1.3).
+    spelling: dict[Path, str] = field(default_factory=dict)
 
     def value(self, path: Path) -> Location:
         # A missing field has no position of its own: point at its closest ancestor.
@@ -67,7 +69,9 @@ class Positions:
 
     def overlaid(self, other: Positions) -> Positions:
         """Positions of ``other`` win wherever both files define a path."""
-        return Positions(other.file, {**self.values, **other.values}, {**self.keys, **other.keys})
+        return Positions(
+            other.file, {**self.values, **other.values}, {**self.keys, **other.keys}, {**self.spelling, **other.spelling}
+        )
 
 
 def _tag(node: Node) -> str:
@@ -123,7 +127,10 @@ class _Builder:
         if isinstance(node, SequenceNode):
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
         assert isinstance(node, ScalarNode)
-        return _scalar(node, tag)
+        value = _scalar(node, tag)
+        if not isinstance(value, str):
+            self.positions.spelling.setdefault(path, str(node.value))
+        return value
 
     def _location(self, node: Node) -> Location:
         return Location(self.positions.file, *_pos(node))
@@ -147,7 +154,9 @@ class _Builder:
             key = str(key_node.value)
             if key in result:
                 line, col = _pos(key_node)
-                raise YamlSourceError(f"duplicate key {key!r}", line, col)
+                first = self.positions.keys.get(path + (key,))
+                where = f"; it is set first at line {first.line}" if first is not None and first.file == self.positions.file else ""
+                raise YamlSourceError(f"duplicate key {key!r}{where}", line, col)
             self.positions.keys.setdefault(path + (key,), self._location(key_node))
             result[key] = self.build(value_node, path + (key,))
         for merge in merges:
@@ -201,6 +210,139 @@ def _scalar(node: ScalarNode, tag: str) -> Any:
     return text
 
 
+def _at(mark: Any) -> tuple[int, int]:
+    return (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+
+
+def _spaces(count: int) -> str:
+    return f"{count} space" + ("" if count == 1 else "s")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _content(line: str) -> str:
+    """A line without its indentation and list dashes: where a key would start."""
+    return re.sub(r"^(\s*-\s+)*", "", line.strip())
+
+
+def _has_key(line: str) -> bool:
+    body = _content(line)
+    return ": " in body or body.endswith(":")
+
+
+def _in_plain_words(exc: MarkedYAMLError, text: str) -> tuple[str, int, int]:
+    """The parser's complaint as a person would say it, at the line to fix: (message, line, col).
+
+    The scanner and parser speak of tokens (``expected <block end>, but found
+    '<block mapping start>'``); the common mistakes behind them are bad indentation, a
+    tab, an unclosed quote or bracket, and a missing colon. What is recognised is
+    translated; anything else keeps the parser's words.
+    """
+    problem, context = exc.problem or "", exc.context or ""
+    line, col = _at(exc.problem_mark or exc.context_mark)
+    lines = text.split("\n")
+    here = lines[line - 1] if 0 < line <= len(lines) else ""
+    char = here[col - 1] if 0 < col <= len(here) else ""
+    at_line_start = not here[: col - 1].strip()
+    before = [(n, t) for n, t in enumerate(lines[: max(line - 1, 0)], 1) if t.strip() and not t.lstrip().startswith("#")]
+    if "cannot start any token" in problem:
+        if char == "\t":
+            if at_line_start:
+                return "a tab character indents this line; YAML indents with spaces only", line, col
+            return "a tab character here; outside quotes and comments YAML separates with spaces", line, col
+        if char:
+            return f"{char!r} cannot start a plain value; put the value in quotes", line, col
+    if "quoted scalar" in context and ("end of stream" in problem or "document" in problem):
+        opened, opened_col = _at(exc.context_mark)
+        quote = lines[opened - 1][opened_col - 1] if opened else '"'
+        return f"unclosed quote: the {quote} here is never closed", opened, opened_col
+    if "could not find expected ':'" in problem and exc.context_mark is not None:
+        key_line, key_col = _at(exc.context_mark)
+        return "missing ':' after the key on this line (write key: value)", key_line, key_col
+    if "mapping values are not allowed" in problem:
+        if ": " in _content(here[: col - 1]) or here[: col - 1].lstrip().startswith(("'", '"')):
+            return "a value that contains ': ' must be in quotes", line, col
+        if before:
+            number, previous = before[-1]
+            if not _has_key(previous):
+                return "missing ':' after the key on this line (write key: value)", number, _indent(previous) + 1
+            if _indent(here) > _indent(previous):
+                return (
+                    f"bad indentation: this line is indented more than line {number} above it, so it reads as part of "
+                    "that line's value; line up the keys of one mapping",
+                    line,
+                    _indent(here) + 1,
+                )
+    if context in ("while parsing a block mapping", "while parsing a block collection") and at_line_start:
+        parent, _ = _at(exc.context_mark)
+        if context.endswith("mapping") and char == "-":
+            return f"a list item where a key was expected: the mapping at line {parent} holds keys, not '- ' items", line, col
+        if context.endswith("collection") and _has_key(here):
+            return f"a key where a list item was expected: the list at line {parent} holds '- ' items", line, col
+        levels = sorted({_indent(t) for _, t in before if _indent(t) != _indent(here)})
+        if levels:
+            shown = ", ".join(map(str, levels[:-1])) + (" or " if len(levels) > 1 else "") + str(levels[-1])
+            return (
+                f"bad indentation: this line is indented by {_spaces(_indent(here))}, which lines up with no key above it "
+                f"(those are indented by {shown})",
+                line,
+                col,
+            )
+    if context == "while parsing a block mapping" and not at_line_start:
+        quote = here[: col - 1].rstrip()[-1:]
+        if quote in ("'", '"') and here[: col - 1].count(quote) % 2 == 1:
+            # The quote that closes a string opened on an earlier line: that one is the mistake.
+            start = next(((n, t) for n, t in reversed(before) if t.count(quote) % 2 == 1), None)
+            if start is not None:
+                return (
+                    f"unclosed quote: the {quote} here is not closed on its line, so the string runs on to line {line}",
+                    start[0],
+                    start[1].rindex(quote) + 1,
+                )
+        return "unexpected text after a value on this line; put the whole value in quotes", line, col
+    if context in ("while parsing a flow sequence", "while parsing a flow mapping") and exc.context_mark is not None:
+        opened, opened_col = _at(exc.context_mark)
+        bracket, closing = ("[", "]") if context.endswith("sequence") else ("{", "}")
+        return (
+            f"the {bracket!r} here is never closed: add {closing!r}, or a ',' between its items",
+            opened,
+            opened_col,
+        )
+    if "stream end" in problem or "expected node content" in problem:
+        opener = _unclosed_bracket(text)
+        if opener is not None:
+            bracket, opened, opened_col = opener
+            return f"the {bracket!r} here is never closed: the file ends inside it", opened, opened_col
+        return "the file ends in the middle of a value", line, col
+    if "undefined alias" in problem:
+        name = re.match(r"\*([^\s,\[\]{}]+)", here[col - 1:] if col else "")
+        alias = name.group(1) if name else "?"
+        return f"*{alias} refers to no anchor: define &{alias} before it", line, col
+    return problem or context or "malformed YAML", line, col
+
+
+def _unclosed_bracket(text: str) -> tuple[str, int, int] | None:
+    """The last '[' or '{' that nothing closes, outside quotes and comments: (bracket, line, col)."""
+    stack: list[tuple[str, int, int]] = []
+    for number, line in enumerate(text.split("\n"), 1):
+        quote = ""
+        for index, char in enumerate(line):
+            if quote:
+                if char == quote:
+                    quote = ""
+            elif char in "'\"" and (index == 0 or line[index - 1] in " \t[{,:"):
+                quote = char
+            elif char == "#" and (index == 0 or line[index - 1] in " \t"):
+                break
+            elif char in "[{":
+                stack.append((char, number, index + 1))
+            elif char in "]}" and stack:
+                stack.pop()
+    return stack[-1] if stack else None
+
+
 def _compose_all(text: str, fast: bool) -> list[Node]:
     # fast: libyaml (ruamel.yaml.clib), about ten times quicker than the pure scanner,
     # with the same marks and tags, but YAML 1.1 syntax rules (no ':' inside flow
@@ -210,10 +352,8 @@ def _compose_all(text: str, fast: bool) -> list[Node]:
     try:
         return list(yaml.compose_all(io.StringIO(text)))
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
-        problem = exc.problem or exc.context or "malformed YAML"
-        raise YamlSourceError(f"invalid YAML: {problem}", line, col) from None
+        message, line, col = _in_plain_words(exc, text)
+        raise YamlSourceError(f"invalid YAML: {message}", line, col) from None
     except YAMLError as exc:
         raise YamlSourceError(f"invalid YAML: {exc}") from None
     except RecursionError:

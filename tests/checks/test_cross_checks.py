@@ -1,4 +1,4 @@
-"""VR601–VR607: checks across artefacts, beyond their examples (which state the exact
+"""VR601–VR607 and VR610: checks across artefacts, beyond their examples (which state the exact
 findings): each FAIL case here mutates one artefact of a valid render (or the profile)
 and asserts where the finding points, in the artefact and in the profile, its severity,
 or what the plan decided. The open-stack profile (a worker sharing the backend's image,
@@ -11,7 +11,7 @@ import pytest
 
 from .support import context, first_container, kind, mutated, overlay, problems, rendered
 
-CROSS = [f"VR60{n}" for n in range(1, 8)]
+CROSS = [f"VR60{n}" for n in range(1, 8)] + ["VR610"]
 COMPOSE = "compose/docker-compose.yml"
 PROFILES = ["dev", "staging", "prod", "open-stack"]
 
@@ -190,6 +190,49 @@ def test_vr606_unused_secret_is_a_warning_at_the_profile():
     assert problem.message == "secret 'spare' is declared but nothing uses it" and problem.severity is Severity.WARNING
     assert problem.location.file.endswith("spare.yaml") and problem.location.line > 0
     assert problem.related[0].file == "out/spare/compose/docker-compose.yml"
+
+
+# -- VR610 *_FILE variables name mounted secrets ------------------------------------------
+
+
+def test_vr610_fail_compose_points_at_the_variable_and_the_profile():
+    def unmount(compose):
+        del compose["services"]["backend"]["secrets"]
+
+    ctx = mutated("staging", COMPOSE, unmount)
+    assert sorted(p.message for p in problems("VR610", ctx)) == [
+        "service backend: NEO4J_AUTH_FILE names /run/secrets/neo4j-auth, but the service mounts no secret there",
+        "service backend: REDIS_PASSWORD_FILE names /run/secrets/redis-app-password, but the service mounts no secret there",
+    ]
+    (problem,) = [p for p in problems("VR610", ctx) if "NEO4J" in p.message]
+    compose = ctx.artefacts[COMPOSE].text.split("\n")
+    assert problem.location.file == "out/staging/compose/docker-compose.yml"
+    assert "NEO4J_AUTH_FILE" in compose[problem.location.line - 1]
+    assert problem.related[0].file == "profiles/base.yaml" and problem.related[0].line > 0
+
+
+def test_vr610_fail_kubernetes_volume_that_is_no_secret():
+    def swap(documents):
+        pod = kind(documents, "StatefulSet")["spec"]["template"]["spec"]
+        volume = next(v for v in pod["volumes"] if v["name"] == "secret-neo4j-auth")
+        volume.pop("secret")
+        volume["emptyDir"] = {}
+
+    (problem,) = problems("VR610", mutated("staging", "kubernetes/neo4j.yaml", swap))
+    assert problem.message == (
+        "StatefulSet neo4j container neo4j: NEO4J_AUTH_FILE names /run/secrets/neo4j-auth, but no secret is mounted there"
+    )
+    assert problem.location.file == "out/staging/kubernetes/neo4j.yaml" and problem.location.line > 0
+
+
+def test_vr610_compose_short_syntax_and_list_environment_count():
+    def short(compose):
+        service = compose["services"]["neo4j"]
+        service["secrets"] = ["neo4j-auth"]
+        service["environment"] = [f"{k}={v}" for k, v in service["environment"].items()] + ["X_FILE=/run/secrets/nope"]
+
+    (problem,) = problems("VR610", mutated("staging", COMPOSE, short))
+    assert problem.message == "service neo4j: X_FILE names /run/secrets/nope, but the service mounts no secret there"
 
 
 # -- VR607 alerts -------------------------------------------------------------------------

@@ -72,6 +72,7 @@ CHECK_MODULES = (
     "cross_images",
     "cross_edges",
     "cross_secrets",
+    "cross_secret_files",
     "cross_alerts",
     "cross_pins",
     "cross_runbook",

@@ -12,7 +12,8 @@ EXAMPLES = (
     Fail(
         "a YAML flow list the template never closes",
         edits=[Edit("prometheus/prometheus.yml", "rule_files:\n  - rules.yml\n", "rule_files: [rules.yml\n")],
-        expect=[Expect("prometheus.yml.j2", "invalid YAML: did not find expected ',' or ']' (rendered at out/prod/prometheus/prometheus.yml:13:9)")],
+        expect=[Expect("prometheus.yml.j2", "invalid YAML: the '[' here is never closed: add ']', or a ',' between its items "
+                                           "(rendered at out/prod/prometheus/prometheus.yml:11:13)")],
     ),
     Fail(
         "a Python boolean rendered raw into a JSON dashboard",

@@ -5,6 +5,7 @@ Errors always read ``file:line:col: field.path: expected …, got …``.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import re
@@ -21,7 +22,7 @@ from ..yamlsource import Positions, YamlSourceError, decode_utf8, load_yaml
 from .lock import image_sites, lock_path, locked_data, read_lock
 from .merge import deep_merge
 from .models import Profile, ReferenceProblem
-from .types import DNS_LABEL, shown
+from .types import DNS_LABEL, UNQUOTED, shown, unquoted_scalar
 
 
 def _profile_model() -> type[Profile]:
@@ -256,12 +257,37 @@ def _placed(error: dict[str, Any], positions: Positions) -> _Placed:
         return _Placed(f"expected a kind of {kinds}, got {got}", positions.value(loc + ("kind",)), field_path(loc + ("kind",)))
     if kind == "extra_forbidden":
         allowed = _allowed_keys(tagged[:-1])
-        hint = f"; expected one of: {', '.join(allowed)}" if allowed else ""
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        if close:
+            hint = f"; did you mean {close[0]!r}?"
+        else:
+            hint = f"; expected one of: {', '.join(allowed)}" if allowed else ""
         return _PlacedKey(f"unknown key {str(loc[-1])!r}{hint}", positions.key(loc), field_path(loc))
     if kind == "missing":
         where = positions.key(loc[:-1]) if len(loc) > 1 else positions.value(())
         return _Placed("required field is missing", where, field_path(loc))
-    return _Placed(_message(error), positions.value(loc), field_path(loc))
+    spelling = positions.spelling.get(loc)
+    quoted = _quote_it(error, spelling) if spelling is not None else None
+    return _Placed(quoted or _message(error), positions.value(loc), field_path(loc))
+
+
+def _quote_it(error: dict[str, Any], spelling: str) -> str | None:
+    """For text given as a number or boolean (an unquoted ``1.30``), what to write instead,
+    in the spelling of the YAML: the value pydantic saw is already the number 1.3."""
+    kind, value = error["type"], error.get("input")
+    ctx = error.get("ctx") or {}
+    if not unquoted_scalar(value):
+        return None
+    if kind == UNQUOTED:
+        expected = str(ctx.get("expected"))
+    elif kind == "string_type":
+        expected = "a string"
+    elif kind == "literal_error" and f"'{spelling}'" in str(ctx.get("expected")):
+        expected = str(ctx.get("expected"))
+    else:
+        return None
+    reading = "a boolean" if isinstance(value, bool) else "a number" if spelling == shown(value) else f"the number {shown(value)}"
+    return f'expected {expected}; write "{spelling}" in quotes — YAML reads {spelling} as {reading}'
 
 
 _EXPECTED = {
@@ -281,7 +307,7 @@ def _message(error: dict[str, Any]) -> str:
     kind = error["type"]
     got = shown(error.get("input"))
     ctx = error.get("ctx") or {}
-    if kind == "vr":
+    if kind in ("vr", UNQUOTED):
         return str(error["msg"])
     if kind in _EXPECTED:
         return f"expected {_EXPECTED[kind]}, got {got}"
@@ -328,7 +354,8 @@ def _allowed_keys(loc: tuple[str | int, ...]) -> list[str]:
             return []
     annotation = _unwrap(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return list(annotation.model_fields)
+        # As a profile spells them: a field with an alias (build.from) is written by its alias.
+        return [field.alias or name for name, field in annotation.model_fields.items()]
     return []
 
 

@@ -37,6 +37,7 @@ from .types import (
     Duration,
     EnvName,
     EnvValue,
+    HostName,
     HttpUrl,
     ImageName,
     ImageTag,
@@ -48,7 +49,13 @@ from .types import (
     Text,
     Uid,
     UrlPath,
+    cpu_millis,
+    memory_bytes,
 )
+
+
+#: Where every container finds its secrets, each as the file ``SECRETS_DIR/<name>``.
+SECRETS_DIR = "/run/secrets"
 
 
 class Model(BaseModel):
@@ -131,8 +138,22 @@ class ResourceAmounts(Model):
 
 
 class Resources(Model):
-    requests: ResourceAmounts = Field(description="Guaranteed share: k8s requests and compose reservations.")
+    requests: ResourceAmounts = Field(
+        description="Guaranteed share: k8s requests and compose reservations; each at most its limit."
+    )
     limits: ResourceAmounts = Field(description="Hard ceiling: k8s limits and compose limits.")
+
+    @model_validator(mode="after")
+    def _requests_within_limits(self) -> Resources:
+        # The Kubernetes API server refuses a container whose request exceeds its limit.
+        for field, amount in (("cpu", cpu_millis), ("memory", memory_bytes)):
+            request, limit = getattr(self.requests, field), getattr(self.limits, field)
+            if amount(request) > amount(limit):
+                raise ReferenceProblem(
+                    ("requests", field),
+                    f"the request {request} exceeds the limit {limit} (limits.{field}); a request may be at most its limit",
+                )
+        return self
 
 
 class Health(Model):
@@ -368,7 +389,10 @@ class UpstreamService(ServiceSpec):
 class BackupSchedule(Model):
     """When a Kubernetes backup CronJob runs, how long it keeps copies, and when it is late."""
 
-    schedule: CronSchedule = Field(description="Cron schedule (five fields, UTC).")
+    schedule: CronSchedule = Field(
+        description="Cron schedule in UTC: minute (0-59), hour (0-23), day of month (1-31), month (1-12 or jan-dec) "
+        "and day of week (0-7 or sun-sat), each a value, a range a-b, */n or a-b/n, or a list of them."
+    )
     retention_days: PositiveInt = Field(description="Days a backup is kept before the job deletes it.")
     alert_after: Duration = Field(description="Time without a successful run after which BackupLate fires.")
     volume_size: MemoryQuantity = Field(description="Size of the PersistentVolumeClaim that holds the copies.")
@@ -408,7 +432,10 @@ class Environment(Model):
         description="local: a laptop compose file with builds; swarm: a stack for docker stack deploy."
     )
     kubernetes: Kubernetes | None = Field(default=None, description="Set to render Kubernetes manifests.")
-    domain: Text = Field(description="Public host name of the exposed services (the Kubernetes Ingress host).")
+    domain: HostName = Field(
+        description="Public host name of the exposed services (the Kubernetes Ingress host): lowercase DNS labels "
+        "joined by dots, such as kg.example or localhost, without scheme, path or port."
+    )
 
 
 class Security(Model):
@@ -544,6 +571,36 @@ class Profile(Model):
         if name not in self.secrets:
             yield ReferenceProblem(path, f"unknown secret {name!r}; declare it under secrets")
 
+    def mounted_secrets(self, name: str, service: ServiceSpec) -> tuple[str, ...]:
+        """The secrets mounted into the service's own container: its ``secrets`` and those its role adds."""
+        from ..roles import registry  # the roles import these models
+
+        role = registry().get(service.kind)
+        return tuple(dict.fromkeys([*service.secrets, *(role.secrets(name, service) if role is not None else ())]))
+
+    def _secret_files(self, name: str, service: ServiceSpec) -> Iterator[ReferenceProblem]:
+        """Every ``*_FILE`` variable that points into the secrets folder names a secret the service mounts."""
+        mounted: tuple[str, ...] | None = None
+        for key, value in service.env.items():
+            if not key.endswith("_FILE") or not value.startswith(SECRETS_DIR + "/"):
+                continue
+            secret, _, rest = value[len(SECRETS_DIR) + 1:].partition("/")
+            path = ("services", name, "env", key)
+            if rest or not secret:
+                expected = f"; expected {SECRETS_DIR}/{secret}" if secret else ""
+                yield ReferenceProblem(path, f"each secret is mounted as the file {SECRETS_DIR}/<name>{expected}")
+                continue
+            if mounted is None:
+                mounted = self.mounted_secrets(name, service)
+            if secret in mounted:
+                continue
+            if secret not in self.secrets:
+                yield ReferenceProblem(
+                    path, f"{value} names no secret; declare {secret!r} under secrets and add it to services.{name}.secrets"
+                )
+            else:
+                yield ReferenceProblem(path, f"{value} is not mounted into this service; add {secret!r} to services.{name}.secrets")
+
     @model_validator(mode="after")
     def _references(self) -> Profile:
         # Raised as ValueErrors carrying a path so the loader can place them.
@@ -559,6 +616,7 @@ class Profile(Model):
             here: tuple[str | int, ...] = ("services", name)
             for index, secret in enumerate(service.secrets):
                 yield from self.secret_reference(here + ("secrets", index), secret)
+            yield from self._secret_files(name, service)
             for index, target in enumerate(service.depends_on):
                 callee = self.services.get(target)
                 if callee is None or target == name:

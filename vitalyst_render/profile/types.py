@@ -7,11 +7,13 @@ wrote; the helpers at the bottom convert them for the artefacts that need number
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import unicodedata
 from collections.abc import Callable
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -34,10 +36,13 @@ _IMAGE_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _IMAGE_DOMAIN = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?"
 IMAGE_NAME = rf"^(?:{_IMAGE_DOMAIN}/)?{_IMAGE_COMPONENT}(?:/{_IMAGE_COMPONENT})*$"
 IMAGE_TAG = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
-CRON = r"^([0-9*/,-]+ ){4}[0-9*/,A-Za-z-]+$"
+#: The shape of a cron schedule for the JSON schema; :func:`_cron` checks each field's range.
+CRON = r"^[0-9*/,-]+( +[0-9*/,-]+){2}( +[0-9*/,A-Za-z-]+){2}$"
 #: JVM memory sizes as Neo4j reads them: a number and a k, m or g unit.
 JVM_SIZE = r"^[0-9]+[kmgKMG]$"
 METRIC_NAME = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
+#: A DNS host name: lowercase RFC 1123 labels joined by dots (at most 253 characters).
+HOST_NAME = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"
 
 
 def shown(value: Any) -> str:
@@ -59,10 +64,26 @@ def _fail(expected: str, value: Any) -> PydanticCustomError:
     return PydanticCustomError("vr", "expected {expected}, got {got}", {"expected": expected, "got": shown(value)})
 
 
+#: The error type of a string field given a number or boolean, which quoting would fix.
+#: The loader words it with the value as spelt in the YAML (``1.30``, not 1.3).
+UNQUOTED = "vr_unquoted"
+
+
+def unquoted_scalar(value: Any) -> bool:
+    """A number or boolean where text was expected: what YAML makes of an unquoted 1.30 or true."""
+    return isinstance(value, (bool, int, float))
+
+
+def _unquoted(expected: str, value: Any) -> PydanticCustomError:
+    return PydanticCustomError(UNQUOTED, "expected {expected}; write it in quotes, got {got}", {"expected": expected, "got": shown(value)})
+
+
 def _matching(pattern: str, expected: str, max_length: int | None = None) -> Callable[[Any], str]:
     regex = re.compile(pattern)
 
     def check(value: Any) -> str:
+        if unquoted_scalar(value) and regex.fullmatch(shown(value)):
+            raise _unquoted(expected, value)
         if not isinstance(value, str) or not regex.fullmatch(value) or (max_length and len(value) > max_length):
             raise _fail(expected, value)
         return value
@@ -96,10 +117,130 @@ def _cpu(value: Any) -> str:
     return value
 
 
-def _env_value(value: Any) -> str:
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+#: Each field of a cron schedule: its name, lowest and highest value, and the names it takes.
+_CRON_FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
+    ("minute", 0, 59, {}),
+    ("hour", 0, 23, {}),
+    ("day-of-month", 1, 31, {}),
+    ("month", 1, 12, {name: number for number, name in enumerate(_MONTHS, 1)}),
+    ("day-of-week", 0, 7, {name: number for number, name in enumerate(_DAYS)}),
+)
+_CRON_ITEM = re.compile(r"(?P<base>\*|(?P<low>[0-9A-Za-z]+)(?:-(?P<high>[0-9A-Za-z]+))?)(?:/(?P<step>[^/]*))?")
+
+
+def _cron(value: Any) -> str:
+    """A five-field cron schedule as Kubernetes CronJobs read it, each field in its range."""
     if not isinstance(value, str):
-        hint = " (quote it in YAML)" if isinstance(value, (int, float, bool)) or value is None else ""
-        raise PydanticCustomError("vr", "expected a string{hint}, got {got}", {"hint": hint, "got": shown(value)})
+        raise _fail('a cron schedule of five fields such as "0 3 * * *"', value)
+    if not re.fullmatch(r"[^\s]*( +[^\s]+)*", value):
+        raise _fail("a cron schedule of five fields separated by spaces, on one line", value)
+    fields = value.split()
+    if len(fields) != len(_CRON_FIELDS):
+        raise PydanticCustomError(
+            "vr",
+            "expected a cron schedule of five fields (minute hour day-of-month month day-of-week), got {n} in {got}",
+            {"n": len(fields), "got": shown(value)},
+        )
+    for number, (text, (name, low, high, names)) in enumerate(zip(fields, _CRON_FIELDS), 1):
+        allowed = f"{low}-{high}" + (f" or {next(iter(names))}-{list(names)[-1]}" if names else "")
+
+        def fail(message: str, **ctx: Any) -> PydanticCustomError:
+            return PydanticCustomError(
+                "vr",
+                "cron field {number} ({name})" + message + " in {got}",
+                {"number": number, "name": name, "allowed": allowed, "got": shown(value), **ctx},
+            )
+
+        def amount(part: str) -> int:
+            known = names.get(part.lower()) if not part.isdigit() else int(part)
+            if known is None or not low <= known <= high:
+                raise fail(" must lie in {allowed}, got {part}", part=part if part.isdigit() else shown(part))
+            return known
+
+        for item in text.split(","):
+            match = _CRON_ITEM.fullmatch(item)
+            # A step needs a range to step through: */n or a-b/n, never a lone a/n.
+            if match is None or (match["step"] is not None and match["low"] is not None and match["high"] is None):
+                raise fail(": {item} is not a value, a range a-b, */n or a-b/n (allowed {allowed})", item=shown(item))
+            if match["low"] is not None:
+                first = amount(match["low"])
+                if match["high"] is not None and amount(match["high"]) < first:
+                    raise fail(": the range {item} runs backwards; write low-high within {allowed}", item=match["base"])
+            step = match["step"]
+            if step is not None:
+                if not re.fullmatch("[0-9]+", step):
+                    raise fail(": the step /{step} must be a whole number", step=step)
+                if int(step) == 0:
+                    raise fail(": the step /{step} must be at least 1", step=step)
+    return value
+
+
+_HOST_EXPECTED = "a host name like kg.example, without scheme, path or port"
+_HOST_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+
+
+def _host_problem(value: str) -> str | None:
+    """What keeps ``value`` from being a DNS host name, as "got …" text; None when it is one."""
+    if not value:
+        return "got an empty string"
+    if "\n" in value or "\r" in value:
+        return f"got a line break in {shown(value)}"
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        return f"got control characters in {shown(value)}"
+    if "://" in value:
+        try:
+            host = urlsplit(value).hostname or ""
+        except ValueError:  # a malformed URL, such as an unclosed [IPv6 literal
+            host = ""
+        return f"got a URL {shown(value)}" + _host_hint(host)
+    if any(c.isspace() for c in value):
+        return f"got a space in {shown(value)}"
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        pass
+    else:
+        return f"got the IP address {shown(value)}; an Ingress host must be a DNS name"
+    for mark, what in (("@", "a user name"), ("/", "a path"), (":", "a port")):
+        if mark in value:
+            host = value.rpartition("@")[2] if mark == "@" else value
+            return f"got {what} in {shown(value)}" + _host_hint(re.split(r"[/:]", host)[0])
+    if value.endswith(".") and not value.endswith(".."):
+        return f"got a trailing dot in {shown(value)}" + _host_hint(value[:-1])
+    if "" in value.split("."):
+        return f"got an empty label in {shown(value)}"
+    if value != value.lower():
+        return f"got capital letters in {shown(value)}" + _host_hint(value.lower())
+    for label in value.split("."):
+        if len(label) > 63:
+            return f"got the label {shown(label)}, which is longer than 63 characters"
+        if not _HOST_LABEL.fullmatch(label):
+            return f"got the label {shown(label)}, which is not lowercase letters, digits and inner hyphens"
+    if len(value) > 253:
+        return f"got a name of {len(value)} characters; at most 253"
+    return None
+
+
+def _host_hint(candidate: str) -> str:
+    return f" (write {candidate})" if candidate and _host_problem(candidate) is None else ""
+
+
+def _host_name(value: Any) -> str:
+    problem = _host_problem(value) if isinstance(value, str) else f"got {shown(value)}"
+    if problem is not None or not isinstance(value, str):
+        raise PydanticCustomError("vr", "expected {expected}; {problem}", {"expected": _HOST_EXPECTED, "problem": problem})
+    return value
+
+
+def _env_value(value: Any) -> str:
+    if unquoted_scalar(value):
+        raise _unquoted("a string", value)
+    if value is None:
+        raise PydanticCustomError("vr", 'expected a string, got nothing (null); write "" for an empty value', {})
+    if not isinstance(value, str):
+        raise _fail("a string", value)
     if "\x00" in value:
         raise PydanticCustomError("vr", "environment values cannot contain NUL characters", {})
     if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
@@ -108,6 +249,8 @@ def _env_value(value: Any) -> str:
 
 
 def _text(value: Any) -> str:
+    if unquoted_scalar(value):
+        raise _unquoted("a string", value)
     if not isinstance(value, str):
         raise _fail("a string", value)
     return value
@@ -137,10 +280,11 @@ RelPath = _pattern(REL_PATH, "a relative path of letters, digits and . _ / - (e.
 HttpUrl = _pattern(HTTP_URL, "an http(s) URL without spaces, quotes or braces")
 ImageName = _pattern(IMAGE_NAME, "an image repository such as ghcr.io/vitalyst/backend (lowercase)")
 ImageTag = _pattern(IMAGE_TAG, "an image tag (letters, digits, _ . -, at most 128)")
-CronSchedule = _pattern(CRON, 'a cron schedule of five fields, e.g. "0 3 * * *"')
 JvmSize = _pattern(JVM_SIZE, 'a JVM memory size such as "512m" or "3g"')
 MetricName = _pattern(METRIC_NAME, "a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)")
 EnvValue = Annotated[str, BeforeValidator(_env_value), _schema(type="string")]
+CronSchedule = Annotated[str, BeforeValidator(_cron), _schema(type="string", pattern=CRON)]
+HostName = Annotated[str, BeforeValidator(_host_name), _schema(type="string", pattern=HOST_NAME, maxLength=253)]
 Text = Annotated[str, BeforeValidator(_text), _schema(type="string")]
 CpuQuantity = Annotated[
     str, BeforeValidator(_cpu), _schema(anyOf=[{"type": "string", "pattern": CPU}, {"type": "number", "exclusiveMinimum": 0}])
@@ -154,6 +298,8 @@ def _one_line(what: str) -> Callable[[Any], str]:
     """One line of text: names, versions, descriptions that land in labels and headers."""
 
     def check(value: Any) -> str:
+        if unquoted_scalar(value):
+            raise _unquoted(what, value)
         if not isinstance(value, str) or not value.strip() or any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in value):
             raise _fail(f"{what} (one line, no control characters)", value)
         return value
