@@ -34,8 +34,8 @@ def _option(argv: list[str], name: str) -> str | None:
 
 
 def kubectl(argv: list[str], state: dict[str, Any]) -> int:
-    words = [w for w in argv if not w.startswith("--namespace") and not w.startswith("--request-timeout")]
-    if words and words[0] == "--namespace":
+    words = [w for w in argv if not w.startswith("--request-timeout")]
+    if words[:1] == ["--namespace"]:
         words = words[2:]
     now = state["clock"]
     verb, target = words[0], words[1] if len(words) > 1 else ""
