@@ -97,6 +97,16 @@ EXAMPLES = (
         edits=[Edit(POLICIES, INTERNET_443, INTERNET_443 + "        - protocol: TCP\n          port: 22\n")],
         expect=[Expect(POLICIES, "NetworkPolicy backend-egress egress[2]: ipBlock 0.0.0.0/0 spans a large range")],
     ),
+    Fail(
+        "the Neo4j backup window's API egress widened to the internet and to a port the profile does not name",
+        profile="staging",
+        edits=[Edit(POLICIES, '            cidr: "10.0.0.0/8"\n', '            cidr: "0.0.0.0/0"\n'),
+               Edit(POLICIES, "          port: 6443\n", "          port: 6443\n        - protocol: TCP\n          port: 22\n")],
+        expect=[Expect(POLICIES, "NetworkPolicy neo4j-backup-egress egress[0]: ipBlock 0.0.0.0/0 spans a large range")],
+    ),
+    Pass("a cluster whose API server endpoints the profile names: the window may reach those addresses only",
+         profile="staging", overlay="environment:\n  kubernetes:\n    api_server_cidrs: [192.0.2.10/32, 192.0.2.11/32]\n"
+                                    "    api_server_ports: [6443]\n"),
     Pass("a worker added in the profile that calls neo4j and reaches the internet on its declared egress port 443",
          overlay=ADD_WORKER + "    egress_ports: [443]\n"),
 )
