@@ -134,7 +134,8 @@ def _graph(name: str) -> list[str]:
         "    seeded_dirs: [/var/lib/neo4j/conf]",
         "    image_user: {uid: 7474, gid: 7474}",
         "    writable_root_reason: the neo4j entrypoint writes its settings into the conf folder at start",
-        "    backup: {schedule: \"30 3 * * *\", retention_days: 7, alert_after: 26h, volume_size: 10Gi}",
+        "    backup: {method: maintenance-window, schedule: \"30 3 * * *\", retention_days: 7, alert_after: 26h, volume_size: 10Gi,",
+        "             kubectl_image: {repository: bitnami/kubectl, tag: \"1.31.4\"}}",
     ]
 
 

@@ -34,7 +34,7 @@ SECRETS = ["neo4j-auth", "redis-acl", "redis-app-password", "redis-backup-passwo
 TAGS = {
     "vitalyst/backend": ["1.0.0", "1.1.0", "1.2.0"], "vitalyst/frontend": ["1.0.0", "1.1.0", "1.2.0"],
     "library/neo4j": ["5.26.0-community"], "library/redis": ["7.0.15-bookworm"], "oliver006/redis_exporter": ["v1.62.0-alpine"],
-    "library/python": ["3.12-slim-bookworm"], "library/node": ["22-bookworm-slim"],
+    "bitnami/kubectl": ["1.31.4"], "library/python": ["3.12-slim-bookworm"], "library/node": ["22-bookworm-slim"],
 }
 
 
@@ -118,7 +118,8 @@ class Cluster:
             "services": {
                 "backend": {"image": self.image("backend", "1.0.0")},
                 "frontend": {"image": self.image("frontend", "1.0.0")},
-                "neo4j": {"image": {"repository": f"{host}/library/neo4j"}},
+                "neo4j": {"image": {"repository": f"{host}/library/neo4j"},
+                          "backup": {"kubectl_image": {"repository": f"{host}/bitnami/kubectl"}}},
                 "redis": {"image": {"repository": f"{host}/library/redis"}, "exporter": {"image": {"repository": f"{host}/oliver006/redis_exporter"}}},
             },
         }

@@ -26,7 +26,7 @@ def test_complete_stack(profile):
     assert all(d["metadata"].get("namespace") == namespace["metadata"]["name"] for d in docs if d["kind"] != "Namespace")
     (deny,) = named(docs, "NetworkPolicy", "default-deny-all")
     assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
-    assert {d["metadata"]["name"] for d in named(docs, "CronJob")} == {"neo4j-backup", "redis-backup"}
+    assert {d["metadata"]["name"] for d in named(docs, "CronJob")} == {"neo4j-backup", "neo4j-dump", "redis-backup"}
     assert {d["spec"]["scaleTargetRef"]["name"].split("-")[0] for d in named(docs, "HorizontalPodAutoscaler")} == {"backend", "frontend"}
     for name in ("neo4j", "redis"):
         (statefulset,) = named(docs, "StatefulSet", name)

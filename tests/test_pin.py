@@ -131,7 +131,7 @@ def test_the_shipped_prod_lock_pins_nothing_and_says_why():
     loaded = vr.load_profile("prod")
     assert loaded.unpinned and "render pin --profile prod" in loaded.unpinned
     assert not loaded.digests_required
-    assert [site.digest for site in image_sites(loaded.profile)] == [None] * 7
+    assert [site.digest for site in image_sites(loaded.profile)] == [None] * 8
     report = vr.check(vr.render(loaded), tools=False)
     assert [f.check_id for f in report.findings if f.check_id in ("VR103", "VR307", "VR604", "VR608")] == ["VR608"]
 
@@ -208,6 +208,7 @@ def registry_profile(folder: Path, host: str) -> Path:
     """prod with every image in the fake registry, by tag only."""
     services: dict[str, object] = {name: {"image": {"repository": f"{host}/{repo}"}} for name, repo in SERVICES.items()}
     services["redis"] = {**services["redis"], "exporter": {"image": {"repository": f"{host}/oliver006/redis_exporter"}}}  # type: ignore[dict-item]
+    services["neo4j"] = {**services["neo4j"], "backup": {"kubectl_image": {"repository": f"{host}/bitnami/kubectl"}}}  # type: ignore[dict-item]
     data = {
         "extends": "prod",
         "build": {"base_images": {"python": {"image": f"{host}/library/python"}, "node": {"image": f"{host}/library/node"}}},
@@ -222,7 +223,7 @@ def push_all(registry: FakeRegistry) -> dict[str, str]:
     tags = {
         "vitalyst/backend": "1.0.0", "vitalyst/frontend": "1.0.0", "library/neo4j": "5.26.0-community",
         "library/redis": "7.0.15-bookworm", "oliver006/redis_exporter": "v1.62.0-alpine",
-        "library/python": "3.12-slim-bookworm", "library/node": "22-bookworm-slim",
+        "bitnami/kubectl": "1.31.4", "library/python": "3.12-slim-bookworm", "library/node": "22-bookworm-slim",
     }
     return {f"{registry.host}/{repo}:{tag}": registry.push(repo, tag) for repo, tag in tags.items()}
 
@@ -233,7 +234,7 @@ def test_render_pin_writes_every_digest_and_the_render_is_pinned(tmp_path, docke
         profile = registry_profile(tmp_path, registry.host)
         result = cli("pin", "--profile-file", str(profile), cwd=tmp_path)
         assert result.returncode == 0, result.stderr
-        assert sorted(result.stdout.splitlines()[:7]) == sorted(f"{ref}: new {digest}" for ref, digest in pushed.items())
+        assert sorted(result.stdout.splitlines()[:8]) == sorted(f"{ref}: new {digest}" for ref, digest in pushed.items())
         assert "wrote shop.lock.yaml" in result.stdout
         lock = tmp_path / "shop.lock.yaml"
         assert set(vr.load_profile(profile).locked) == set(pushed)
@@ -284,7 +285,7 @@ def test_without_a_lock_of_its_own_a_prod_child_is_unpinned_and_says_so(tmp_path
     profile = registry_profile(tmp_path, "127.0.0.1:9")
     result = cli("--profile-file", str(profile), "--out", "out", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "warning VR608 shop renders 7 images without a digest" in result.stdout
+    assert "warning VR608 shop renders 8 images without a digest" in result.stdout
 
 
 def test_render_pin_drops_a_reason_left_in_a_lock_that_pins_everything(tmp_path, docker_config):

@@ -196,8 +196,53 @@ class JobMount:
 
 
 @dataclass(frozen=True)
+class RoleRule:
+    """One rule of a namespaced RBAC Role."""
+
+    api_group: str  # "" is the core group
+    resource: str
+    verbs: tuple[str, ...]
+    names: tuple[str, ...] = ()  # resourceNames; empty for verbs that cannot name one (create, list)
+
+
+@dataclass(frozen=True)
+class MaintenanceWindow:
+    """A backup that needs its service stopped: a scheduled pod that scales the service's
+    StatefulSet down, runs the dump as a Job made from a suspended CronJob, and scales it
+    back. Its pod is the stack's only API client: a ServiceAccount with a token, a Role
+    of exactly ``rules``, and egress to the API server alone."""
+
+    statefulset: str
+    dump: str  # the suspended CronJob that holds the dump's Job template
+    account: str  # the window pod's ServiceAccount, Role and RoleBinding
+    image: str  # has bash and kubectl
+    script: str
+    resources: Resources
+    rules: tuple[RoleRule, ...]
+    seconds: int  # how long the database may stay down for the dump: the script's and the dump Job's deadline
+    stop_wait_seconds: int  # how long the trap waits for a stopped dump's pod to go before it scales back
+    api_cidrs: tuple[str, ...]
+    api_ports: tuple[int, ...]
+    mounts: tuple[JobMount, ...] = (JobMount("scratch", "/tmp"),)
+    volumes: tuple[JobVolume, ...] = (JobVolume("scratch", empty_dir="16Mi"),)
+
+    @property
+    def grace_seconds(self) -> int:
+        """The window pod's termination grace: time for its trap to stop the dump and scale back after a kill."""
+        return self.stop_wait_seconds + 60
+
+    @property
+    def active_deadline_seconds(self) -> int:
+        """The window Job's own deadline: the dump's, then the trap's time to clean up."""
+        return self.seconds + self.grace_seconds
+
+
+@dataclass(frozen=True)
 class BackupJob:
-    """A Kubernetes CronJob that copies one service's data to a claim of its own."""
+    """A Kubernetes CronJob that copies one service's data to a claim of its own.
+
+    With a ``window`` the CronJob of that name is the window, and this job's container
+    is the template of the dump it runs (the suspended ``window.dump`` CronJob)."""
 
     service: str
     timing: BackupSchedule  # schedule, retention, lateness alert and volume size, from the profile
@@ -212,6 +257,8 @@ class BackupJob:
     mounts: tuple[JobMount, ...]
     volumes: tuple[JobVolume, ...]
     calls_service: bool  # reaches the service over the network (an edge)
+    window: MaintenanceWindow | None = None
+    ttl_seconds_after_finished: int | None = None
 
     @property
     def name(self) -> str:
@@ -221,6 +268,11 @@ class BackupJob:
     @property
     def claim(self) -> str:
         return backup_claim(self.service)
+
+    @property
+    def dump_name(self) -> str:
+        """The CronJob that runs the copy: the job itself, or a window's suspended dump."""
+        return self.window.dump if self.window is not None else self.name
 
     @property
     def schedule(self) -> str:

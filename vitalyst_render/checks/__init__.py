@@ -76,6 +76,7 @@ CHECK_MODULES = (
     "cross_alerts",
     "cross_pins",
     "cross_runbook",
+    "cross_backups",
     "promql_parse",
     "promql_counter_rate",
     "promql_bytes_ratio",

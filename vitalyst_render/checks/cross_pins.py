@@ -13,7 +13,7 @@ EXAMPLES = (
     Fail(
         "prod as shipped: no registry here holds its images, and its lock says so instead of holding digests",
         profile=SHIPPED_PROD,
-        expect=[Expect("prod.lock.yaml", "prod renders 7 images without a digest, because: no registry this repository "
+        expect=[Expect("prod.lock.yaml", "prod renders 8 images without a digest, because: no registry this repository "
                        "can reach holds the Vitalyst images; run `render pin --profile prod` against yours and commit this file; "
                        "render deploy refuses them")],
     ),

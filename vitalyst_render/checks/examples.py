@@ -38,6 +38,7 @@ EXAMPLE_DIGESTS = {
     "ghcr.io/vitalyst/backend:1.0.0": "sha256:" + "11" * 32,
     "ghcr.io/vitalyst/frontend:1.0.0": "sha256:" + "22" * 32,
     "neo4j:5.26.0-community": "sha256:" + "33" * 32,
+    "bitnami/kubectl:1.31.4": "sha256:" + "66" * 32,
     "redis:7.0.15-bookworm": "sha256:" + "44" * 32,
     "oliver006/redis_exporter:v1.62.0-alpine": "sha256:" + "55" * 32,
 }

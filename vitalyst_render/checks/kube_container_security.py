@@ -14,7 +14,7 @@ SecurityContext = dict[str, Any]
 
 BACKEND = "kubernetes/backend.yaml"
 #: Every container of the staging stack: the services', the init container, the
-#: exporter sidecar and the backup jobs'.
+#: exporter sidecar, the backup jobs' and the Neo4j backup window's.
 STAGING_CONTAINERS = (
     ("kubernetes/backend.yaml", "Deployment backend container 'backend'"),
     ("kubernetes/frontend.yaml", "Deployment frontend container 'frontend'"),
@@ -22,7 +22,8 @@ STAGING_CONTAINERS = (
     ("kubernetes/neo4j.yaml", "StatefulSet neo4j container 'neo4j'"),
     ("kubernetes/redis.yaml", "StatefulSet redis container 'redis'"),
     ("kubernetes/redis.yaml", "StatefulSet redis container 'metrics'"),
-    ("kubernetes/backups.yaml", "CronJob neo4j-backup container 'dump'"),
+    ("kubernetes/backups.yaml", "CronJob neo4j-dump container 'dump'"),
+    ("kubernetes/backups.yaml", "CronJob neo4j-backup container 'window'"),
     ("kubernetes/backups.yaml", "CronJob redis-backup container 'rdb'"),
 )
 

@@ -34,6 +34,7 @@ EXAMPLES = (
         expect=[
             Expect("kubernetes/backend.yaml", "PodDisruptionBudget backend uses policy/v1beta1 (removed in 1.25); use policy/v1"),
             Expect("kubernetes/backups.yaml", "CronJob neo4j-backup uses batch/v1beta1 (removed in 1.25); use batch/v1"),
+            Expect("kubernetes/backups.yaml", "CronJob neo4j-dump uses batch/v1beta1 (removed in 1.25); use batch/v1"),
             Expect("kubernetes/backups.yaml", "CronJob redis-backup uses batch/v1beta1 (removed in 1.25); use batch/v1"),
         ],
     ),

@@ -97,6 +97,16 @@ EXAMPLES = (
         edits=[Edit(POLICIES, INTERNET_443, INTERNET_443 + "        - protocol: TCP\n          port: 22\n")],
         expect=[Expect(POLICIES, "NetworkPolicy backend-egress egress[2]: ipBlock 0.0.0.0/0 spans a large range")],
     ),
+    Fail(
+        "the Neo4j backup window's API egress widened to the internet and to a port the profile does not name",
+        profile="staging",
+        edits=[Edit(POLICIES, '            cidr: "10.0.0.0/8"\n', '            cidr: "0.0.0.0/0"\n'),
+               Edit(POLICIES, "          port: 6443\n", "          port: 6443\n        - protocol: TCP\n          port: 22\n")],
+        expect=[Expect(POLICIES, "NetworkPolicy neo4j-backup-egress egress[0]: ipBlock 0.0.0.0/0 spans a large range")],
+    ),
+    Pass("a cluster whose API server endpoints the profile names: the window may reach those addresses only",
+         profile="staging", overlay="environment:\n  kubernetes:\n    api_server_cidrs: [192.0.2.10/32, 192.0.2.11/32]\n"
+                                    "    api_server_ports: [6443]\n"),
     Pass("a worker added in the profile that calls neo4j and reaches the internet on its declared egress port 443",
          overlay=ADD_WORKER + "    egress_ports: [443]\n"),
 )
@@ -136,13 +146,24 @@ def _external_ok(rule: dict[str, Any], peer: dict[str, Any], declared_ports: set
     return "ipBlock" in peer and bool(ports) and ports <= declared_ports
 
 
+def _api_server_ok(rule: dict[str, Any], peer: dict[str, Any], api: tuple[set[str], set[int]] | None) -> bool:
+    """A backup window's pod may reach the API server: the profile's CIDRs, on its ports."""
+    if api is None or "ipBlock" not in peer:
+        return False
+    block = peer["ipBlock"] or {}
+    ports = _ports(rule)
+    return block.get("cidr") in api[0] and not block.get("except") and bool(ports) and ports <= api[1]
+
+
 @check("VR313", "k8s-network-policy", "network policy leaves traffic open", Severity.ERROR, examples=EXAMPLES)
 def network_policy(ctx: CheckContext) -> Iterable[Problem]:
     """The namespace has a default-deny policy for both Ingress and Egress, plus DNS
     egress; every pod is selected by some policy; every rule names its ports; and no
     rule admits more than named pods: not ``podSelector: {}``, not a namespace without
     a pod selector, not a wide ``ipBlock`` (egress to the internet only on the
-    ``egress_ports`` the plan gives the service the policy selects). A rule with
+    ``egress_ports`` the plan gives the service the policy selects, and to the API
+    server only from a backup window's pod, on ``environment.kubernetes.api_server_cidrs``
+    and ``api_server_ports``). A rule with
     ``ports`` but no ``from`` (or ``to``) admits every source on those ports: the
     seed's ``- ports: [8000]`` item opened the backend to the world.
 
@@ -170,6 +191,7 @@ def network_policy(ctx: CheckContext) -> Iterable[Problem]:
         if not any(_selects(p.spec.get("podSelector"), labels) for p in policies):
             yield Problem(f"{obj.label}: its pods are selected by no NetworkPolicy", obj.at("metadata"))
     services = ctx.plan.services
+    api_clients = {job.name: (set(job.window.api_cidrs), set(job.window.api_ports)) for job in ctx.plan.backups if job.window}
     dns = False
     for policy in policies:
         spec = policy.spec
@@ -193,7 +215,11 @@ def network_policy(ctx: CheckContext) -> Iterable[Problem]:
                     if not isinstance(peer, dict):
                         continue
                     reason = _open_peer(peer)
-                    if reason and not (direction == "egress" and _external_ok(rule, peer, declared_ports)):
+                    allowed = direction == "egress" and (
+                        _external_ok(rule, peer, declared_ports)
+                        or _api_server_ok(rule, peer, api_clients.get(target) if isinstance(target, str) else None)
+                    )
+                    if reason and not allowed:
                         yield Problem(f"NetworkPolicy {policy.name} {direction}[{index}]: {reason}",
                                       policy.at("spec", direction, index, peers_key, peer_index))
     if deny and not dns:

@@ -1,4 +1,5 @@
-"""VR908: shellcheck checks every shell block of the rendered runbook."""
+"""VR908: shellcheck checks every shell block of the rendered runbook and every script a
+Kubernetes Job runs (``bash -c`` / ``sh -c``: the backup jobs and the Neo4j window)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterable
 
 from ._tools import run_tool
 from .base import Problem, Severity, check
+from ..errors import Location
 from .context import CheckContext
 from .examples import Edit, Expect, Fail, Pass
 
@@ -22,7 +24,41 @@ EXAMPLES = (
         expect=[Expect(RUNBOOK, "SC2046 (warning): Quote this to prevent word splitting.")],
     ),
     Pass("the dev runbook: compose commands only", profile="dev"),
+    Fail(
+        "the Neo4j backup window's script leaves a command substitution unquoted, which word-splits",
+        profile="staging",
+        edits=[Edit("kubernetes/backups.yaml", 'until [ -z "$$(k get pods --selector "$$selector" -o name)" ]',
+                    'until [ -z $$(k get pods --selector "$$selector" -o name) ]')],
+        expect=[Expect("kubernetes/backups.yaml", "SC2046 (warning): Quote this to prevent word splitting.")],
+    ),
+    Pass("staging: every backup job's script and the window's pass shellcheck", profile="staging"),
 )
+
+_SHELLS = {"bash": "bash", "sh": "sh", "/bin/bash": "bash", "/bin/sh": "sh"}
+
+
+def job_scripts(ctx: CheckContext) -> list[tuple[str, str, Location]]:
+    """Each ``bash -c`` / ``sh -c`` script of a Job or CronJob container: (shell, the
+    script as Kubernetes runs it, the location of its first line)."""
+    found = []
+    for container in ctx.containers:
+        if container.obj.kind not in ("Job", "CronJob"):
+            continue
+        command = container.container.get("command") or []
+        if len(command) >= 3 and command[0] in _SHELLS and command[1] == "-c" and isinstance(command[2], str):
+            start = container.obj.at(*container.path, "command", 2)
+            script = command[2].replace("$$", "$")  # Kubernetes' own escape of $ in a command
+            found.append((_SHELLS[command[0]], script, Location(start.file, start.line + 1, 1)))
+    return found
+
+
+def _comments(shell: str, files: dict[str, str]) -> list[dict[str, object]] | None:
+    run = run_tool("shellcheck", [f"--shell={shell}", "--format=json1", "--severity=info", *files], files)
+    try:
+        comments = json.loads(run.output or "{}").get("comments", [])
+    except ValueError:
+        return None
+    return list(comments)
 
 
 def shell_blocks(text: str) -> list[tuple[int, str]]:
@@ -44,31 +80,39 @@ def shell_blocks(text: str) -> list[tuple[int, str]]:
     return blocks
 
 
-@check("VR908", "shellcheck", "shellcheck finds a problem in a runbook command", Severity.WARNING, tool="shellcheck",
-       examples=EXAMPLES)
+@check("VR908", "shellcheck", "shellcheck finds a problem in a runbook command or a job's script", Severity.WARNING,
+       tool="shellcheck", examples=EXAMPLES)
 def shellcheck_runbook(ctx: CheckContext) -> Iterable[Problem]:
     """``shellcheck --shell=sh`` reads every ``sh`` block of ``docs/RUNBOOK.md``, so the
-    commands on-call pastes at 3 a.m. quote what they must and mean what they say.
-    Every finding points at the runbook line.
+    commands on-call pastes at 3 a.m. quote what they must and mean what they say; and
+    every ``bash -c`` (or ``sh -c``) script of a Kubernetes Job or CronJob, as Kubernetes
+    runs it (``$$`` read as ``$``), since a backup script that misquotes fails at night,
+    unattended. Every finding points at the runbook or manifest line.
 
-    Remediation: fix ``templates/docs/RUNBOOK.md.j2``; every profile value in a command
-    goes through ``|sh``.
+    Remediation: fix ``templates/docs/RUNBOOK.md.j2`` (every profile value in a command
+    goes through ``|sh``) or the role's script.
     """
     runbook = ctx.artefacts.get(RUNBOOK)
-    if runbook is None:
-        return
-    blocks = shell_blocks(runbook.text)
-    files = {f"block-{start}.sh": text for start, text in blocks}
-    if not files:
-        return
-    run = run_tool("shellcheck", ["--shell=sh", "--format=json1", "--severity=info", *files], files)
-    try:
-        comments = json.loads(run.output or "{}").get("comments", [])
-    except ValueError:
-        yield Problem(f"shellcheck did not answer in JSON: {run.lines()[:1]}", ctx.location(RUNBOOK))
-        return
-    for comment in comments:
-        start = int(str(comment.get("file", "block-0.sh")).removeprefix("block-").removesuffix(".sh"))
-        line = start + int(comment.get("line", 1)) - 1
-        yield Problem(f"SC{comment.get('code')} ({comment.get('level')}): {comment.get('message')}",
-                      ctx.location(RUNBOOK, line, int(comment.get("column", 0))))
+    if runbook is not None:
+        files = {f"block-{start}.sh": text for start, text in shell_blocks(runbook.text)}
+        if files:
+            comments = _comments("sh", files)
+            if comments is None:
+                yield Problem("shellcheck did not answer in JSON", ctx.location(RUNBOOK))
+                return
+            for comment in comments:
+                start = int(str(comment.get("file", "block-0.sh")).removeprefix("block-").removesuffix(".sh"))
+                line = start + int(str(comment.get("line", 1))) - 1
+                yield Problem(f"SC{comment.get('code')} ({comment.get('level')}): {comment.get('message')}",
+                              ctx.location(RUNBOOK, line, int(str(comment.get("column", 0)))))
+    scripts = job_scripts(ctx)
+    for shell in sorted({shell for shell, _, _ in scripts}):
+        mine = {f"script-{index}.sh": (text, where) for index, (dialect, text, where) in enumerate(scripts) if dialect == shell}
+        comments = _comments(shell, {name: text for name, (text, _) in mine.items()})
+        if comments is None:
+            yield Problem("shellcheck did not answer in JSON", mine[next(iter(mine))][1])
+            return
+        for comment in comments:
+            where = mine[str(comment.get("file"))][1]
+            yield Problem(f"SC{comment.get('code')} ({comment.get('level')}): {comment.get('message')}",
+                          Location(where.file, where.line + int(str(comment.get("line", 1))) - 1, int(str(comment.get("column", 0)))))

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 from .types import (
+    Cidr,
     Count,
     Description,
     LicenseExpression,
@@ -423,6 +424,22 @@ class Kubernetes(Model):
     ingress_class: DnsLabel = Field(default="nginx", description="IngressClass that serves environment.domain.")
     tls_secret: DnsLabel = Field(
         default="vitalyst-tls", description="kubernetes.io/tls Secret with the certificate for environment.domain."
+    )
+    # Pods reach the API server through the `kubernetes` Service, but most CNIs (Calico,
+    # Cilium) match NetworkPolicy after the Service's DNAT, against the control plane's own
+    # addresses: private ones, on 6443 (kubeadm) or 443 (managed clusters). The private
+    # ranges on both ports work without knowing the cluster; narrow them to its endpoints.
+    api_server_cidrs: list[Cidr] = Field(
+        default_factory=lambda: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
+        min_length=1,
+        description="Where pods that call the Kubernetes API (the Neo4j backup window) may connect: the API server's "
+        "endpoints as NetworkPolicy sees them. The default, the private ranges, works on any cluster whose control "
+        "plane has private addresses; narrow it to the addresses of `kubectl get endpoints kubernetes` (/32 each).",
+    )
+    api_server_ports: list[Port] = Field(
+        default_factory=lambda: [443, 6443],
+        min_length=1,
+        description="TCP ports of the API server endpoints: 6443 on kubeadm clusters, 443 on most managed ones.",
     )
 
 

@@ -256,6 +256,19 @@ def _text(value: Any) -> str:
     return value
 
 
+#: An IPv4 network in CIDR form with no host bits set (10.0.0.0/8, 192.0.2.10/32).
+CIDR = r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$"
+
+
+def _cidr(value: Any) -> str:
+    try:
+        if not isinstance(value, str) or not re.fullmatch(CIDR, value):
+            raise ValueError(value)
+        return str(ipaddress.IPv4Network(value, strict=True))
+    except ValueError:
+        raise _fail('an IPv4 network such as "10.0.0.0/8" or "192.0.2.10/32" (no host bits set)', value) from None
+
+
 def _schema(**schema: Any) -> WithJsonSchema:
     return WithJsonSchema(schema)
 
@@ -291,6 +304,7 @@ CpuQuantity = Annotated[
 ]
 Ratio = Annotated[float, BeforeValidator(_ratio), _schema(type="number", exclusiveMinimum=0, maximum=1)]
 Port = Annotated[int, BeforeValidator(_int_at_least(1, 65535)), _schema(type="integer", minimum=1, maximum=65535)]
+Cidr = Annotated[str, BeforeValidator(_cidr), _schema(type="string", pattern=CIDR)]
 Uid = Annotated[int, BeforeValidator(_int_at_least(10000, 2**31 - 1)), _schema(type="integer", minimum=10000)]
 
 
