@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from .roles.base import Role
 
 Platform = Literal["kubernetes", "compose"]
+PullPolicy = Literal["Always", "IfNotPresent"]
 
 
 @dataclass(frozen=True)
@@ -434,6 +435,10 @@ class StackPlan:
     def monitor_for(self, probe: Probe) -> str:
         return monitor_window(self.profile, probe)
 
+    def pull_policy(self, image: str) -> PullPolicy:
+        """The Kubernetes ``imagePullPolicy`` of a container that runs ``image``."""
+        return pull_policy(image)
+
     @property
     def compose_edges(self) -> tuple[Edge, ...]:
         """The paths between services of the compose file, sidecars included."""
@@ -451,6 +456,13 @@ class StackPlan:
 
 def stack_name(project: str, profile: str) -> str:
     return f"{project}-{profile}"
+
+
+def pull_policy(image: str) -> PullPolicy:
+    """How a kubelet fetches ``image``: a digest names immutable bytes, so a node that has
+    them may use its copy; a tag can be pushed again, so a node must ask the registry
+    every time it starts the container, or it keeps running the old bytes."""
+    return "IfNotPresent" if "@" in image else "Always"
 
 
 # -- building it ---------------------------------------------------------------------------

@@ -56,6 +56,7 @@ CHECK_MODULES = (
     "kube_container_security",
     "kube_host_access",
     "kube_image_pinning",
+    "kube_pull_policy",
     "kube_probes",
     "kube_service_selector",
     "kube_disruption",
