@@ -609,8 +609,12 @@ def _networks(services: Mapping[str, ServicePlan], edges: tuple[Edge, ...]) -> t
     its own with just its two ends: two callers of one database never share a network.
     A service (or sidecar) that meets the outside (published, scraped by Prometheus,
     or with egress ports) gets an ``-edge`` network of which it is the only member of
-    the stack; it is internal unless the service is published or reaches out. A
-    service with neither gets a network of its own, so it never lands on ``default``.
+    the stack. That network has a route out only where the profile declares egress
+    (``egress_ports``) or where publishing needs one: Docker publishes no port of a
+    service that joins only internal networks. (A published service reaches outside
+    either way, in a swarm through ``docker_gwbridge`` too; VR611 holds every route out
+    to the declared egress.) A service with none of these gets a network of its own,
+    so it never lands on ``default``.
     """
     networks: list[ComposeNetwork] = []
     joined: set[str] = set()

@@ -72,6 +72,7 @@ CHECK_MODULES = (
     "cross_memory",
     "cross_images",
     "cross_edges",
+    "cross_egress",
     "cross_secrets",
     "cross_alerts",
     "cross_pins",
