@@ -122,3 +122,31 @@ def test_digest_pinned_images_are_pulled_if_not_present():
     for owner, container in seen:
         assert "@sha256:" in container["image"], (owner, container["name"])
         assert container.get("imagePullPolicy") == "IfNotPresent", (owner, container["name"], container["image"])
+
+
+@pytest.mark.parametrize("profile", ["staging", "prod"])
+def test_secrets_are_projected_files_that_rotation_reaches(profile):
+    from vitalyst_render.kube import pod_spec
+
+    seen = set()
+    for document in objects(profile):
+        found = pod_spec(document)
+        if found is None:
+            continue
+        pod = found[0]
+        volumes = {v["name"]: v for v in pod.get("volumes") or []}
+        assert not any("secret" in v for v in volumes.values()), document["metadata"]["name"]  # only projected ones
+        for container in pod.get("initContainers", []) + pod["containers"]:
+            for mount in container.get("volumeMounts") or []:
+                volume = volumes.get(mount["name"], {})  # data: a volumeClaimTemplate
+                if "projected" not in volume:
+                    continue
+                # A directory, never subPath: kubelet swaps the files in place when a Secret changes.
+                assert "subPath" not in mount and mount["mountPath"] == "/run/secrets" and mount["readOnly"] is True
+                assert volume["projected"]["defaultMode"] == 0o440
+                for source in volume["projected"]["sources"]:
+                    (item,) = source["secret"]["items"]
+                    assert item["path"] == source["secret"]["name"]  # /run/secrets/<name>, as in compose
+                    seen.add((container["name"], source["secret"]["name"]))
+    assert {("backend", "neo4j-auth"), ("backend", "redis-app-password"), ("neo4j", "neo4j-auth"), ("redis", "redis-acl"),
+            ("redis", "redis-health-password"), ("metrics", "redis-metrics-password"), ("rdb", "redis-backup-password")} == seen

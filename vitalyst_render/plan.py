@@ -89,11 +89,21 @@ class Probe:
         return self.start_period_seconds + self.interval_seconds * self.retries
 
 
+#: Where every container finds its secrets, one file per secret: compose's target, and
+#: the directory a Kubernetes pod mounts its projected secrets volume at.
+SECRETS_DIR = "/run/secrets"
+
+
 @dataclass(frozen=True)
 class SecretMount:
     secret: str
     path: str  # /run/secrets/<secret>
     key: str  # the key inside the Kubernetes Secret
+
+    @property
+    def projection(self) -> dict[str, Any]:
+        """The source of a projected volume at SECRETS_DIR that puts the key at ``path``."""
+        return {"secret": {"name": self.secret, "items": [{"key": self.key, "path": self.path.removeprefix(SECRETS_DIR + "/")}]}}
 
 
 @dataclass(frozen=True)
@@ -186,7 +196,7 @@ class JobVolume:
     name: str
     claim: str | None = None  # a PersistentVolumeClaim
     empty_dir: str | None = None  # an emptyDir's size limit
-    secret: str | None = None
+    secrets: tuple[SecretMount, ...] = ()  # a projected volume of these, mounted at SECRETS_DIR
 
 
 @dataclass(frozen=True)
@@ -266,6 +276,7 @@ class SecretUse:
     container: str  # the container's name in the pod
     uid: int  # who owns the mounted file in a swarm
     gid: int
+    read_at_start: bool = True  # False: only its health check reads it, afresh at every probe
 
 
 @dataclass(frozen=True)
@@ -393,10 +404,15 @@ class StackPlan:
         user = self.profile.build.user  # sidecars run as the stack's own user
         for service in self.services.values():
             owner = service.run_as or user
-            uses += [SecretUse(m.secret, service.name, service.name, service.name, owner.uid, owner.gid) for m in service.secrets]
+            uses += [SecretUse(m.secret, service.name, service.name, service.name, owner.uid, owner.gid,
+                               not _probe_only(service, m.path)) for m in service.secrets]
             uses += [SecretUse(m.secret, service.name, sidecar.compose_name, sidecar.name, user.uid, user.gid)
                      for sidecar in service.sidecars for m in sidecar.secrets]
         return tuple(uses)
+
+    def backups_reading(self, secret: str) -> tuple[BackupJob, ...]:
+        """The backup jobs that mount ``secret`` (each run reads it afresh)."""
+        return tuple(job for job in self.backups if any(m.secret == secret for v in job.volumes for m in v.secrets))
 
     @property
     def platform(self) -> Platform:
@@ -454,6 +470,14 @@ class StackPlan:
         return provided
 
 
+def _probe_only(service: ServicePlan, path: str) -> bool:
+    """Whether only the service's health check reads the file at ``path``: the probe runs
+    anew every interval, while the process (env, command, args, config) reads at start."""
+    process = [*service.env.values(), *(service.command or ()), *(service.args or ()),
+               *(str(f.context) for f in service.files)]
+    return any(path in word for word in service.probe.argv) and not any(path in word for word in process)
+
+
 def stack_name(project: str, profile: str) -> str:
     return f"{project}-{profile}"
 
@@ -496,7 +520,7 @@ def _service(name: str, spec: ServiceSpec, profile: Profile, role: Role) -> Serv
     own_build, source = _build(name, spec, profile, role)
     image = _image(name, spec, profile)
     secrets = tuple(
-        SecretMount(secret, f"/run/secrets/{secret}", profile.secrets[secret].key)
+        SecretMount(secret, f"{SECRETS_DIR}/{secret}", profile.secrets[secret].key)
         for secret in dict.fromkeys([*spec.secrets, *role.secrets(name, spec)])
     )
     env = {**role.env(name, spec, profile), **spec.env}
