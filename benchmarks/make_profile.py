@@ -98,7 +98,7 @@ def _cache(name: str) -> tuple[list[str], list[str]]:
         "    image_user: {uid: 999, gid: 999}",
         "    config: {maxmemory_ratio: 0.9, maxmemory_policy: allkeys-lfu}",
         "    users:",
-        '      app: "~* &* +@all -@dangerous -@admin -flushall -flushdb -config -debug -keys -shutdown -monitor -acl"',
+        '      app: "~* &* +@all -@dangerous -@admin -flushall -flushdb -config -debug -keys -shutdown -monitor -acl -function|flush -function|delete -function|restore -script|flush"',
         '      healthcheck: "+ping"',
         '      metrics: "+ping +info +client|list +client|setname +client|info +config|get +slowlog +latency +memory|stats +dbsize +module|list +select"',
         f"    acl_secret: {name}-acl",

@@ -89,3 +89,64 @@ def test_ingress_serves_the_domain_over_tls():
     (ingress,) = named(objects("prod"), "Ingress")
     assert ingress["spec"]["rules"][0]["host"] == profile.environment.domain
     assert ingress["spec"]["tls"] == [{"hosts": [profile.environment.domain], "secretName": "vitalyst-tls"}]
+
+
+def _containers(docs):
+    from vitalyst_render.kube import containers_of, pod_spec
+
+    for document in docs:
+        found = pod_spec(document)
+        if found is not None:
+            for container, _ in containers_of(*found):
+                yield document["metadata"]["name"], container
+
+
+@pytest.mark.parametrize("profile", ["staging", "prod"])
+def test_tag_only_images_are_always_pulled(profile):
+    # The shipped staging and prod pin nothing: a re-pushed tag must reach every node.
+    seen = list(_containers(objects(profile)))
+    assert {c["name"] for _, c in seen} >= {"backend", "frontend", "neo4j", "redis", "metrics", "seed", "dump", "rdb"}
+    for owner, container in seen:
+        assert "@sha256:" not in container["image"], (owner, container["name"])
+        assert container.get("imagePullPolicy") == "Always", (owner, container["name"], container["image"])
+
+
+def test_digest_pinned_images_are_pulled_if_not_present():
+    from vitalyst_render.checks.examples import example_rendering
+
+    result = example_rendering("prod", None)  # prod as it is after render pin
+    docs = [d for path, text in sorted(result.files.items()) if path.startswith("kubernetes/")
+            for d in READER.load_all(text.decode()) if d]
+    seen = list(_containers(docs))
+    assert len(seen) > 5
+    for owner, container in seen:
+        assert "@sha256:" in container["image"], (owner, container["name"])
+        assert container.get("imagePullPolicy") == "IfNotPresent", (owner, container["name"], container["image"])
+
+
+@pytest.mark.parametrize("profile", ["staging", "prod"])
+def test_secrets_are_projected_files_that_rotation_reaches(profile):
+    from vitalyst_render.kube import pod_spec
+
+    seen = set()
+    for document in objects(profile):
+        found = pod_spec(document)
+        if found is None:
+            continue
+        pod = found[0]
+        volumes = {v["name"]: v for v in pod.get("volumes") or []}
+        assert not any("secret" in v for v in volumes.values()), document["metadata"]["name"]  # only projected ones
+        for container in pod.get("initContainers", []) + pod["containers"]:
+            for mount in container.get("volumeMounts") or []:
+                volume = volumes.get(mount["name"], {})  # data: a volumeClaimTemplate
+                if "projected" not in volume:
+                    continue
+                # A directory, never subPath: kubelet swaps the files in place when a Secret changes.
+                assert "subPath" not in mount and mount["mountPath"] == "/run/secrets" and mount["readOnly"] is True
+                assert volume["projected"]["defaultMode"] == 0o440
+                for source in volume["projected"]["sources"]:
+                    (item,) = source["secret"]["items"]
+                    assert item["path"] == source["secret"]["name"]  # /run/secrets/<name>, as in compose
+                    seen.add((container["name"], source["secret"]["name"]))
+    assert {("backend", "neo4j-auth"), ("backend", "redis-app-password"), ("neo4j", "neo4j-auth"), ("redis", "redis-acl"),
+            ("redis", "redis-health-password"), ("metrics", "redis-metrics-password"), ("rdb", "redis-backup-password")} == seen

@@ -128,7 +128,11 @@ def test_open_stack_renders_and_checks_clean_through_the_cli(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     report = json.loads(result.stdout)
     (outcome,) = report["profiles"]
-    assert [f for f in outcome["findings"] if f["severity"] != "info"] == []
+    # One warning only: a swarm routes its published docs server out through docker_gwbridge,
+    # which the profile does not declare (VR611 says so; Kubernetes keeps it in).
+    assert [(f["id"], f["severity"], f["message"].split(":")[0]) for f in outcome["findings"] if f["severity"] != "info"] == [
+        ("VR611", "warning", "service docs")
+    ]
     out = tmp_path / "open-stack"
     # Dockerfiles only for services that build their own image: the worker shares the backend's.
     assert sorted(p.name for p in (out / "docker").iterdir()) == ["backend", "frontend"]
@@ -165,6 +169,11 @@ def test_make_profile_writes_a_valid_profile_of_n_more_services(tmp_path):
     assert {s.kind for s in loaded.profile.services.values()} == {"python-app", "node-app", "neo4j", "redis", "image"}
     rendering = vr.render(loaded)
     report = vr.check(rendering, tools=False)
-    assert [f.line() for f in report.findings if f.severity is not vr.Severity.INFO] == []
+    # Only VR611's warning for each published proxy: a swarm routes published tasks out.
+    published = sorted(s.name for s in rendering.plan.services.values() if s.published and not s.egress_ports)
+    assert len(published) >= 2
+    assert sorted((f.check_id, f.severity.value, f.message.split(":")[0]) for f in report.findings if f.severity is not vr.Severity.INFO) == [
+        ("VR611", "warning", f"service {name}") for name in published
+    ]
     plan = rendering.plan
     assert len(plan.scrape_targets) > 3 and len(plan.backups) > 2 and len(plan.edges) > 12

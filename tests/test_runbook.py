@@ -105,3 +105,23 @@ def test_hostile_profile_text_stays_text_in_the_runbook_and_the_topology(tmp_pat
     path.write_text("extends: staging\nenvironment:\n  domain: 'kg.example\"]; n_backend --> n_redis; x[\"'\n")
     with pytest.raises(vr.ProfileError, match="expected a host name like kg.example"):
         vr.load_profile(path)
+
+
+def _section(text: str, secret: str) -> str:
+    return text.split(f"\n### {secret}\n", 1)[1].split("\n### ", 1)[0].split("\n## ", 1)[0]
+
+
+def test_kubernetes_rotation_says_what_refreshes_and_restarts_only_what_reads_at_start():
+    text = runbook("staging")
+    assert "kubelet" in text and "subPath" in text  # why the files refresh on their own
+    health = _section(text, "redis-health-password")
+    # Only redis's health check reads it, afresh at every probe: nothing to restart.
+    assert "rollout restart" not in health and "every health check" in health
+    backend = _section(text, "redis-app-password")
+    assert "kubectl --namespace vitalyst-staging rollout restart deployment/backend" in backend
+    acl = _section(text, "redis-acl")
+    assert "rollout restart statefulset/redis" in acl
+    metrics = _section(text, "redis-metrics-password")
+    assert "rollout restart statefulset/redis" in metrics  # the exporter reads it at start
+    backup = _section(text, "redis-backup-password")
+    assert "rollout restart" not in backup and "next run" in backup

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from .profile.loader import LoadedProfile
     from .roles.base import Role
 
+PullPolicy = Literal["Always", "IfNotPresent"]
 
 
 @dataclass(frozen=True)
@@ -87,11 +88,21 @@ class Probe:
         return self.start_period_seconds + self.interval_seconds * self.retries
 
 
+#: Where every container finds its secrets, one file per secret: compose's target, and
+#: the directory a Kubernetes pod mounts its projected secrets volume at.
+SECRETS_DIR = "/run/secrets"
+
+
 @dataclass(frozen=True)
 class SecretMount:
     secret: str
     path: str  # /run/secrets/<secret>
     key: str  # the key inside the Kubernetes Secret
+
+    @property
+    def projection(self) -> dict[str, Any]:
+        """The source of a projected volume at SECRETS_DIR that puts the key at ``path``."""
+        return {"secret": {"name": self.secret, "items": [{"key": self.key, "path": self.path.removeprefix(SECRETS_DIR + "/")}]}}
 
 
 @dataclass(frozen=True)
@@ -184,7 +195,7 @@ class JobVolume:
     name: str
     claim: str | None = None  # a PersistentVolumeClaim
     empty_dir: str | None = None  # an emptyDir's size limit
-    secret: str | None = None
+    secrets: tuple[SecretMount, ...] = ()  # a projected volume of these, mounted at SECRETS_DIR
 
 
 @dataclass(frozen=True)
@@ -316,6 +327,7 @@ class SecretUse:
     container: str  # the container's name in the pod
     uid: int  # who owns the mounted file in a swarm
     gid: int
+    read_at_start: bool = True  # False: only its health check reads it, afresh at every probe
 
 
 @dataclass(frozen=True)
@@ -442,10 +454,15 @@ class StackPlan:
         user = self.profile.build.user  # sidecars run as the stack's own user
         for service in self.services.values():
             owner = service.run_as or user
-            uses += [SecretUse(m.secret, service.name, service.name, service.name, owner.uid, owner.gid) for m in service.secrets]
+            uses += [SecretUse(m.secret, service.name, service.name, service.name, owner.uid, owner.gid,
+                               not _probe_only(service, m.path)) for m in service.secrets]
             uses += [SecretUse(m.secret, service.name, sidecar.compose_name, sidecar.name, user.uid, user.gid)
                      for sidecar in service.sidecars for m in sidecar.secrets]
         return tuple(uses)
+
+    def backups_reading(self, secret: str) -> tuple[BackupJob, ...]:
+        """The backup jobs that mount ``secret`` (each run reads it afresh)."""
+        return tuple(job for job in self.backups if any(m.secret == secret for v in job.volumes for m in v.secrets))
 
     @property
     def monitoring(self) -> MonitoringPlan:
@@ -505,6 +522,10 @@ class StackPlan:
     def monitor_for(self, probe: Probe) -> str:
         return monitor_window(self.profile, probe)
 
+    def pull_policy(self, image: str) -> PullPolicy:
+        """The Kubernetes ``imagePullPolicy`` of a container that runs ``image``."""
+        return pull_policy(image)
+
     @property
     def compose_edges(self) -> tuple[Edge, ...]:
         """The paths between services of the compose file, sidecars included."""
@@ -512,8 +533,23 @@ class StackPlan:
 
 
 
+def _probe_only(service: ServicePlan, path: str) -> bool:
+    """Whether only the service's health check reads the file at ``path``: the probe runs
+    anew every interval, while the process (env, command, args, config) reads at start."""
+    process = [*service.env.values(), *(service.command or ()), *(service.args or ()),
+               *(str(f.context) for f in service.files)]
+    return any(path in word for word in service.probe.argv) and not any(path in word for word in process)
+
+
 def stack_name(project: str, profile: str) -> str:
     return f"{project}-{profile}"
+
+
+def pull_policy(image: str) -> PullPolicy:
+    """How a kubelet fetches ``image``: a digest names immutable bytes, so a node that has
+    them may use its copy; a tag can be pushed again, so a node must ask the registry
+    every time it starts the container, or it keeps running the old bytes."""
+    return "IfNotPresent" if "@" in image else "Always"
 
 
 # -- building it ---------------------------------------------------------------------------
@@ -549,7 +585,7 @@ def _service(name: str, spec: ServiceSpec, profile: Profile, role: Role) -> Serv
     own_build, source = _build(name, spec, profile, role)
     image = _image(name, spec, profile)
     secrets = tuple(
-        SecretMount(secret, f"/run/secrets/{secret}", profile.secrets[secret].key)
+        SecretMount(secret, f"{SECRETS_DIR}/{secret}", profile.secrets[secret].key)
         for secret in dict.fromkeys([*spec.secrets, *role.secrets(name, spec)])
     )
     env = {**role.env(name, spec, profile), **spec.env}
@@ -662,8 +698,12 @@ def _networks(services: Mapping[str, ServicePlan], edges: tuple[Edge, ...]) -> t
     its own with just its two ends: two callers of one database never share a network.
     A service (or sidecar) that meets the outside (published, scraped by Prometheus,
     or with egress ports) gets an ``-edge`` network of which it is the only member of
-    the stack; it is internal unless the service is published or reaches out. A
-    service with neither gets a network of its own, so it never lands on ``default``.
+    the stack. That network has a route out only where the profile declares egress
+    (``egress_ports``) or where publishing needs one: Docker publishes no port of a
+    service that joins only internal networks. (A published service reaches outside
+    either way, in a swarm through ``docker_gwbridge`` too; VR611 holds every route out
+    to the declared egress.) A service with none of these gets a network of its own,
+    so it never lands on ``default``.
     """
     networks: list[ComposeNetwork] = []
     joined: set[str] = set()

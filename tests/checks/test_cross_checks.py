@@ -266,3 +266,81 @@ def test_vr603_pass_cache_may_use_most_of_its_limit_when_it_does_not_persist():
 
 
 
+
+
+# -- VR611 egress parity ------------------------------------------------------------------
+
+
+def _compose_reaches_out(data: dict, name: str, swarm: bool) -> bool:
+    service = data["services"][name]
+    networks = data.get("networks") or {}
+    on_open = any(not (networks.get(n) or {}).get("internal") for n in service.get("networks") or ["default"])
+    return on_open or (swarm and bool(service.get("ports")))
+
+
+def _kube_outside_ports(profile: str, name: str) -> set:
+    policies = [d for d in rendered(profile).artefacts["kubernetes/networkpolicy.yaml"].data if d]
+    return {
+        port["port"]
+        for policy in policies
+        if policy["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/name") == name
+        for rule in policy["spec"].get("egress") or []
+        if any("ipBlock" in peer for peer in rule.get("to") or [])
+        for port in rule["ports"]
+    }
+
+
+@pytest.mark.parametrize("profile", ["dev", "staging", "prod"])
+def test_egress_is_one_decision_both_platforms_follow(profile):
+    result = rendered(profile)
+    compose = result.artefacts[COMPOSE].data
+    swarm = result.plan.profile.environment.compose_mode == "swarm"
+    for name, service in result.plan.services.items():
+        declared = set(service.egress_ports)
+        assert _compose_reaches_out(compose, name, swarm) == bool(declared), (profile, name)
+        if result.plan.platform == "kubernetes":
+            assert _kube_outside_ports(profile, name) == declared, (profile, name)
+
+
+@pytest.mark.parametrize("profile", ["dev", "staging", "prod", "prod-as-shipped"])
+def test_vr611_holds_for_the_committed_profiles(profile):
+    assert problems("VR611", context(profile)) == []
+
+
+def test_vr611_open_stack_warns_only_of_the_route_swarm_gives_its_published_docs():
+    (problem,) = problems("VR611", context("open-stack"))
+    assert problem.severity.value == "warning"
+    assert problem.message.startswith("service docs: swarm lets it reach outside (it is published")
+    assert problem.location.file == "out/open-stack/compose/docker-compose.yml"
+    ctx = context("open-stack")
+    assert ctx.artefacts[COMPOSE].text.split("\n")[problem.location.line - 1].strip() == "- target: 8080"  # its published port
+    assert problem.related[0].file.endswith("open-stack.yaml") and "egress_ports" in (problem.hint or "")
+
+
+def test_vr611_names_the_platform_that_differs_at_its_rule():
+    def open_redis(docs):
+        docs.append({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                     "metadata": {"name": "redis-out", "namespace": "vitalyst-staging"},
+                     "spec": {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "redis"}}, "policyTypes": ["Egress"],
+                              "egress": [{"to": [{"ipBlock": {"cidr": "10.1.0.0/16"}}], "ports": [{"port": 22}]},
+                                         {"ports": [{"port": 25}]}]}})
+
+    (problem,) = problems("VR611", mutated("staging", "kubernetes/networkpolicy.yaml", open_redis))
+    # A private range is inside the cluster; a rule without `to` reaches everything.
+    assert problem.message == ("service redis: Kubernetes lets it reach outside the cluster on port 25 (NetworkPolicy redis-out "
+                               "egress[1]), but the profile declares no egress_ports")
+    assert problem.severity is None and problem.location.file == "out/staging/kubernetes/networkpolicy.yaml"
+
+    def backend_everywhere(docs):
+        kind(docs, "NetworkPolicy", "backend-egress")["spec"]["egress"][2]["ports"].append({"protocol": "TCP", "port": 22})
+
+    (problem,) = problems("VR611", mutated("staging", "kubernetes/networkpolicy.yaml", backend_everywhere))
+    assert problem.message == ("service backend: Kubernetes lets it reach outside the cluster on ports 22, 443 (NetworkPolicy "
+                               "backend-egress egress[2]), but the profile declares egress_ports [443]")
+    assert problem.related[0].file == "profiles/base.yaml"
+
+
+def test_the_frontend_reaches_auth0_on_443_only():
+    assert rendered("staging").plan.services["frontend"].egress_ports == (443,)
+    assert _kube_outside_ports("staging", "frontend") == {443}
+

@@ -1,4 +1,4 @@
-"""VR301–VR317 and VR902: Kubernetes policy and schema checks.
+"""VR301–VR318 and VR902: Kubernetes policy and schema checks.
 
 Each check's PASS and FAIL cases are examples declared with the check (run by
 tests/test_registry.py); what stays here asserts what an example cannot: locations,
@@ -13,7 +13,7 @@ from .support import context, kind, mutated, problems
 
 BACKEND = "kubernetes/backend.yaml"
 POLICIES = "kubernetes/networkpolicy.yaml"
-KUBE_CHECKS = [f"VR3{n:02d}" for n in range(1, 18)] + ["VR902"]
+KUBE_CHECKS = [f"VR3{n:02d}" for n in range(1, 19)] + ["VR902"]
 
 
 @pytest.mark.parametrize("check_id", KUBE_CHECKS)
@@ -74,3 +74,22 @@ def test_vr313_seed_rule_points_at_the_rule_and_says_what_to_name():
     assert found.hint == "name the allowed peers under from"
     assert found.location.file == f"out/staging/{POLICIES}"
     assert ctx.artefacts[POLICIES].text.split("\n")[found.location.line - 1].strip() == "- ports:"
+
+
+@pytest.mark.parametrize(("path", "containers"), [
+    ("kubernetes/neo4j.yaml", {"seed", "neo4j"}),
+    ("kubernetes/redis.yaml", {"redis", "metrics"}),
+    ("kubernetes/backups.yaml", {"dump", "rdb"}),
+])
+def test_vr318_points_at_the_pull_policy_of_every_tag_only_container(path, containers):
+    # Init, sidecar and backup containers as well as the services' own: each back on IfNotPresent.
+    text = context("staging").artefacts[path].text
+    assert "imagePullPolicy: IfNotPresent" not in text
+    ctx = context("staging", {path: text.replace("imagePullPolicy: Always", "imagePullPolicy: IfNotPresent")})
+    found = problems("VR318", ctx)
+    assert {p.message.split("'")[1] for p in found} == containers
+    lines = ctx.artefacts[path].text.split("\n")
+    for problem in found:
+        assert problem.location.file == f"out/staging/{path}"
+        assert lines[problem.location.line - 1].strip() == "imagePullPolicy: IfNotPresent"
+        assert "re-pushed tag is never pulled" in problem.message and "Always" in (problem.hint or "")

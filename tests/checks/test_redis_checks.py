@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ..conftest import require_tool
-from .support import context, problems, rendered
+from .support import context, context_of, overlay, problems, rendered
 
 CONF = "redis/redis.conf"
 
@@ -48,3 +48,18 @@ def test_vr907_fail_broken_acl_template(redis_server):
     template = rendered("prod").files["redis/redis.users.acl.template"].decode().replace("user healthcheck on", "user healthcheck maybe")
     found = [p.message for p in problems("VR907", context("prod", {"redis/redis.users.acl.template": template}))]
     assert len(found) == 1 and found[0].startswith("redis-server did not start:") and "ACL errors" in found[0]
+
+
+OLD_APP_RULE = "~* &* +@all -@dangerous -@admin -flushall -flushdb -config -debug -keys -shutdown -monitor -acl"
+SCRIPT_ADMIN = ("FUNCTION FLUSH", "FUNCTION DELETE", "FUNCTION RESTORE", "SCRIPT FLUSH")
+
+
+def test_vr907_proves_the_app_user_cannot_wipe_functions_or_scripts(redis_server):
+    # The committed rule denies them: the real server refuses, so VR907 is quiet.
+    assert problems("VR907", context("staging")) == []
+    # Without the denials (@dangerous does not hold FUNCTION FLUSH or SCRIPT FLUSH), the
+    # real server lets app run each of them, and VR907 names every one.
+    old = overlay(f"extends: staging\nservices:\n  redis:\n    users:\n      app: '{OLD_APP_RULE}'\n")
+    found = [p.message for p in problems("VR907", context_of(old))]
+    assert found == [f"the app user may run {command}; it must be denied" for command in SCRIPT_ADMIN]
+

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..errors import Location
+from ..kube import secret_references
 
 from ._support import looks_secret
 from .base import Problem, Severity, check
@@ -99,9 +100,9 @@ def secrets_everywhere(ctx: CheckContext) -> Iterable[Problem]:
                 source = mount.get("source") if isinstance(mount, dict) else mount
                 referenced.append((source, ctx.where(view.artefact, "services", name, "secrets", index)))
     for pod in ctx.pods:
-        for index, volume in enumerate(pod.spec.get("volumes") or []):
-            if isinstance(volume, dict) and "secret" in volume:
-                referenced.append(((volume["secret"] or {}).get("secretName"), pod.obj.at(*pod.path, "volumes", index)))
+        # Secret volumes, projected sources and env references alike.
+        for name, path in secret_references(pod.spec, pod.path):
+            referenced.append((name, pod.obj.at(*path)))
     for artefact in ctx.artefacts.values():
         for number, line in enumerate(artefact.text.split("\n"), start=1):
             for match in _RUN_SECRETS.finditer(line):

@@ -59,7 +59,10 @@ BACKEND_TO_NEO4J_PORTS = """              app.kubernetes.io/name: neo4j
         - protocol: TCP
           port: 7687
 """
-INTERNET_443 = "            except: [10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16]\n      ports:\n        - protocol: TCP\n          port: 443\n"
+#: The backend's rule to the internet (its egress to redis comes right before it).
+INTERNET_443 = ("          port: 6379\n    # Outside the cluster only (private ranges excluded), on the declared ports.\n"
+                "    - to:\n        - ipBlock:\n            cidr: 0.0.0.0/0\n"
+                "            except: [10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16]\n      ports:\n        - protocol: TCP\n          port: 443\n")
 
 EXAMPLES = (
     Fail(

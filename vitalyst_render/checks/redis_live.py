@@ -27,13 +27,22 @@ STARTUP_SECONDS = 10
 EXPORTER_COMMANDS = (("PING",), ("INFO", "ALL"), ("CONFIG", "GET", "maxmemory"), ("SLOWLOG", "LEN"), ("SLOWLOG", "GET", "10"),
                      ("LATENCY", "LATEST"), ("LATENCY", "HISTOGRAM"), ("CLIENT", "SETNAME", "redis_exporter"),
                      ("CLIENT", "LIST"), ("DBSIZE",), ("MEMORY", "STATS"))
-DENIED_TO_APP = (("FLUSHALL",), ("FLUSHDB",), ("CONFIG", "GET", "maxmemory"), ("DEBUG", "SLEEP", "0"), ("KEYS", "*"), ("SHUTDOWN",))
+#: What the app user must be refused, as findings name it: the word before each vector.
+#: FUNCTION FLUSH/DELETE/RESTORE and SCRIPT FLUSH wipe or replace every client's scripts
+#: and functions, and none of them is in @dangerous.
+DENIED_TO_APP = (("FLUSHALL", ("FLUSHALL",)), ("FLUSHDB", ("FLUSHDB",)), ("CONFIG", ("CONFIG", "GET", "maxmemory")),
+                 ("DEBUG", ("DEBUG", "SLEEP", "0")), ("KEYS", ("KEYS", "*")), ("SHUTDOWN", ("SHUTDOWN",)),
+                 ("FUNCTION FLUSH", ("FUNCTION", "FLUSH")), ("FUNCTION DELETE", ("FUNCTION", "DELETE", "vr")),
+                 ("FUNCTION RESTORE", ("FUNCTION", "RESTORE", "x")), ("SCRIPT FLUSH", ("SCRIPT", "FLUSH")))
 #: What a RESP2 reply decodes to (an error reply is a RedisReplyError, a str).
 Reply = str | int | list[Any] | None
 
 CONF = "redis/redis.conf"
 CACHE_CONF = "redis/cache.conf"
 _POLICIES = "volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction"
+
+
+_APP_WITHOUT_SCRIPT_DENIALS = "~* &* +@all -@dangerous -@admin -flushall -flushdb -config -debug -keys -shutdown -monitor -acl"
 
 
 def _users(**rules: str) -> str:
@@ -52,8 +61,11 @@ EXAMPLES = (
          expect=[Expect(CONF, "CONFIG GET maxmemory returned '104857600'; rendered '751619276'")]),
     Fail("the app user given every command in the profile",
          overlay=_users(app="~* &* +@all"),
-         expect=[Expect(CONF, f"the app user may run {command}; it must be denied")
-                 for command in ("FLUSHALL", "FLUSHDB", "CONFIG", "DEBUG", "KEYS", "SHUTDOWN")]),
+         expect=[Expect(CONF, f"the app user may run {shown}; it must be denied") for shown, _ in DENIED_TO_APP]),
+    Fail("the app rule before issue 12: -@dangerous leaves FUNCTION FLUSH and SCRIPT FLUSH (and DELETE, RESTORE) to app",
+         overlay=_users(app=_APP_WITHOUT_SCRIPT_DENIALS),
+         expect=[Expect(CONF, f"the app user may run {shown}; it must be denied")
+                 for shown in ("FUNCTION FLUSH", "FUNCTION DELETE", "FUNCTION RESTORE", "SCRIPT FLUSH")]),
     Fail("a healthcheck user that may read keys", overlay=_users(healthcheck="+ping +@read ~*"),
          expect=[Expect(CONF, "the healthcheck user can read data; it should only PING")]),
     Fail("an exporter user without INFO",
@@ -155,7 +167,9 @@ def redis_boot(ctx: CheckContext) -> Iterable[Problem]:
     and the rendered ACL template with each password hash filled in for a throwaway
     password. It proves that the config loads, that ``CONFIG GET`` returns what the
     plan decided, that an unauthenticated command is refused, that a ``healthcheck``
-    user can PING and nothing else, that an ``app`` user cannot run FLUSHALL or CONFIG,
+    user can PING and nothing else, that an ``app`` user cannot run FLUSHALL, CONFIG or
+    the script and function commands that wipe every client's (FUNCTION FLUSH, DELETE
+    and RESTORE, SCRIPT FLUSH: none is in ``@dangerous``) but can still write keys,
     that the exporter's user can run what redis_exporter sends and the backup user can
     SYNC; then shuts the server down.
 
@@ -255,9 +269,9 @@ def _probe(client: _Resp, passwords: dict[str, str], facts: Mapping[str, Any], w
         # ACL DRYRUN asks whether the user could run a command without running it,
         # which matters for FLUSHALL and SHUTDOWN.
         client.call("AUTH", INSPECTOR, passwords[INSPECTOR])
-        for command in DENIED_TO_APP:
+        for shown, command in DENIED_TO_APP:
             if client.call("ACL", "DRYRUN", "app", *command) == "OK":
-                yield Problem(f"the app user may run {command[0]}; it must be denied", where)
+                yield Problem(f"the app user may run {shown}; it must be denied", where)
         if client.call("ACL", "DRYRUN", "app", "SET", "vr:probe", "1") != "OK":
             yield Problem("the app user cannot write keys", where)
     exporter = facts.get("exporter_user")

@@ -22,6 +22,7 @@ from ..monitoring import RATE, Alert, AlertContext, Panel, Scenario, job_matcher
 from ..plan import (
     BackupJob,
     ConfigMount,
+    SECRETS_DIR,
     JobMount,
     JobVolume,
     MemoryBudget,
@@ -317,8 +318,9 @@ class RedisRole(Role):
                 image=redis.image.reference,
                 script=_RDB.format(name=name, secret=backup.secret, port=_port(redis), user=backup.user, days=backup.retention_days),
                 resources=Resources.model_validate({"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}),
-                mounts=(JobMount("backups", "/backups"), JobMount(f"secret-{backup.secret}", f"/run/secrets/{backup.secret}", secret_key, True)),
-                volumes=(JobVolume("backups", claim=backup_claim(name)), JobVolume(f"secret-{backup.secret}", secret=backup.secret)),
+                mounts=(JobMount("backups", "/backups"), JobMount("secrets", SECRETS_DIR, read_only=True)),
+                volumes=(JobVolume("backups", claim=backup_claim(name)),
+                         JobVolume("secrets", secrets=(SecretMount(backup.secret, f"{SECRETS_DIR}/{backup.secret}", secret_key),))),
                 calls_service=True,
             ),
         )
