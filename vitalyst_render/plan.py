@@ -417,12 +417,6 @@ class ServicePlan:
         return tuple(f for f in self.files if f.mount is not None)
 
     @property
-    def pod_secrets(self) -> tuple[str, ...]:
-        """Every secret the service's pod mounts: its own and its sidecars'."""
-        names = [m.secret for m in self.secrets] + [m.secret for s in self.sidecars for m in s.secrets]
-        return tuple(dict.fromkeys(names))
-
-    @property
     def built(self) -> bool:
         """Runs an image this stack builds (its own build or another service's)."""
         return self.build_source is not None

@@ -214,8 +214,8 @@ def test_vr610_fail_compose_points_at_the_variable_and_the_profile():
 def test_vr610_fail_kubernetes_volume_that_is_no_secret():
     def swap(documents):
         pod = kind(documents, "StatefulSet")["spec"]["template"]["spec"]
-        volume = next(v for v in pod["volumes"] if v["name"] == "secret-neo4j-auth")
-        volume.pop("secret")
+        volume = next(v for v in pod["volumes"] if v["name"] == "secrets")
+        volume.pop("projected")
         volume["emptyDir"] = {}
 
     (problem,) = problems("VR610", mutated("staging", "kubernetes/neo4j.yaml", swap))
@@ -298,7 +298,7 @@ def test_egress_is_one_decision_both_platforms_follow(profile):
     for name, service in result.plan.services.items():
         declared = set(service.egress_ports)
         assert _compose_reaches_out(compose, name, swarm) == bool(declared), (profile, name)
-        if result.plan.platform == "kubernetes":
+        if result.plan.profile.on_kubernetes:
             assert _kube_outside_ports(profile, name) == declared, (profile, name)
 
 

@@ -79,7 +79,7 @@ def test_vr313_seed_rule_points_at_the_rule_and_says_what_to_name():
 @pytest.mark.parametrize(("path", "containers"), [
     ("kubernetes/neo4j.yaml", {"seed", "neo4j"}),
     ("kubernetes/redis.yaml", {"redis", "metrics"}),
-    ("kubernetes/backups.yaml", {"dump", "rdb"}),
+    ("kubernetes/backups.yaml", {"dump", "window", "rdb"}),
 ])
 def test_vr318_points_at_the_pull_policy_of_every_tag_only_container(path, containers):
     # Init, sidecar and backup containers as well as the services' own: each back on IfNotPresent.

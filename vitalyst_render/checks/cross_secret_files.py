@@ -16,8 +16,8 @@ _NEO4J_COMPOSE_MOUNT = (
     '    secrets:\n      - source: neo4j-auth\n        target: /run/secrets/neo4j-auth\n'
     '        uid: "7474"\n        gid: "7474"\n        mode: 256\n'
 )
-_NEO4J_KUBE_MOUNT = "              mountPath: /run/secrets/neo4j-auth\n              subPath: value\n"
-_BACKEND_KUBE_MOUNT = "- name: secret-redis-app-password\n              mountPath: /run/secrets/redis-app-password\n"
+_NEO4J_ITEM = "                  name: neo4j-auth\n                  items:\n                    - key: value\n                      path: neo4j-auth\n"
+_BACKEND_MOUNT = "            - name: secrets\n              mountPath: /run/secrets\n"
 
 EXAMPLES = (
     Fail(
@@ -26,19 +26,19 @@ EXAMPLES = (
         expect=[Expect(COMPOSE, "service neo4j: NEO4J_AUTH_FILE names /run/secrets/neo4j-auth, but the service mounts no secret there")],
     ),
     Fail(
-        "a pod mounts the backend's Redis password elsewhere (both colours of blue-green)",
-        edits=[Edit("kubernetes/backend.yaml", _BACKEND_KUBE_MOUNT, _BACKEND_KUBE_MOUNT.replace("/run/secrets/redis-app-password", "/run/secrets/redis"))],
+        "a pod mounts the backend's secrets elsewhere (both colours of blue-green)",
+        edits=[Edit("kubernetes/backend.yaml", _BACKEND_MOUNT, _BACKEND_MOUNT.replace("/run/secrets", "/var/run/app-secrets"))],
         expect=[
-            Expect("kubernetes/backend.yaml", f"Deployment backend-{colour} container backend: REDIS_PASSWORD_FILE names "
-                   "/run/secrets/redis-app-password, but no secret is mounted there")
-            for colour in ("blue", "green")
+            Expect("kubernetes/backend.yaml", f"Deployment backend-{colour} container backend: {key} names "
+                   f"/run/secrets/{secret}, but no secret is mounted there")
+            for colour in ("blue", "green") for key, secret in (("NEO4J_AUTH_FILE", "neo4j-auth"), ("REDIS_PASSWORD_FILE", "redis-app-password"))
         ],
     ),
     Fail(
-        "a pod mounts the neo4j-auth volume as a folder (no subPath) where NEO4J_AUTH_FILE expects a file",
-        edits=[Edit("kubernetes/neo4j.yaml", _NEO4J_KUBE_MOUNT, "              mountPath: /run/secrets/neo4j-auth\n")],
+        "neo4j's projected secrets volume files the key under another name than NEO4J_AUTH_FILE reads",
+        edits=[Edit("kubernetes/neo4j.yaml", _NEO4J_ITEM, _NEO4J_ITEM.replace("path: neo4j-auth", "path: auth"))],
         expect=[Expect("kubernetes/neo4j.yaml", "StatefulSet neo4j container neo4j: NEO4J_AUTH_FILE names /run/secrets/neo4j-auth, "
-                       "where the secret volume secret-neo4j-auth is mounted as a folder, not a file")],
+                       "but the secret volume secrets mounted at /run/secrets has no file neo4j-auth")],
     ),
     Pass("the shipped prod: every *_FILE names a mounted secret, in compose and in every pod"),
     Pass("a laptop's compose file, whose secrets are files", profile="dev"),
@@ -53,8 +53,9 @@ def secret_files(ctx: CheckContext) -> Iterable[Problem]:
     name ends in ``_FILE`` and whose value lies under ``/run/secrets/`` names a file
     that this very container mounts from a secret: in compose, one of the service's
     ``secrets:`` (its ``target``, by default ``/run/secrets/<source>``); on Kubernetes,
-    a ``volumeMount`` at that path with a ``subPath`` from a secret (or projected)
-    volume, or a secret volume mounted at the file's folder.
+    a secret (or projected) volume mounted at a folder above it whose items put a file
+    at that path (a volume without items shows every key of its secret), or one key
+    mounted there with ``subPath``.
 
     The loader refuses such a profile already; this check reads the rendered files
     alone, so a template or a hand edit that drops a mount is caught too. Without the
@@ -105,42 +106,67 @@ def _compose_targets(mounts: Any) -> Iterator[str]:
             yield target if str(target).startswith("/") else f"{SECRETS_DIR}/{target}"
 
 
-def _secret_volumes(pod: dict[str, Any]) -> set[str]:
-    names: set[str] = set()
-    for volume in pod.get("volumes") or []:
-        if not isinstance(volume, dict):
-            continue
-        sources = (volume.get("projected") or {}).get("sources") or []
-        if "secret" in volume or any(isinstance(s, dict) and "secret" in s for s in sources):
-            names.add(str(volume.get("name")))
-    return names
+def _secret_sources(volume: dict[str, Any]) -> list[dict[str, Any]]:
+    """The secrets a volume shows: its own, or its projected volume's secret sources."""
+    if isinstance(volume.get("secret"), dict):
+        return [volume["secret"]]
+    sources = (volume.get("projected") or {}).get("sources") or []
+    return [s["secret"] for s in sources if isinstance(s, dict) and isinstance(s.get("secret"), dict)]
+
+
+def _secret_files(sources: list[dict[str, Any]]) -> set[str] | None:
+    """The files those secrets show, by path below the mount; None when a secret
+    shows all its keys, which the manifest does not name."""
+    files: set[str] = set()
+    for secret in sources:
+        items = secret.get("items")
+        if not items:
+            return None
+        files |= {str(item.get("path")) for item in items if isinstance(item, dict)}
+    return files
 
 
 def _container(ctx: CheckContext, found: Container) -> Iterator[Problem]:
     container = found.container
-    secret_volumes = _secret_volumes(found.pod)
-    mounts = [m for m in container.get("volumeMounts") or [] if isinstance(m, dict)]
+    volumes = {str(v.get("name")): v for v in found.pod.get("volumes") or [] if isinstance(v, dict)}
+    mounts = [m for m in container.get("volumeMounts") or [] if isinstance(m, dict) and str(m.get("name")) in volumes]
     for index, variable in enumerate(container.get("env") or []):
         if not isinstance(variable, dict):
             continue
         key, value = variable.get("name"), variable.get("value")
         if not isinstance(key, str) or not isinstance(value, str) or not _secret_file(key, value):
             continue
-        label = f"{found.obj.label} container {found.name}: {key} names {value}"
-        at = found.obj.at(*found.path, "env", index, "value")
-        file_mounts = [m for m in mounts if m.get("mountPath") == value]
-        if any(m.get("name") in secret_volumes and m.get("subPath") for m in file_mounts):
+        problem = _unmounted(value, mounts, volumes)
+        if problem is None:
             continue
-        if any(m.get("name") in secret_volumes and not m.get("subPath") and m.get("mountPath") == posixpath.dirname(value) for m in mounts):
-            continue  # a whole secret volume mounted at the folder: the file is one of its keys
-        folder = next((m for m in file_mounts if m.get("name") in secret_volumes), None)
-        if folder is not None:
-            message = f"{label}, where the secret volume {folder.get('name')} is mounted as a folder, not a file"
-            hint = "mount one key of the secret there with subPath"
-        else:
-            message = f"{label}, but no secret is mounted there"
-            hint = f"mount the secret at {value} with a volumeMount from a secret volume"
-        yield Problem(message, at, hint=hint, related=_in_profile(ctx, found.name, key))
+        message, hint = problem
+        yield Problem(f"{found.obj.label} container {found.name}: {key} names {value}, {message}",
+                      found.obj.at(*found.path, "env", index, "value"), hint=hint, related=_in_profile(ctx, found.name, key))
+
+
+def _unmounted(value: str, mounts: list[dict[str, Any]], volumes: dict[str, dict[str, Any]]) -> tuple[str, str] | None:
+    """Why no secret file is at ``value`` in this container (message, hint), or None."""
+    for mount in mounts:
+        sources = _secret_sources(volumes[str(mount.get("name"))])
+        if not sources:
+            continue
+        files = _secret_files(sources)
+        path = str(mount.get("mountPath", ""))
+        if mount.get("subPath"):
+            if path == value:
+                return None  # one key as a file (which VR315 refuses: rotation never reaches it)
+            continue
+        below = posixpath.relpath(value, path) if value.startswith(path.rstrip("/") + "/") else None
+        if below is None:
+            if path == value:
+                return (f"where the secret volume {mount.get('name')} is mounted as a folder, not a file",
+                        f"mount the volume at {posixpath.dirname(value)}, with the secret's key at path {posixpath.basename(value)}")
+            continue
+        if files is None or below in files:
+            return None
+        return (f"but the secret volume {mount.get('name')} mounted at {path} has no file {below}",
+                f"add an item with path {below} to the volume's secret source")
+    return "but no secret is mounted there", f"mount a secret volume at {posixpath.dirname(value)} holding {posixpath.basename(value)}"
 
 
 def _in_profile(ctx: CheckContext, service: str, key: str) -> tuple[Location, ...]:
