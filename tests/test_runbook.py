@@ -125,3 +125,29 @@ def test_kubernetes_rotation_says_what_refreshes_and_restarts_only_what_reads_at
     assert "rollout restart statefulset/redis" in metrics  # the exporter reads it at start
     backup = _section(text, "redis-backup-password")
     assert "rollout restart" not in backup and "next run" in backup
+
+
+@pytest.mark.parametrize("profile", ["staging", "prod"])
+def test_restore_jobs_pass_the_namespaces_restricted_pod_security(profile):
+    # The namespace enforces Pod Security "restricted": a Job the runbook applies must pass it.
+    from ruamel.yaml import YAML
+
+    jobs = re.findall(r"--filename - <<EOF\n(.*?)\nEOF\n", runbook(profile), re.S)
+    assert len(jobs) == 2  # Neo4j and Redis
+    for text in jobs:
+        job = YAML(typ="safe", pure=True).load(text.replace("$STAMP", "20260101T021500Z").replace("$DUMP", "dump.rdb"))
+        pod = job["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        for container in pod["containers"]:
+            assert container["securityContext"] == {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+
+
+@pytest.mark.parametrize("profile", ["staging", "prod"])
+def test_rotating_neo4j_auth_changes_the_password_in_neo4j_first(profile):
+    section = runbook(profile).split("\n### neo4j-auth\n", 1)[1].split("\n### ", 1)[0]
+    # NEO4J_AUTH_FILE sets the password only on an empty database: the database is told first.
+    change = section.index("ALTER CURRENT USER SET PASSWORD")
+    assert change < section.index("docker secret create neo4j-auth-next")
+    assert change < section.index("create secret generic neo4j-auth")
+    assert section.index("exec -it neo4j-0 -c neo4j -- cypher-shell -u neo4j -d system") < change
