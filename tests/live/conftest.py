@@ -54,6 +54,9 @@ def live_profile(standins: dict[str, PushedImage], apps: dict[str, PushedImage] 
             "memory": {"heap": "128m", "pagecache": "64m"},
             "resources": {"requests": {"cpu": "50m", "memory": "512Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}},
             "health": fast_health(),
+            # Only the Kubernetes backup window runs kubectl, and nothing here runs Kubernetes:
+            # any image the testbed's registry holds stands in, so every image pins here.
+            "backup": {"kubectl_image": image(standins["python"])},
         },
         "redis": {
             "image": image(standins["redis"]),
