@@ -121,14 +121,18 @@ class Naming:
         }[self.platform]
 
     @property
-    def scope(self) -> str:
-        """The matcher that selects this stack's containers and nothing else on the host."""
-        label = {
+    def scope_label(self) -> str:
+        """The label whose value, ``project``, marks this stack's containers."""
+        return {
             "compose": "container_label_com_docker_compose_project",
             "swarm": "container_label_com_docker_stack_namespace",
             "kubernetes": "namespace",
         }[self.platform]
-        return f'{label}="{self.project}"'
+
+    @property
+    def scope(self) -> str:
+        """The matcher that selects this stack's containers and nothing else on the host."""
+        return f'{self.scope_label}="{self.project}"'
 
     def service(self, service: str) -> str:
         """The value of ``service_label`` for a service: swarm prefixes the stack."""

@@ -49,8 +49,7 @@ EXAMPLES = (
 def _scope(ctx: CheckContext, monitoring: MonitoringPlan) -> tuple[str, str]:
     """(label, value) that marks this stack's containers, read off the artefacts where
     they say it: the compose file's project name, the cluster's Namespace object."""
-    label, value = monitoring.naming.scope.split("=", 1)
-    value = value.strip('"')
+    label, value = monitoring.naming.scope_label, monitoring.naming.project
     if monitoring.platform == "compose" and ctx.compose is not None and isinstance(ctx.compose.data.get("name"), str):
         value = ctx.compose.data["name"]
     if monitoring.platform == "kubernetes":

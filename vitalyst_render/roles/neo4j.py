@@ -357,8 +357,7 @@ class Neo4jRole(Role):
         present = {**naming.series_labels(first.name), "job": naming.cadvisor_job, "instance": naming.cadvisor_instance,
                    "id": "/system.slice/docker-4b5c6d7e.scope", "image": first.image}
         other = {**present, label: naming.service("backend"), "name": naming.container("backend")["name"]}
-        scope = naming.scope.split("=", 1)
-        absent = {scope[0]: scope[1].strip('"'), label: naming.service(first.name)}
+        absent = {naming.scope_label: naming.project, label: naming.service(first.name)}
         replaced = {**present, "name": naming.container(first.name, task="n8m7b6v5c4")["name"], "id": "/system.slice/docker-8c9d0e1f.scope"}
         return Alert(
             "Neo4jDown",
