@@ -23,14 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-
-def _option(argv: list[str], name: str) -> str | None:
-    for index, word in enumerate(argv):
-        if word == name and index + 1 < len(argv):
-            return argv[index + 1]
-        if word.startswith(name + "="):
-            return word.split("=", 1)[1]
-    return None
+from kubectl_double import option as _option  # run as a script: its own folder is on sys.path
 
 
 def kubectl(argv: list[str], state: dict[str, Any]) -> int:

@@ -406,17 +406,16 @@ class _Builder:
         cpu_noise = {f"container_cpu_usage_seconds_total{labels}": f"0+{round(cores * 60, 3):g}x30" for labels in noise}
         mem_noise = {f"container_memory_working_set_bytes{labels}": f"{limit * 2}x30" for labels in noise}
         # Containers of another project on the same host: the alerts must not see them.
-        strangers: dict[str, str] = {}
+        cpu_strangers: dict[str, str] = {}
+        mem_strangers: dict[str, str] = {}
         if not self.kubernetes:
-            stranger = {**naming.stranger(example.name), "job": naming.cadvisor_job, "instance": naming.cadvisor_instance,
-                        "id": "/system.slice/docker-9a8b7c6d.scope", "image": example.image}
-            strangers = {f"container_cpu_usage_seconds_total{selector(stranger)}": f"0+{round(cores * 60, 3):g}x30",
-                         f"container_spec_cpu_quota{selector(stranger)}": f"{int(cores * 100000)}x30",
-                         f"container_spec_cpu_period{selector(stranger)}": "100000x30",
-                         f"container_memory_working_set_bytes{selector(stranger)}": f"{limit}x30",
-                         f"container_spec_memory_limit_bytes{selector(stranger)}": f"{limit}x30"}
-        cpu_strangers = {k: v for k, v in strangers.items() if "cpu" in k}
-        mem_strangers = {k: v for k, v in strangers.items() if "memory" in k}
+            stranger = selector({**naming.stranger(example.name), "job": naming.cadvisor_job, "instance": naming.cadvisor_instance,
+                                 "id": "/system.slice/docker-9a8b7c6d.scope", "image": example.image})
+            cpu_strangers = {f"container_cpu_usage_seconds_total{stranger}": f"0+{round(cores * 60, 3):g}x30",
+                             f"container_spec_cpu_quota{stranger}": f"{int(cores * 100000)}x30",
+                             f"container_spec_cpu_period{stranger}": "100000x30"}
+            mem_strangers = {f"container_memory_working_set_bytes{stranger}": f"{limit}x30",
+                             f"container_spec_memory_limit_bytes{stranger}": f"{limit}x30"}
         return [
             Alert(
                 "ContainerHighCPU", cpu_expr, self.monitoring.alert_for, "warning",

@@ -33,6 +33,7 @@ from .profile.models import (
     Profile,
     Resources,
     RuntimeUser,
+    SECRETS_DIR,
     ServicePort,
     ServiceSpec,
     Storage,
@@ -86,11 +87,6 @@ class Probe:
     def grace_seconds(self) -> int:
         """How long a new task may take to turn healthy: start period plus every retry."""
         return self.start_period_seconds + self.interval_seconds * self.retries
-
-
-#: Where every container finds its secrets, one file per secret: compose's target, and
-#: the directory a Kubernetes pod mounts its projected secrets volume at.
-SECRETS_DIR = "/run/secrets"
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,8 @@ from .types import (
 )
 
 
-#: Where every container finds its secrets, each as the file ``SECRETS_DIR/<name>``.
+#: Where every container finds its secrets, each as the file ``SECRETS_DIR/<name>``: compose's
+#: target, and the directory a Kubernetes pod mounts its projected secrets volume at.
 SECRETS_DIR = "/run/secrets"
 
 

@@ -22,7 +22,6 @@ from ..monitoring import RATE, Alert, AlertContext, Panel, Scenario, job_matcher
 from ..plan import (
     BackupJob,
     ConfigMount,
-    SECRETS_DIR,
     JobMount,
     JobVolume,
     MemoryBudget,
@@ -42,6 +41,7 @@ from ..profile.models import (
     Profile,
     ReferenceProblem,
     Resources,
+    SECRETS_DIR,
     ServicePort,
     ServiceSpec,
     UpstreamService,
@@ -241,7 +241,7 @@ class RedisRole(Role):
             "port": _port(redis),
             "maxmemory": maxmemory(redis),
             "limit": redis.resources.limits.memory,
-            "aclfile": f"/run/secrets/{redis.acl_secret}",
+            "aclfile": f"{SECRETS_DIR}/{redis.acl_secret}",
             "dir": redis.storage.mount,
             "version": redis.image.tag,
             "expected": expected_settings(redis),
@@ -275,12 +275,12 @@ class RedisRole(Role):
                 # redis_exporter reads a password file only as JSON ({address: password}): write
                 # one from the plain secret into its private tmpfs. An exported REDIS_PASSWORD
                 # would sit in /proc/PID/environ, and a flag on the command line in ps.
-                command=("/bin/sh", "-c", _EXPORTER_START.format(secret=f"/run/secrets/{secret}", file=EXPORTER_PASSWORD_FILE)),
+                command=("/bin/sh", "-c", _EXPORTER_START.format(secret=f"{SECRETS_DIR}/{secret}", file=EXPORTER_PASSWORD_FILE)),
                 scratch_paths=(EXPORTER_SCRATCH,),
                 port=ServicePort(name="metrics", port=exporter.port),
                 env_kubernetes={"REDIS_ADDR": f"redis://127.0.0.1:{_port(redis)}", **env},
                 env_compose={"REDIS_ADDR": f"redis://{name}:{_port(redis)}", **env},
-                secrets=(SecretMount(secret, f"/run/secrets/{secret}", profile.secrets[secret].key),),
+                secrets=(SecretMount(secret, f"{SECRETS_DIR}/{secret}", profile.secrets[secret].key),),
                 probe=Probe("http", exporter.port, "/health", ("wget", "-q", "-O", "/dev/null", url), "10s", "5s", "10s", 3),
                 resources=Resources.model_validate({"requests": {"cpu": "50m", "memory": "32Mi"}, "limits": {"cpu": "200m", "memory": "64Mi"}}),
             ),
