@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import click
+from click.shell_completion import CompletionItem, get_completion_class
 
 from . import check as run_checks
 from . import diff, load_profile, profile_names, redis_acl, render, write
@@ -47,8 +48,17 @@ def _fail(error: RenderError) -> NoReturn:
     sys.exit(2)
 
 
+def _complete_profiles(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """Shell completion of --profile: the profile names, in --profiles-dir when it came first."""
+    try:
+        names = profile_names(ctx.params.get("profiles_dir"))
+    except RenderError:
+        return []
+    return [CompletionItem(name) for name in names if name.startswith(incomplete)]
+
+
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--profile", "-p", "profiles", multiple=True, metavar="NAME", help="Profile to render (repeatable).")
+@click.option("--profile", "-p", "profiles", multiple=True, metavar="NAME", shell_complete=_complete_profiles, help="Profile to render (repeatable).")
 @click.option("--all", "all_profiles", is_flag=True, help="Render every non-abstract profile.")
 @click.option(
     "--profile-file",
@@ -227,7 +237,7 @@ def _profile_options(what: str) -> Callable[[Callable[..., None]], Callable[...,
         for option in (
             click.option("--profiles-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder of named profiles."),
             click.option("--profile-file", type=click.Path(dir_okay=False, path_type=Path), help="A profile file instead of a name."),
-            click.option("--profile", "-p", "profile", metavar="NAME", help=what),
+            click.option("--profile", "-p", "profile", metavar="NAME", shell_complete=_complete_profiles, help=what),
         ):
             command = option(command)
         return command
@@ -523,6 +533,27 @@ def testbed_status() -> None:
     from .testbed import Testbed
 
     click.echo(json.dumps(Testbed().status(), indent=2, sort_keys=True))
+
+
+#: The shells click's completion machinery writes scripts for.
+_SHELLS = ("bash", "zsh", "fish")
+
+
+@cli.command("completion")
+@click.argument("shell", type=click.Choice(_SHELLS))
+def completion_command(shell: str) -> None:
+    """Print the completion script for SHELL: options, subcommands and profile names.
+
+    \b
+      eval "$(render completion bash)"    # in ~/.bashrc
+      eval "$(render completion zsh)"     # in ~/.zshrc, after compinit
+      render completion fish > ~/.config/fish/completions/render.fish
+    """
+    completion = get_completion_class(shell)
+    if completion is None:  # click dropped a shell it used to know
+        raise click.UsageError(f"click cannot complete {shell}")
+    # The variable click's entry point reads: main() names the program "render".
+    click.echo(completion(cli, {}, "render", "_RENDER_COMPLETE").source())
 
 
 def main() -> None:
