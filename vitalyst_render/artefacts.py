@@ -21,6 +21,22 @@ ParseAs = Literal["yaml", "yaml-stream", "json", "dockerfile", "none"]
 #: The file list every render adds; no target may write it.
 MANIFEST = "manifest.json"
 
+#: The top-level folders of ``out/<profile>/`` that ``--only`` selects, with what each holds.
+GROUPS: dict[str, str] = {
+    "kubernetes": "Kubernetes objects",
+    "compose": "the compose or swarm stack file",
+    "docker": "Dockerfiles and their ignore files",
+    "prometheus": "Prometheus rules, their unit tests, its config and Alertmanager's",
+    "grafana": "Grafana provisioning and dashboards",
+    "redis": "redis.conf and the ACL templates",
+    "docs": "the runbook and the topology diagram",
+}
+
+
+def group_of(path: str) -> str:
+    """The top-level folder a rendered file belongs to (``kubernetes/backend.yaml``: ``kubernetes``)."""
+    return path.split("/", 1)[0]
+
 
 @dataclass(frozen=True)
 class ParseFailure:

@@ -17,11 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import click
+from click.shell_completion import CompletionItem, get_completion_class
 
 from . import check as run_checks
 from . import diff, load_profile, profile_names, redis_acl, render, write
 from ._version import __version__
-from .output import check_writable
+from .artefacts import GROUPS
+from .output import check_writable, yaml_stream
 from .profile.types import DNS_LABEL
 from .checks import Severity, registry
 from .errors import RenderError, UsageError
@@ -46,8 +48,17 @@ def _fail(error: RenderError) -> NoReturn:
     sys.exit(2)
 
 
+def _complete_profiles(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """Shell completion of --profile: the profile names, in --profiles-dir when it came first."""
+    try:
+        names = profile_names(ctx.params.get("profiles_dir"))
+    except RenderError:
+        return []
+    return [CompletionItem(name) for name in names if name.startswith(incomplete)]
+
+
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--profile", "-p", "profiles", multiple=True, metavar="NAME", help="Profile to render (repeatable).")
+@click.option("--profile", "-p", "profiles", multiple=True, metavar="NAME", shell_complete=_complete_profiles, help="Profile to render (repeatable).")
 @click.option("--all", "all_profiles", is_flag=True, help="Render every non-abstract profile.")
 @click.option(
     "--profile-file",
@@ -67,6 +78,14 @@ def _fail(error: RenderError) -> NoReturn:
 @click.option("--check", is_flag=True, help="Render in memory and compare with OUT; write nothing; exit 1 on drift.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Report format.")
 @click.option("--strict-tools", is_flag=True, help="Treat a missing external tool as an error instead of a skip.")
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    type=click.Choice(tuple(GROUPS)),
+    help="Write (or with --check compare, or print) only this top-level folder of OUT/NAME/ (repeatable); checks still see every file.",
+)
+@click.option("--stdout", "to_stdout", is_flag=True, help="Print the --only files as one YAML stream (kubectl apply -f -); write nothing; the report goes to stderr.")
 @click.option("--list-profiles", is_flag=True, help="List the profiles and exit.")
 @click.option("--list-checks", is_flag=True, help="List the checks and exit.")
 @click.version_option(__version__, prog_name="vitalyst-render")
@@ -82,6 +101,8 @@ def cli(
     check: bool,
     fmt: str,
     strict_tools: bool,
+    only: tuple[str, ...],
+    to_stdout: bool,
     list_profiles: bool,
     list_checks: bool,
 ) -> None:
@@ -114,25 +135,39 @@ def cli(
         return
     if not (profiles or all_profiles or profile_files):
         raise click.UsageError("nothing to render: give --profile NAME, --profile-file PATH or --all")
+    if to_stdout and check:
+        raise click.UsageError("--stdout prints the render and --check compares it with OUT: give one of them")
+    groups = tuple(g for g in GROUPS if g in only) or None
     started = time.perf_counter()
+    stream = ""
     try:
         loaded = _load(profiles, all_profiles, profile_files, profiles_dir)
+        if to_stdout and len(loaded) != 1:
+            raise UsageError(f"--stdout prints one profile, got {len(loaded)}: {', '.join(item.name for item in loaded)}")
         # Render everything before touching the disk: bad input anywhere writes nothing.
         registry()  # import every check module once, before threads race to do it
-        # Profiles render side by side: most of a render waits on external tools.
-        with ThreadPoolExecutor(max_workers=3) as pool:
-            results = list(pool.map(lambda item: _render_and_check(item, out, templates, strict_tools), loaded))
+        if to_stdout:
+            rendering = render(loaded[0], out=out, templates=templates)
+            stream = yaml_stream(rendering, groups or GROUPS)  # a selection it refuses stops before the checks run
+            results = [(rendering, run_checks(rendering, strict_tools=strict_tools))]
+        else:
+            # Profiles render side by side: most of a render waits on external tools.
+            with ThreadPoolExecutor(max_workers=3) as pool:
+                results = list(pool.map(lambda item: _render_and_check(item, out, templates, strict_tools), loaded))
         # Error findings write nothing: out/ is committed, and a broken or leaking
         # render must not replace the last good one.
-        write_files = not check and not any(report.failed for _, report in results)
+        write_files = not check and not to_stdout and not any(report.failed for _, report in results)
         if write_files:
             for rendering, _ in results:
-                check_writable(rendering, out)
-        outcomes = [_settle(rendering, report, out, check, write_files) for rendering, report in results]
+                check_writable(rendering, out, only=groups)
+        outcomes = [_settle(rendering, report, out, check, write_files, groups, to_stdout) for rendering, report in results]
     except RenderError as error:
         _fail(error)
         return
-    _report(outcomes, fmt, time.perf_counter() - started)
+    # The stream is for kubectl: a render with error findings prints nothing, so nothing broken is applied.
+    if to_stdout and exit_code(outcomes) == 0:
+        click.echo(stream, nl=False)
+    _report(outcomes, fmt, time.perf_counter() - started, err=to_stdout)
     sys.exit(exit_code(outcomes))
 
 
@@ -164,30 +199,35 @@ def _render_and_check(loaded: LoadedProfile, out: Path, templates: Path | None, 
     return rendering, run_checks(rendering, strict_tools=strict_tools)
 
 
-def _settle(rendering: Rendering, report: Report, out: Path, check: bool, write_files: bool) -> ProfileOutcome:
-    """Write one rendered profile, or compare it with the disk under --check."""
+def _settle(
+    rendering: Rendering, report: Report, out: Path, check: bool, write_files: bool, only: tuple[str, ...] | None, streamed: bool
+) -> ProfileOutcome:
+    """Write one rendered profile (or the groups ``only``), or compare it with the disk under --check."""
     folder = (out / rendering.profile).as_posix()
+    scope = only or ()
     if check:
-        return ProfileOutcome(rendering, report, folder, drift=tuple(diff(rendering, out)), checked=True)
-    return ProfileOutcome(rendering, report, folder, written=write(rendering, out) if write_files else None)
+        return ProfileOutcome(rendering, report, folder, drift=tuple(diff(rendering, out, only=only)), checked=True, only=scope)
+    written = write(rendering, out, only=only) if write_files else None
+    return ProfileOutcome(rendering, report, folder, written=written, only=scope, streamed=streamed)
 
 
 _MACHINE_FORMATS = {"json": json_report, "sarif": sarif_report, "junit": junit_report}
 
 
-def _report(outcomes: list[ProfileOutcome], fmt: str, seconds: float) -> None:
+def _report(outcomes: list[ProfileOutcome], fmt: str, seconds: float, *, err: bool = False) -> None:
+    """Print the report; ``err`` sends it to stderr, as --stdout needs stdout for the stream."""
     if fmt in _MACHINE_FORMATS:
-        click.echo(_MACHINE_FORMATS[fmt](outcomes))
+        click.echo(_MACHINE_FORMATS[fmt](outcomes), err=err)
         return
     colour = _colour()
     for outcome in outcomes:
         for line, severity in text_lines(outcome):
             styled = click.style(line, fg=_COLOURS[severity]) if severity else line
-            click.echo(styled, color=colour)
+            click.echo(styled, color=colour, err=err)
     for outcome in outcomes:
-        click.echo(summary_line(outcome), color=colour)
+        click.echo(summary_line(outcome), color=colour, err=err)
     if len(outcomes) > 1:
-        click.echo(total_line(outcomes, seconds), color=colour)
+        click.echo(total_line(outcomes, seconds), color=colour, err=err)
 
 
 def _profile_options(what: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -197,7 +237,7 @@ def _profile_options(what: str) -> Callable[[Callable[..., None]], Callable[...,
         for option in (
             click.option("--profiles-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder of named profiles."),
             click.option("--profile-file", type=click.Path(dir_okay=False, path_type=Path), help="A profile file instead of a name."),
-            click.option("--profile", "-p", "profile", metavar="NAME", help=what),
+            click.option("--profile", "-p", "profile", metavar="NAME", shell_complete=_complete_profiles, help=what),
         ):
             command = option(command)
         return command
@@ -493,6 +533,27 @@ def testbed_status() -> None:
     from .testbed import Testbed
 
     click.echo(json.dumps(Testbed().status(), indent=2, sort_keys=True))
+
+
+#: The shells click's completion machinery writes scripts for.
+_SHELLS = ("bash", "zsh", "fish")
+
+
+@cli.command("completion")
+@click.argument("shell", type=click.Choice(_SHELLS))
+def completion_command(shell: str) -> None:
+    """Print the completion script for SHELL: options, subcommands and profile names.
+
+    \b
+      eval "$(render completion bash)"    # in ~/.bashrc
+      eval "$(render completion zsh)"     # in ~/.zshrc, after compinit
+      render completion fish > ~/.config/fish/completions/render.fish
+    """
+    completion = get_completion_class(shell)
+    if completion is None:  # click dropped a shell it used to know
+        raise click.UsageError(f"click cannot complete {shell}")
+    # The variable click's entry point reads: main() names the program "render".
+    click.echo(completion(cli, {}, "render", "_RENDER_COMPLETE").source())
 
 
 def main() -> None:

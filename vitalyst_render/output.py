@@ -5,6 +5,11 @@ A render is staged in a sibling folder, then swapped in with one atomic
 never a mix. Files that the previous ``manifest.json`` did not list belong to someone
 else: they are carried over untouched (hard links to the same inodes), and a render
 that would overwrite one stops instead.
+
+A write or diff may be limited to some groups (the top-level folders, ``only``).
+Everything outside them, files and their manifest entries alike, is carried over as it
+was; the manifest lists the subset's new hashes beside the previous entries of the rest,
+so a full ``diff`` afterwards shows exactly the files outside the subset that differ.
 """
 
 from __future__ import annotations
@@ -14,19 +19,21 @@ import ctypes.util
 import difflib
 import errno
 import fcntl
+import hashlib
 import json
 import os
 import posixpath
 import shutil
 import tempfile
+from collections.abc import Callable, Collection, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from .errors import ArtefactError, Location
-from .artefacts import MANIFEST
-from .rendering import Rendering
+from .errors import ArtefactError, Location, UsageError
+from .artefacts import GROUPS, MANIFEST, group_of
+from .rendering import Rendering, manifest_of
 
 
 @dataclass(frozen=True)
@@ -55,10 +62,11 @@ def _safe_name(name: object) -> bool:
     )
 
 
-def _previous_files(folder: Path) -> set[str]:
+def _previous_entries(folder: Path) -> dict[str, object] | None:
+    """The previous manifest's files (path → its recorded hash); None without a manifest."""
     path = folder / MANIFEST
     if not path.exists():
-        return set()
+        return None
     try:
         files = json.loads(path.read_text("utf-8"))["files"]
         if not isinstance(files, dict):
@@ -69,7 +77,36 @@ def _previous_files(folder: Path) -> set[str]:
         ) from None
     # The manifest is input like any other file in the tree: names that point outside
     # the folder are ignored, never read or removed.
-    return {name for name in files if _safe_name(name)} | {MANIFEST}
+    return {name: value for name, value in files.items() if _safe_name(name) and name != MANIFEST}
+
+
+def _owned(entries: Mapping[str, object] | None) -> set[str]:
+    """The files a previous render made: those its manifest lists, and the manifest."""
+    return set() if entries is None else set(entries) | {MANIFEST}
+
+
+def _scope(only: Collection[str] | None) -> Callable[[str], bool]:
+    """Whether a path is one that a write or diff limited to the groups ``only`` handles.
+
+    None means the whole profile folder. A subset never covers the manifest as a file:
+    its entries outside the subset are carried over, so it is rewritten, not compared.
+    """
+    if only is None:
+        return lambda path: True
+    for group in only:
+        if not _safe_name(group) or "/" in group:
+            raise UsageError(f"--only takes a top-level folder of the output (e.g. {', '.join(GROUPS)}), got {group!r}")
+    groups = frozenset(only)
+    return lambda path: path != MANIFEST and group_of(path) in groups
+
+
+def _subset_files(rendering: Rendering, entries: Mapping[str, object], in_scope: Callable[[str], bool]) -> dict[str, bytes]:
+    """The subset's files plus a manifest that keeps the previous entries outside it."""
+    files = {path: data for path, data in rendering.files.items() if in_scope(path)}
+    kept = {path: value for path, value in entries.items() if not in_scope(path)}
+    fresh = {path: "sha256:" + hashlib.sha256(data).hexdigest() for path, data in files.items()}
+    files[MANIFEST] = manifest_of(rendering.loaded, {**kept, **fresh})
+    return files
 
 
 def _on_disk(folder: Path) -> dict[str, Path]:
@@ -95,25 +132,31 @@ def _target_folder(rendering: Rendering, out: Path) -> Path:
 @dataclass(frozen=True)
 class _Plan:
     folder: Path
-    foreign: dict[str, Path]
+    files: dict[str, bytes]  # what the new tree gets from this render
+    carried: dict[str, Path]  # what it keeps as it is: foreign files, and ours outside the subset
     written: tuple[str, ...]
     removed: tuple[str, ...]
 
 
-def _plan(rendering: Rendering, out: Path) -> _Plan:
+def _plan(rendering: Rendering, out: Path, only: Collection[str] | None = None) -> _Plan:
     folder = _target_folder(rendering, out)
-    previous = _previous_files(folder)
+    in_scope = _scope(only)
+    entries = _previous_entries(folder)
+    previous = _owned(entries)
     existing = _on_disk(folder)
-    foreign = {p: existing[p] for p in existing if p not in previous}
-    clashes = sorted(p for p in foreign if p in rendering.files or any(f.startswith(p + "/") for f in rendering.files))
+    files = rendering.files if only is None else _subset_files(rendering, entries or {}, in_scope)
+    foreign = [p for p in existing if p not in previous]
+    clashes = sorted(p for p in foreign if p in files or any(f.startswith(p + "/") for f in files))
     if clashes:
         raise ArtefactError(
             f"refusing to overwrite {clashes[0]!r}: vitalyst-render did not make it (not in manifest.json); move it away",
             Location(str(folder / clashes[0])),
         )
-    written = tuple(p for p, data in rendering.files.items() if _read(existing.get(p)) != data)
-    removed = tuple(sorted(p for p in existing if p in previous and p not in rendering.files))
-    return _Plan(folder, foreign, written, removed)
+    ours = {p for p in existing if p in previous and in_scope(p)}
+    carried = {p: existing[p] for p in existing if p not in files and p not in ours}
+    written = tuple(p for p, data in files.items() if _read(existing.get(p)) != data)
+    removed = tuple(sorted(p for p in ours if p not in files))
+    return _Plan(folder, files, carried, written, removed)
 
 
 @contextmanager
@@ -137,33 +180,37 @@ def _locked(out: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def check_writable(rendering: Rendering, out: str | Path = "out") -> None:
+def check_writable(rendering: Rendering, out: str | Path = "out", *, only: Collection[str] | None = None) -> None:
     """Raise :class:`ArtefactError` if :func:`write` would refuse ``rendering``; write nothing."""
     with _io_errors(Path(out)):
-        _plan(rendering, Path(out))
+        _plan(rendering, Path(out), only)
 
 
-def write(rendering: Rendering, out: str | Path = "out") -> WriteSummary:
-    """Write ``rendering`` to ``out/<profile>/`` atomically; return what changed."""
+def write(rendering: Rendering, out: str | Path = "out", *, only: Collection[str] | None = None) -> WriteSummary:
+    """Write ``rendering`` to ``out/<profile>/`` atomically; return what changed.
+
+    ``only`` names top-level folders (``kubernetes``, ``compose``, ...): then only their
+    files are written or removed, and everything else in the folder stays as it was.
+    """
     out = Path(out)
     with _io_errors(out):
         out.mkdir(parents=True, exist_ok=True)
         with _locked(out):
             _recover(out, rendering.profile)
-            plan = _plan(rendering, out)
+            plan = _plan(rendering, out, only)
             if plan.folder.is_dir() and not plan.written and not plan.removed:
                 return WriteSummary(plan.folder, (), (), True)
-            _stage_and_swap(rendering, out, plan)
+            _stage_and_swap(rendering.profile, out, plan)
     return WriteSummary(plan.folder, plan.written, plan.removed, False)
 
 
-def _stage_and_swap(rendering: Rendering, out: Path, plan: _Plan) -> None:
-    staging = Path(tempfile.mkdtemp(prefix=f".{rendering.profile}.new-", dir=out))
+def _stage_and_swap(profile: str, out: Path, plan: _Plan) -> None:
+    staging = Path(tempfile.mkdtemp(prefix=f".{profile}.new-", dir=out))
     try:
         os.chmod(staging, 0o755)  # mkdtemp makes it private; the tree it becomes is not
-        for path, data in rendering.files.items():
+        for path, data in plan.files.items():
             _write_file(staging / path, data)
-        for path, source in plan.foreign.items():
+        for path, source in plan.carried.items():
             _carry(source, staging / path)
         _fsync_dir(staging)
         _swap_in(staging, plan.folder)
@@ -258,19 +305,23 @@ def _recover(out: Path, profile: str) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def diff(rendering: Rendering, out: str | Path = "out") -> list[FileDiff]:
+def diff(rendering: Rendering, out: str | Path = "out", *, only: Collection[str] | None = None) -> list[FileDiff]:
     """Compare ``rendering`` with ``out/<profile>/``: new, changed and stale files.
 
-    Only files found inside the folder are read; links are not followed.
+    Only files found inside the folder are read; links are not followed. ``only``
+    compares just those top-level folders (and not the manifest).
     """
     out = Path(out)
     folder = out / rendering.profile
     shown = folder.as_posix()
+    in_scope = _scope(only)
     with _io_errors(folder):
         on_disk = _on_disk(folder) if not folder.is_symlink() else {}
-        previous = _previous_files(folder) if MANIFEST in on_disk else set()
+        previous = {p for p in _owned(_previous_entries(folder)) if in_scope(p)} if MANIFEST in on_disk else set()
     diffs: list[FileDiff] = []
     for path, data in rendering.files.items():
+        if not in_scope(path):
+            continue
         current = _read(on_disk.get(path))
         if current == data:
             continue
@@ -292,3 +343,58 @@ def _unified(name: str, before: bytes | None, after: bytes | None) -> str:
         old, new, fromfile=a_name if before is not None else "/dev/null", tofile=b_name if after is not None else "/dev/null"
     )
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+#: Parsed as one of these, a file is YAML documents (JSON is YAML too), so it can join a stream.
+_YAML_PARSED = ("yaml", "yaml-stream", "json")
+
+
+def yaml_stream(rendering: Rendering, only: Collection[str]) -> str:
+    """The files of the groups ``only`` as one multi-document YAML stream, in render order.
+
+    Each document is preceded by ``# Source: out/<profile>/<path>``, so a reader of
+    ``kubectl apply`` output can find its file. Files that are not YAML (Dockerfiles,
+    redis.conf, Markdown) cannot be documents: naming a group that holds one, or groups
+    that hold nothing, raises :class:`UsageError`.
+    """
+    in_scope = _scope(only)
+    selected = [artefact for path, artefact in rendering.artefacts.items() if in_scope(path)]
+    if not selected:
+        raise UsageError(f"profile {rendering.profile!r} renders nothing in {' or '.join(f'{g}/' for g in only)}: nothing to print")
+    not_yaml = [artefact.path for artefact in selected if artefact.parse_as not in _YAML_PARSED]
+    if not_yaml:
+        yaml_groups = [g for g in GROUPS if _all_yaml(rendering, g)]
+        raise UsageError(
+            f"--stdout prints YAML documents only, and {rendering.folder}/{not_yaml[0]} is not YAML; "
+            f"choose YAML groups with --only ({', '.join(yaml_groups)})"
+        )
+    return "".join(
+        f"---\n# Source: {rendering.folder}/{artefact.path}\n{document}" for artefact in selected for document in _documents(artefact.text)
+    )
+
+
+def _all_yaml(rendering: Rendering, group: str) -> bool:
+    artefacts = [a for a in rendering.artefacts.values() if group_of(a.path) == group]
+    return bool(artefacts) and all(a.parse_as in _YAML_PARSED for a in artefacts)
+
+
+def _documents(text: str) -> list[str]:
+    """A YAML file's documents as text, split at its bare ``---`` lines (a line that is
+    ``---`` always starts a document, wherever it stands); comments and blank lines
+    stay with the document they precede, and a file without content yields none."""
+    chunks: list[list[str]] = [[]]
+    for line in text.splitlines(keepends=True):
+        if line.rstrip() == "---":
+            chunks.append([])
+        else:
+            chunks[-1].append(line if line.endswith("\n") else line + "\n")
+    documents: list[str] = []
+    pending = ""
+    for chunk in chunks:
+        pending += "".join(chunk)
+        if any(line.strip() and not line.lstrip().startswith("#") for line in chunk):
+            documents.append(pending)
+            pending = ""
+    if pending and documents:
+        documents[-1] += pending
+    return documents

@@ -10,7 +10,7 @@ import hashlib
 import json
 import posixpath
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,12 +88,17 @@ def _blamer(job: Job, engine: Engine, context: dict[str, Any]) -> Blame:
     return blame
 
 
-def manifest(loaded: LoadedProfile, files: dict[str, bytes]) -> bytes:
+def manifest(loaded: LoadedProfile, files: Mapping[str, bytes]) -> bytes:
+    return manifest_of(loaded, {path: "sha256:" + hashlib.sha256(data).hexdigest() for path, data in files.items()})
+
+
+def manifest_of(loaded: LoadedProfile, entries: Mapping[str, object]) -> bytes:
+    """The manifest bytes for ``entries`` (path → its ``sha256:...``), as a render writes them."""
     document = {
         "generator": "vitalyst-render",
         "version": __version__,
         "profile": loaded.name,
         "profile_digest": loaded.digest,
-        "files": {path: "sha256:" + hashlib.sha256(data).hexdigest() for path, data in sorted(files.items())},
+        "files": dict(sorted(entries.items())),
     }
     return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode("utf-8")

@@ -8,6 +8,7 @@ from typing import Any
 
 from ._version import __version__
 from .checks import Finding, Report, Severity, registry
+from .artefacts import group_of
 from .errors import Location
 from .output import FileDiff, WriteSummary
 from .rendering import Rendering
@@ -17,7 +18,8 @@ FORMATS = ("text", "json", "sarif", "junit")
 
 @dataclass(frozen=True)
 class ProfileOutcome:
-    """One profile's rendering and check report, plus what happened on disk (a write or a drift check)."""
+    """One profile's rendering and check report, plus what happened on disk (a write or a
+    drift check, of the groups ``only`` when given) or that it went to stdout."""
 
     rendering: Rendering
     report: Report
@@ -25,6 +27,8 @@ class ProfileOutcome:
     written: WriteSummary | None = None
     drift: tuple[FileDiff, ...] = field(default=())
     checked: bool = False
+    only: tuple[str, ...] = ()
+    streamed: bool = False
 
 
 def exit_code(outcomes: list[ProfileOutcome]) -> int:
@@ -47,7 +51,12 @@ def _plural(count: int, word: str) -> str:
 def summary_line(outcome: ProfileOutcome) -> str:
     report = outcome.report
     files = len(outcome.rendering.files)
-    if outcome.checked:
+    if outcome.only:
+        # a subset write rewrites the manifest too; a stream holds no manifest
+        files = sum(1 for path in outcome.rendering.artefacts if group_of(path) in outcome.only) + (0 if outcome.streamed else 1)
+    if outcome.streamed:
+        disk = f"{_plural(files, 'file')} printed to stdout, nothing written"
+    elif outcome.checked:
         disk = f"{_plural(len(outcome.drift), 'drifted file')} in {outcome.folder}" if outcome.drift else f"{outcome.folder} is up to date"
     elif outcome.written is None:
         disk = "nothing written (error findings)"
@@ -55,6 +64,8 @@ def summary_line(outcome: ProfileOutcome) -> str:
         disk = f"{_plural(files, 'file')} unchanged in {outcome.folder}"
     else:
         disk = f"{_plural(files, 'file')} in {outcome.folder} ({len(outcome.written.written)} written, {len(outcome.written.removed)} removed)"
+    if outcome.only:
+        disk += f"; --only {' '.join(outcome.only)}"
     counts = ", ".join(
         _plural(report.count(s), s.value) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)
     )

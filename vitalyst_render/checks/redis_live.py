@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import Location
 
+from ._tools import missing_tool
 from .base import Problem, Severity, ToolUnavailable, check
 from .context import CheckContext
 from .examples import ADD_CACHE, Edit, Expect, Fail, Pass
@@ -181,7 +182,7 @@ def redis_boot(ctx: CheckContext) -> Iterable[Problem]:
         return
     binary = shutil.which("redis-server")
     if binary is None:
-        raise ToolUnavailable("redis-server not found (make test installs it)")
+        raise missing_tool("redis-server")
     for service, conf in configs:
         artefact = ctx.artefact(conf.path)
         if artefact is None:
