@@ -102,7 +102,7 @@ def test_json_format_is_parseable_and_complete(tmp_path):
     (prod,) = document["profiles"]
     assert prod["profile"] == "prod"
     assert "kubernetes/networkpolicy.yaml" in prod["files"]
-    assert set(document["totals"]) == {"error", "warning", "info"}
+    assert set(document["totals"]) == {"error", "warning", "info", "drift"}
 
 
 def test_sarif_and_junit_formats(tmp_path):

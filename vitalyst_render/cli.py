@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import sys
 import time
 from collections.abc import Callable
@@ -21,16 +22,16 @@ import click
 from . import check as run_checks
 from . import diff, load_profile, profile_names, redis_acl, render, write
 from ._version import __version__
-from .output import check_writable
+from .output import check_writable, foreign_applied
 from .profile.types import DNS_LABEL
-from .checks import Severity, registry
+from .checks import Severity, find_check, registry
 from .errors import RenderError, UsageError
 from .rendering import Rendering
 from .checks import Report
 from .deploy import PLATFORMS, AuditLog, DeployError, Event, Outcome, Runner
 from .deploy import executor as deploy_executor
 from .profile.loader import LoadedProfile, display_path
-from .report import FORMATS, ProfileOutcome, checks_table, exit_code, json_report, junit_report, sarif_report, summary_line, text_lines, total_line
+from .report import FORMATS, InputError, ProfileOutcome, Run, checks_json, checks_table, closing_lines, exit_code, json_report, junit_report, sarif_report, text_lines
 from .resources import data_dir
 
 _COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -43,7 +44,20 @@ def _colour() -> bool | None:
 
 def _fail(error: RenderError) -> NoReturn:
     click.echo(f"render: error: {error}", err=True, color=_colour())
+    fmt = _render_format()
+    if fmt in _MACHINE_FORMATS:
+        # CI reads the report whatever happened: bad input is a report holding the error.
+        click.echo(_MACHINE_FORMATS[fmt](Run(errors=(InputError.of(error),))))
     sys.exit(2)
+
+
+def _render_format() -> str | None:
+    """The report format of the render itself (``render --format``); subcommands report their own way."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or ctx.command is not cli:
+        return None
+    fmt = ctx.params.get("fmt")
+    return fmt if isinstance(fmt, str) else None
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -104,8 +118,10 @@ def cli(
             click.echo(name)
         return
     if list_checks:
+        if fmt not in ("text", "json"):
+            _fail(UsageError(f"--list-checks prints text or json, not {fmt}"))
         try:
-            lines = checks_table()
+            lines = [checks_json()] if fmt == "json" else checks_table()
         except RenderError as error:
             _fail(error)
             return
@@ -113,7 +129,7 @@ def cli(
             click.echo(line)
         return
     if not (profiles or all_profiles or profile_files):
-        raise click.UsageError("nothing to render: give --profile NAME, --profile-file PATH or --all")
+        _fail(UsageError("nothing to render: give --profile NAME, --profile-file PATH or --all"))
     started = time.perf_counter()
     try:
         loaded = _load(profiles, all_profiles, profile_files, profiles_dir)
@@ -132,8 +148,21 @@ def cli(
     except RenderError as error:
         _fail(error)
         return
-    _report(outcomes, fmt, time.perf_counter() - started)
+    _report(Run(tuple(outcomes), seconds=time.perf_counter() - started, rerun=_rerun_command(ctx)), fmt)
     sys.exit(exit_code(outcomes))
+
+
+def _rerun_command(ctx: click.Context) -> str:
+    """This render without --check: the command that writes what --check compared."""
+    given = ctx.params
+    words = ["render", *(["--all"] if given["all_profiles"] else [f"--profile {name}" for name in given["profiles"]])]
+    words += [f"--profile-file {shlex.quote(str(path))}" for path in given["profile_files"]]
+    for option, value in (("--profiles-dir", given["profiles_dir"]), ("--templates", given["templates"])):
+        if value is not None:
+            words.append(f"{option} {shlex.quote(str(value))}")
+    if Path(given["out"]) != Path("out"):
+        words.append(f"--out {shlex.quote(str(given['out']))}")
+    return " ".join(words)
 
 
 def _load(
@@ -168,26 +197,39 @@ def _settle(rendering: Rendering, report: Report, out: Path, check: bool, write_
     """Write one rendered profile, or compare it with the disk under --check."""
     folder = (out / rendering.profile).as_posix()
     if check:
-        return ProfileOutcome(rendering, report, folder, drift=tuple(diff(rendering, out)), checked=True)
-    return ProfileOutcome(rendering, report, folder, written=write(rendering, out) if write_files else None)
+        return ProfileOutcome(rendering, report, folder, drift=tuple(diff(rendering, out)), checked=True, foreign=foreign_applied(rendering, out))
+    written = write(rendering, out) if write_files else None
+    return ProfileOutcome(rendering, report, folder, written=written, foreign=foreign_applied(rendering, out))
 
 
 _MACHINE_FORMATS = {"json": json_report, "sarif": sarif_report, "junit": junit_report}
 
 
-def _report(outcomes: list[ProfileOutcome], fmt: str, seconds: float) -> None:
+def _report(run: Run, fmt: str) -> None:
     if fmt in _MACHINE_FORMATS:
-        click.echo(_MACHINE_FORMATS[fmt](outcomes))
+        click.echo(_MACHINE_FORMATS[fmt](run))
         return
     colour = _colour()
-    for outcome in outcomes:
-        for line, severity in text_lines(outcome):
-            styled = click.style(line, fg=_COLOURS[severity]) if severity else line
-            click.echo(styled, color=colour)
-    for outcome in outcomes:
-        click.echo(summary_line(outcome), color=colour)
-    if len(outcomes) > 1:
-        click.echo(total_line(outcomes, seconds), color=colour)
+    lines = [line for outcome in run.outcomes for line in text_lines(outcome)] + closing_lines(run)
+    for line, severity in lines:
+        styled = click.style(line, fg=_COLOURS[severity]) if severity else line
+        click.echo(styled, color=colour)
+
+
+@cli.command("explain")
+@click.argument("query", metavar="CHECK")
+def explain_command(query: str) -> None:
+    """Print a check's rationale, remediation and PASS/FAIL examples, as markdown.
+
+    CHECK is its ID in any case (VR103, vr103) or its name (docker-base-pinning);
+    render --list-checks lists them.
+    """
+    from .docs import explain_text
+
+    try:
+        click.echo(explain_text(find_check(query)), nl=False)
+    except RenderError as error:
+        _fail(error)
 
 
 def _profile_options(what: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
