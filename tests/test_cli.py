@@ -57,7 +57,7 @@ def test_check_passes_after_render_and_detects_every_kind_of_drift(tmp_path):
 
     assert drift.exit_code == 1
     assert f"drift: {tmp_path.as_posix()}/prod/prometheus/rules.yml (changed)" in drift.output
-    assert f"drift: {tmp_path.as_posix()}/staging/redis/redis.conf (new)" in drift.output
+    assert f"drift: {tmp_path.as_posix()}/staging/redis/redis.conf (deleted)" in drift.output
     assert "-# edited" in drift.output
     assert tree(tmp_path) == before
 
@@ -102,7 +102,7 @@ def test_json_format_is_parseable_and_complete(tmp_path):
     (prod,) = document["profiles"]
     assert prod["profile"] == "prod"
     assert "kubernetes/networkpolicy.yaml" in prod["files"]
-    assert set(document["totals"]) == {"error", "warning", "info"}
+    assert set(document["totals"]) == {"error", "warning", "info", "drift"}
 
 
 def test_sarif_and_junit_formats(tmp_path):

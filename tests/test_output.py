@@ -164,6 +164,26 @@ def test_diff_reports_new_changed_and_stale(tmp_path, dev):
     assert snapshot(folder) == before  # diff never writes
 
 
+def test_foreign_files_are_those_in_applied_folders_that_no_manifest_lists(tmp_path, dev):
+    assert output.foreign_applied(dev, tmp_path) == ()  # no folder yet
+    vr.write(dev, tmp_path)
+    folder = tmp_path / "dev"
+    (folder / "kubernetes" / "debug").mkdir(parents=True)
+    (folder / "kubernetes" / "debug" / "pod.yaml").write_text("kind: Pod\n")
+    (folder / "kubernetes" / "extra.yaml").write_text("kind: ConfigMap\n")
+    (folder / "NOTES.md").write_text("ours, and nothing applies it\n")
+    assert output.foreign_applied(dev, tmp_path) == ("kubernetes/debug/pod.yaml", "kubernetes/extra.yaml")
+    vr.write(dev, tmp_path)  # a render carries them over untouched, and they stay foreign
+    assert (folder / "kubernetes" / "extra.yaml").read_text() == "kind: ConfigMap\n"
+    assert output.foreign_applied(dev, tmp_path) == ("kubernetes/debug/pod.yaml", "kubernetes/extra.yaml")
+
+
+def test_a_listed_file_missing_on_disk_is_deleted_not_new(tmp_path, dev):
+    vr.write(dev, tmp_path)
+    (tmp_path / "dev" / "redis" / "redis.conf").unlink()
+    assert [(d.path, d.status) for d in vr.diff(dev, tmp_path)] == [("redis/redis.conf", "deleted")]
+
+
 KILLED_WRITER = """
 import sys, time
 import vitalyst_render as vr
@@ -252,7 +272,7 @@ def test_diff_does_not_follow_links_out_of_the_folder(tmp_path, dev):
     shutil.rmtree(compose)
     os.symlink(outside, compose)
     diffs = {d.path: d for d in vr.diff(dev, tmp_path)}
-    assert diffs["compose/docker-compose.yml"].status == "new"
+    assert diffs["compose/docker-compose.yml"].status == "deleted"  # listed, and not a file inside the folder
     assert "outside: true" not in diffs["compose/docker-compose.yml"].text
 
 

@@ -74,7 +74,35 @@ def test_plugin_check_in_sarif(plugin_path, tmp_path):
     (run,) = sarif["runs"]
     (rule,) = [r for r in run["tool"]["driver"]["rules"] if r["id"] == "EXMP001"]
     assert rule["properties"]["origin"] == PLUGIN and rule["defaultConfiguration"]["level"] == "warning"
+    assert rule["helpUri"] == "https://example.com/vr-example-plugin/checks#exmp001"  # the plugin's own page
     assert sum(1 for r in run["results"] if r["ruleId"] == "EXMP001") == 2
+
+
+def test_plugin_check_is_explained_and_listed_with_its_origin(plugin_path):
+    explained = render(plugin_path, "explain", "exmp001")
+    assert explained.returncode == 0, explained.stderr
+    assert explained.stdout.startswith("# EXMP001: an image runs the dev tag\n")
+    assert "Remediation: set ``services.<name>.image.tag`` to a release." in explained.stdout
+    assert "**FAIL**: the dev profile's locally built images" in explained.stdout and "**PASS**: a release tag" in explained.stdout
+    assert f"Origin: {PLUGIN}.\nReference: https://example.com/vr-example-plugin/checks#exmp001\n" in explained.stdout
+    listed = json.loads(render(plugin_path, "--list-checks", "--format", "json").stdout)
+    (entry,) = [c for c in listed if c["id"] == "EXMP001"]
+    assert entry["origin"] == PLUGIN and entry["help_uri"] == "https://example.com/vr-example-plugin/checks#exmp001"
+
+
+def test_a_plugin_check_links_to_help_only_when_it_gives_a_link(monkeypatch):
+    from vitalyst_render.checks import base
+
+    monkeypatch.setattr(base, "_REGISTRY", {})
+
+    def acme(ctx):  # noqa: ANN001, ANN202
+        return []
+
+    acme.__module__ = "acme.checks"
+    check("ACME001", "acme", "t", base.Severity.ERROR)(acme)
+    check("ACME002", "linked", "t", base.Severity.ERROR, help_uri="https://acme.example/ACME002")(acme)
+    assert base._REGISTRY["ACME001"].help_uri is None
+    assert base._REGISTRY["ACME002"].help_uri == "https://acme.example/ACME002"
 
 
 def test_plugin_role_adds_a_service_kind(plugin_path, tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import sys
 import time
 from collections.abc import Callable
@@ -23,16 +24,16 @@ from . import check as run_checks
 from . import diff, load_profile, profile_names, redis_acl, render, write
 from ._version import __version__
 from .artefacts import GROUPS
-from .output import check_writable, yaml_stream
+from .output import check_writable, foreign_applied, yaml_stream
 from .profile.types import DNS_LABEL
-from .checks import Severity, registry
+from .checks import Severity, find_check, registry
 from .errors import RenderError, UsageError
 from .rendering import Rendering
 from .checks import Report
 from .deploy import PLATFORMS, AuditLog, DeployError, Event, Outcome, Runner
 from .deploy import executor as deploy_executor
 from .profile.loader import LoadedProfile, display_path
-from .report import FORMATS, ProfileOutcome, checks_table, exit_code, json_report, junit_report, sarif_report, summary_line, text_lines, total_line
+from .report import FORMATS, InputError, ProfileOutcome, Run, checks_json, checks_table, closing_lines, exit_code, json_report, junit_report, sarif_report, text_lines
 from .resources import data_dir
 
 _COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -45,6 +46,11 @@ def _colour() -> bool | None:
 
 def _fail(error: RenderError) -> NoReturn:
     click.echo(f"render: error: {error}", err=True, color=_colour())
+    fmt = _render_format()
+    if fmt in _MACHINE_FORMATS:
+        # CI reads the report whatever happened: bad input is a report holding the error.
+        ctx = click.get_current_context()
+        click.echo(_MACHINE_FORMATS[fmt](Run(errors=(InputError.of(error),))), err=bool(ctx.params.get("to_stdout")))
     sys.exit(2)
 
 
@@ -55,6 +61,15 @@ def _complete_profiles(ctx: click.Context, param: click.Parameter, incomplete: s
     except RenderError:
         return []
     return [CompletionItem(name) for name in names if name.startswith(incomplete)]
+
+
+def _render_format() -> str | None:
+    """The report format of the render itself (``render --format``); subcommands report their own way."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or ctx.command is not cli:
+        return None
+    fmt = ctx.params.get("fmt")
+    return fmt if isinstance(fmt, str) else None
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -125,8 +140,10 @@ def cli(
             click.echo(name)
         return
     if list_checks:
+        if fmt not in ("text", "json"):
+            _fail(UsageError(f"--list-checks prints text or json, not {fmt}"))
         try:
-            lines = checks_table()
+            lines = [checks_json()] if fmt == "json" else checks_table()
         except RenderError as error:
             _fail(error)
             return
@@ -134,9 +151,9 @@ def cli(
             click.echo(line)
         return
     if not (profiles or all_profiles or profile_files):
-        raise click.UsageError("nothing to render: give --profile NAME, --profile-file PATH or --all")
+        _fail(UsageError("nothing to render: give --profile NAME, --profile-file PATH or --all"))
     if to_stdout and check:
-        raise click.UsageError("--stdout prints the render and --check compares it with OUT: give one of them")
+        _fail(UsageError("--stdout prints the render and --check compares it with OUT: give one of them"))
     groups = tuple(g for g in GROUPS if g in only) or None
     started = time.perf_counter()
     stream = ""
@@ -167,8 +184,22 @@ def cli(
     # The stream is for kubectl: a render with error findings prints nothing, so nothing broken is applied.
     if to_stdout and exit_code(outcomes) == 0:
         click.echo(stream, nl=False)
-    _report(outcomes, fmt, time.perf_counter() - started, err=to_stdout)
+    _report(Run(tuple(outcomes), seconds=time.perf_counter() - started, rerun=_rerun_command(ctx)), fmt, err=to_stdout)
     sys.exit(exit_code(outcomes))
+
+
+def _rerun_command(ctx: click.Context) -> str:
+    """This render without --check: the command that writes what --check compared."""
+    given = ctx.params
+    words = ["render", *(["--all"] if given["all_profiles"] else [f"--profile {name}" for name in given["profiles"]])]
+    words += [f"--profile-file {shlex.quote(str(path))}" for path in given["profile_files"]]
+    for option, value in (("--profiles-dir", given["profiles_dir"]), ("--templates", given["templates"])):
+        if value is not None:
+            words.append(f"{option} {shlex.quote(str(value))}")
+    if Path(given["out"]) != Path("out"):
+        words.append(f"--out {shlex.quote(str(given['out']))}")
+    words += [f"--only {group}" for group in given["only"]]
+    return " ".join(words)
 
 
 def _load(
@@ -206,28 +237,42 @@ def _settle(
     folder = (out / rendering.profile).as_posix()
     scope = only or ()
     if check:
-        return ProfileOutcome(rendering, report, folder, drift=tuple(diff(rendering, out, only=only)), checked=True, only=scope)
+        return ProfileOutcome(
+            rendering, report, folder, drift=tuple(diff(rendering, out, only=only)), checked=True, only=scope, foreign=foreign_applied(rendering, out)
+        )
     written = write(rendering, out, only=only) if write_files else None
-    return ProfileOutcome(rendering, report, folder, written=written, only=scope, streamed=streamed)
+    return ProfileOutcome(rendering, report, folder, written=written, only=scope, streamed=streamed, foreign=foreign_applied(rendering, out))
 
 
 _MACHINE_FORMATS = {"json": json_report, "sarif": sarif_report, "junit": junit_report}
 
 
-def _report(outcomes: list[ProfileOutcome], fmt: str, seconds: float, *, err: bool = False) -> None:
+def _report(run: Run, fmt: str, *, err: bool = False) -> None:
     """Print the report; ``err`` sends it to stderr, as --stdout needs stdout for the stream."""
     if fmt in _MACHINE_FORMATS:
-        click.echo(_MACHINE_FORMATS[fmt](outcomes), err=err)
+        click.echo(_MACHINE_FORMATS[fmt](run), err=err)
         return
     colour = _colour()
-    for outcome in outcomes:
-        for line, severity in text_lines(outcome):
-            styled = click.style(line, fg=_COLOURS[severity]) if severity else line
-            click.echo(styled, color=colour, err=err)
-    for outcome in outcomes:
-        click.echo(summary_line(outcome), color=colour, err=err)
-    if len(outcomes) > 1:
-        click.echo(total_line(outcomes, seconds), color=colour, err=err)
+    lines = [line for outcome in run.outcomes for line in text_lines(outcome)] + closing_lines(run)
+    for line, severity in lines:
+        styled = click.style(line, fg=_COLOURS[severity]) if severity else line
+        click.echo(styled, color=colour, err=err)
+
+
+@cli.command("explain")
+@click.argument("query", metavar="CHECK")
+def explain_command(query: str) -> None:
+    """Print a check's rationale, remediation and PASS/FAIL examples, as markdown.
+
+    CHECK is its ID in any case (VR103, vr103) or its name (docker-base-pinning);
+    render --list-checks lists them.
+    """
+    from .docs import explain_text
+
+    try:
+        click.echo(explain_text(find_check(query)), nl=False)
+    except RenderError as error:
+        _fail(error)
 
 
 def _profile_options(what: str) -> Callable[[Callable[..., None]], Callable[..., None]]:

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from .checks import registry
-from .checks.base import BUILT_IN
+from .checks.base import BUILT_IN, Check
 from .checks.examples import Example
 from .roles import profile_model
 
@@ -35,9 +35,23 @@ def checks_markdown() -> str:
     for check in checks.values():
         lines.append(f"| [{check.id}](#{check.id.lower()}) | `{check.name}` | {check.severity.value} | {check.title} |")
     for check in checks.values():
-        lines += ["", f"## {check.id}", "", f"`{check.name}`, {check.severity.value}" + (f", runs `{check.tool}`" if check.tool else ""), "", check.doc]
-        for example in check.examples:
-            lines += ["", *example_markdown(example)]
+        lines += ["", f"## {check.id}", "", *check_section(check)]
+    return "\n".join(lines) + "\n"
+
+
+def check_section(check: Check) -> list[str]:
+    """A check as the reference shows it: name and severity, rationale and remediation, examples."""
+    lines = [f"`{check.name}`, {check.severity.value}" + (f", runs `{check.tool}`" if check.tool else ""), "", check.doc]
+    for example in check.examples:
+        lines += ["", *example_markdown(example)]
+    return lines
+
+
+def explain_text(check: Check) -> str:
+    """What ``render explain`` prints: the check's reference section (markdown), with its origin and link."""
+    lines = [f"# {check.id}: {check.title}", "", *check_section(check), "", f"Origin: {check.origin}."]
+    if check.help_uri:
+        lines.append(f"Reference: {check.help_uri}")
     return "\n".join(lines) + "\n"
 
 

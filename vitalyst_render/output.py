@@ -29,7 +29,7 @@ from collections.abc import Callable, Collection, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Literal
 
 from .errors import ArtefactError, Location, UsageError
 from .artefacts import GROUPS, MANIFEST, group_of
@@ -44,10 +44,22 @@ class WriteSummary:
     unchanged: bool
 
 
+#: How a file on disk differs from the render (``render --check``):
+#: ``new``: rendered, not on disk, and never written before (the manifest does not list it);
+#: ``deleted``: rendered and listed by the manifest, but missing on disk;
+#: ``changed``: rendered and on disk, with other bytes;
+#: ``stale``: on disk and listed by the manifest, but no longer rendered (a render removes it).
+DriftStatus = Literal["new", "deleted", "changed", "stale"]
+
+#: Folders that are applied whole (``kubectl apply -f out/<profile>/kubernetes/``): a
+#: file in one that vitalyst-render did not make would be applied with the rest.
+APPLIED_FOLDERS = ("kubernetes",)
+
+
 @dataclass(frozen=True)
 class FileDiff:
     path: str
-    status: str  # "new", "changed" or "stale"
+    status: DriftStatus
     text: str
 
 
@@ -306,7 +318,7 @@ def _recover(out: Path, profile: str) -> None:
 
 
 def diff(rendering: Rendering, out: str | Path = "out", *, only: Collection[str] | None = None) -> list[FileDiff]:
-    """Compare ``rendering`` with ``out/<profile>/``: new, changed and stale files.
+    """Compare ``rendering`` with ``out/<profile>/``: new, deleted, changed and stale files.
 
     Only files found inside the folder are read; links are not followed. ``only``
     compares just those top-level folders (and not the manifest).
@@ -325,13 +337,30 @@ def diff(rendering: Rendering, out: str | Path = "out", *, only: Collection[str]
         current = _read(on_disk.get(path))
         if current == data:
             continue
-        status = "new" if current is None else "changed"
+        status: DriftStatus = "changed" if current is not None else "deleted" if path in previous else "new"
         diffs.append(FileDiff(path, status, _unified(f"{shown}/{path}", current, data)))
     for path in sorted(previous - set(rendering.files)):
         current = _read(on_disk.get(path))
         if current is not None:
             diffs.append(FileDiff(path, "stale", _unified(f"{shown}/{path}", current, None)))
     return diffs
+
+
+def foreign_applied(rendering: Rendering, out: str | Path = "out") -> tuple[str, ...]:
+    """Files in an applied folder of ``out/<profile>/`` (see :data:`APPLIED_FOLDERS`) that
+    vitalyst-render did not make: neither rendered now nor listed by ``manifest.json``.
+
+    A render keeps such files untouched, so they stay until someone moves them.
+    """
+    folder = Path(out) / rendering.profile
+    with _io_errors(folder):
+        if folder.is_symlink() or not folder.is_dir():
+            return ()
+        on_disk = _on_disk(folder)
+        previous = _owned(_previous_entries(folder)) if MANIFEST in on_disk else set()
+    return tuple(
+        sorted(p for p in on_disk if group_of(p) in APPLIED_FOLDERS and "/" in p and p not in previous and p not in rendering.files)
+    )
 
 
 def _unified(name: str, before: bytes | None, after: bytes | None) -> str:

@@ -27,6 +27,7 @@ from .base import (
     _adopt,
     _REGISTRY,
     check,
+    find_check,
     registry,
 )
 
@@ -130,5 +131,6 @@ __all__ = [
     "Suppressed",
     "ToolUnavailable",
     "check",
+    "find_check",
     "registry",
 ]

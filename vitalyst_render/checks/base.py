@@ -7,8 +7,9 @@ check's stable ID and default severity (an adapter may carry a tool's own level)
 
 from __future__ import annotations
 
-import inspect
 import dataclasses
+import difflib
+import inspect
 import re
 import threading
 from collections.abc import Sequence
@@ -16,7 +17,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Callable, Iterable
 
-from ..errors import Location
+from .._version import DOCS_URL
+from ..errors import Location, UsageError
 from .examples import Example
 
 if TYPE_CHECKING:
@@ -68,9 +70,18 @@ class Skip:
 
 @dataclass(frozen=True)
 class Suppressed:
+    """A profile's ``checks.suppress`` entry and the findings it silenced: every report
+    shows them, marked as suppressed, so silencing a check never hides what it saw."""
+
     check_id: str
     reason: str
-    count: int
+    findings: tuple[Finding, ...] = ()
+    #: Where the profile suppresses it (``checks.suppress[i].id``).
+    location: Location | None = None
+
+    @property
+    def count(self) -> int:
+        return len(self.findings)
 
 
 @dataclass(frozen=True)
@@ -113,6 +124,8 @@ class Check:
     tool: str | None = None
     examples: tuple[Example, ...] = field(default=(), repr=False)
     origin: str = BUILT_IN
+    #: Where the check is documented: our checks' reference, or what a plugin gives.
+    help_uri: str | None = None
 
     @property
     def doc(self) -> str:
@@ -143,12 +156,14 @@ def check(
     *,
     tool: str | None = None,
     examples: Sequence[Example] = (),
+    help_uri: str | None = None,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register ``function`` as a check. IDs are stable and never reused.
 
     ``tool`` names the external program an adapter runs (a missing one is a skip);
     ``examples`` are the check's PASS and FAIL cases (:mod:`.examples`). Checks of
-    vitalyst-render use ``VRnnn``; a plugin's use a prefix of their own.
+    vitalyst-render use ``VRnnn``; a plugin's use a prefix of their own. ``help_uri``
+    is a plugin's page for the check (SARIF's ``helpUri``); ours link to ``docs/checks.md``.
     """
 
     def register(function: CheckFunction) -> CheckFunction:
@@ -160,7 +175,8 @@ def check(
         with _lock:
             if id in _REGISTRY:
                 raise RegistryError(f"check ID {id} of {function.__module__} is registered already, by {_REGISTRY[id].function.__module__}")
-            _REGISTRY[id] = Check(id, name, title, severity, function, tool, tuple(examples))
+            link = help_uri or (f"{DOCS_URL}/checks.md#{id.lower()}" if ours else None)
+            _REGISTRY[id] = Check(id, name, title, severity, function, tool, tuple(examples), help_uri=link)
         return function
 
     return register
@@ -179,3 +195,18 @@ def registry() -> dict[str, Check]:
 
     _load_all()
     return dict(sorted(_REGISTRY.items()))
+
+
+def find_check(query: str) -> Check:
+    """The check named by ``query``: its ID in any case (``vr103``), or its name."""
+    checks = registry()
+    wanted = query.strip()
+    by_name = {c.name: c for c in checks.values()}
+    found = checks.get(wanted.upper()) or by_name.get(wanted.lower())
+    if found is not None:
+        return found
+    # A truncated ID (VR10) is a prefix of the ones meant; anything else is a typo.
+    close = [i for i in checks if wanted and i.startswith(wanted.upper())][:3] or difflib.get_close_matches(wanted.upper(), list(checks), n=1)
+    close = close or difflib.get_close_matches(wanted.lower(), list(by_name), n=1)
+    guess = f"; did you mean {' or '.join(close)}?" if close else ""
+    raise UsageError(f"unknown check {query!r}{guess} (render --list-checks lists them)")

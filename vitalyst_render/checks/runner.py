@@ -46,7 +46,7 @@ def run_checks(context: CheckContext, *, tools: bool = True, strict_tools: bool 
     suppress = {s.id: s.reason for s in context.profile.checks.suppress}
     findings: list[Finding] = []
     skipped: list[Skip] = []
-    silenced: dict[str, int] = {}
+    silenced: dict[str, list[Finding]] = {}
     checks = list(registry().values())
     # Adapters wait on external processes; running checks side by side overlaps them.
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -58,12 +58,21 @@ def run_checks(context: CheckContext, *, tools: bool = True, strict_tools: bool 
                 continue
             outcome = [Problem(f"required tool unavailable: {outcome}", Location(check.tool or check.name), severity=Severity.ERROR)]
         for problem in outcome:
-            if check.id in suppress:
-                silenced[check.id] = silenced.get(check.id, 0) + 1
-                continue
-            findings.append(
-                Finding(check.id, problem.severity or check.severity, problem.message, problem.location, problem.hint, problem.related)
-            )
-    findings.sort(key=lambda f: (f.location.file, f.location.line, f.location.col, f.check_id, f.message))
-    suppressed = tuple(Suppressed(i, suppress[i], silenced.get(i, 0)) for i in sorted(suppress))
-    return Report(tuple(findings), tuple(skipped), suppressed, time.perf_counter() - started)
+            finding = Finding(check.id, problem.severity or check.severity, problem.message, problem.location, problem.hint, problem.related)
+            (silenced.setdefault(check.id, []) if check.id in suppress else findings).append(finding)
+    suppressed = tuple(
+        Suppressed(i, suppress[i], tuple(sorted(silenced.get(i, []), key=_reading_order)), _suppression_site(context, i))
+        for i in sorted(suppress)
+    )
+    return Report(tuple(sorted(findings, key=_reading_order)), tuple(skipped), suppressed, time.perf_counter() - started)
+
+
+def _reading_order(finding: Finding) -> tuple[str, int, int, str, str]:
+    return (finding.location.file, finding.location.line, finding.location.col, finding.check_id, finding.message)
+
+
+def _suppression_site(context: CheckContext, check_id: str) -> Location:
+    """Where the profile suppresses ``check_id``: the ``id`` of its (last) entry."""
+    entries = context.profile.checks.suppress
+    index = max(i for i, s in enumerate(entries) if s.id == check_id)
+    return context.loaded.positions.value(("checks", "suppress", index, "id"))

@@ -19,7 +19,8 @@ EXAMPLES = (
 )
 
 
-@check("EXMP001", "image-tag-dev", "an image runs the dev tag", Severity.WARNING, examples=EXAMPLES)
+@check("EXMP001", "image-tag-dev", "an image runs the dev tag", Severity.WARNING, examples=EXAMPLES,
+       help_uri="https://example.com/vr-example-plugin/checks#exmp001")
 def dev_tags(ctx: CheckContext) -> Iterable[Problem]:
     """Images tagged ``dev`` are built on laptops; nothing else should run them.
 
