@@ -212,6 +212,26 @@ def test_stdout_refusals_are_usage_errors_with_an_empty_stdout(tmp_path, args, m
     assert list(tmp_path.iterdir()) == []
 
 
+def test_bad_input_under_stdout_puts_the_machine_report_on_stderr_too(tmp_path):
+    result = run_process("--profile", "nope", "--only", "kubernetes", "--stdout", "--format", "json", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    report = json.loads(result.stderr[result.stderr.index("{"):])
+    assert report["exit_code"] == 2 and "unknown profile 'nope'" in report["errors"][0]["message"]
+
+
+def test_the_fix_for_subset_drift_is_the_same_subset_written(tmp_path):
+    assert run_cli("--profile", "dev", "--out", str(tmp_path)).exit_code == 0
+    compose = tmp_path / "dev" / "compose" / "docker-compose.yml"
+    compose.write_text(compose.read_text() + "# edited by hand\n")
+    checked = run_process("--profile", "dev", "--out", str(tmp_path), "--only", "compose", "--check", cwd=tmp_path)
+    assert checked.returncode == 1
+    fix = re.search(r"run `(render [^`]*)`", checked.stdout)
+    assert fix is not None and fix.group(1).endswith("--only compose"), checked.stdout
+    assert run_process(*fix.group(1).split()[1:], cwd=tmp_path).returncode == 0
+    assert run_process("--profile", "dev", "--out", str(tmp_path), "--check", cwd=tmp_path).returncode == 0
+
+
 def test_stdout_prints_nothing_when_the_render_has_error_findings(tmp_path, profile_file):
     path = profile_file("extends: prod\nservices:\n  backend:\n    env:\n      DB_PASSWORD: hunter2\n", name="leaky")
     result = run_process("--profile-file", str(path), "--only", "kubernetes", "--stdout", cwd=tmp_path)
