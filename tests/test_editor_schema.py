@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+import subprocess
+import sys
 
 import jsonschema
 import pytest
@@ -99,3 +101,10 @@ def test_render_schema_prints_it():
     resolved = CliRunner().invoke(cli, ["schema", "--resolved"])
     assert resolved.exit_code == 0, resolved.output
     assert resolved.output == (REPO / "docs" / "profile.schema.json").read_text(encoding="utf-8")
+
+
+def test_the_installed_copy_docs_editors_names_is_this_schema():
+    editors = (REPO / "docs" / "editors.md").read_text(encoding="utf-8")
+    command = re.search(r'^python -c "(.+)"$', editors, re.M).group(1)
+    found = subprocess.run([sys.executable, "-c", command], capture_output=True, text=True, check=True, cwd=REPO)
+    assert found.stdout.strip() and open(found.stdout.strip(), encoding="utf-8").read() == SCHEMA_FILE.read_text(encoding="utf-8")

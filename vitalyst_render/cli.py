@@ -304,7 +304,7 @@ def schema_command(resolved: bool) -> None:
     """Print the JSON schema of profile files, for editors (the kinds of installed plugins included).
 
     \b
-      render schema > .vscode/vitalyst-profile.schema.json
+      mkdir -p schemas && render schema > schemas/profile.schema.json
     """
     from .profile.schema import editor_schema, resolved_schema, schema_text
 

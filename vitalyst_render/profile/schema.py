@@ -68,7 +68,8 @@ def _as_written(node: Any) -> Any:
         appended = {f"{name}{APPEND}": _appending(name, spec) for name, spec in properties.items() if _list_schema(spec)}
         if appended:
             result["properties"] = {**properties, **appended}
-            result["dependentSchemas"] = {name: {"not": {"required": [name[: -len(APPEND)]]}} for name in appended}
+            # `not required [key, key+]` rather than dependentSchemas: editors on draft-07 read it too.
+            result["allOf"] = [*result.get("allOf", []), *({"not": {"required": [name[: -len(APPEND)], name]}} for name in appended)]
     return result
 
 
