@@ -398,7 +398,7 @@ def _kinds() -> list[str]:
 def _allowed_keys(loc: tuple[str | int, ...]) -> list[str]:
     """Field names of the model at ``loc`` (a location as pydantic reports it, with the
     kind of a service in it), to suggest the right spelling."""
-    annotation = _unwrap(annotation_at(loc))
+    annotation = unwrap_annotation(annotation_at(loc))
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         # As a profile spells them: a field with an alias (build.from) is written by its alias.
         return [field.alias or name for name, field in annotation.model_fields.items()]
@@ -411,10 +411,10 @@ def annotation_at(loc: tuple[str | int, ...]) -> Any:
     A mapping or list is entered whatever the key or index."""
     annotation: Any = _profile_model()
     for part in loc:
-        annotation = _unwrap(annotation)
+        annotation = unwrap_annotation(annotation)
         if get_origin(annotation) in (Union, UnionType):
             annotation = next(
-                (m for m in get_args(annotation) if _unwrap(m.model_fields["kind"].annotation) == Literal[part]),
+                (m for m in get_args(annotation) if unwrap_annotation(m.model_fields["kind"].annotation) == Literal[part]),
                 None,
             )
             if annotation is None:
@@ -432,12 +432,12 @@ def annotation_at(loc: tuple[str | int, ...]) -> Any:
     return annotation
 
 
-def _unwrap(annotation: Any) -> Any:
+def unwrap_annotation(annotation: Any) -> Any:
     # Optional[Model] and Annotated[...] hide the model we want.
     origin = get_origin(annotation)
     if origin is Annotated:
-        return _unwrap(get_args(annotation)[0])
+        return unwrap_annotation(get_args(annotation)[0])
     if origin in (Union, UnionType):
         options = [arg for arg in get_args(annotation) if arg is not type(None)]
-        return _unwrap(options[0]) if len(options) == 1 else annotation
+        return unwrap_annotation(options[0]) if len(options) == 1 else annotation
     return annotation

@@ -168,8 +168,6 @@ class _Merge:
                 kept[target] = found[source]
         if source in positions.spelling:
             self.result.spelling[target] = positions.spelling[source]
-        else:
-            self.result.spelling.pop(target, None)
 
 
 def _shown_path(path: Path) -> str:

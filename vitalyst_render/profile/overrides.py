@@ -17,7 +17,7 @@ from typing import Any, Literal, get_args, get_origin
 
 from ..errors import Location, ProfileError
 from ..yamlsource import Path, Positions, YamlSourceError, load_yaml
-from .loader import _unwrap, annotation_at, field_path, refuse_profile_keys
+from .loader import unwrap_annotation, annotation_at, field_path, refuse_profile_keys
 from .merge import APPEND, Layer
 
 _SEGMENT = re.compile(r"[^\s.=\[\]]+")
@@ -39,7 +39,7 @@ def override_layer(text: str, current: dict[str, Any]) -> Layer:
     path: Path = parts
     wanted = _expected(path, current, where)
     if append:
-        listed = _unwrap(wanted)
+        listed = unwrap_annotation(wanted)
         wanted = get_args(listed)[0] if get_origin(listed) is list else None
     # `a.b+=x` is the overlay {a: {b+: [x]}}.
     key_path: Path = path[:-1] + (f"{path[-1]}{APPEND}",) if append else path
@@ -71,14 +71,14 @@ def _expected(path: Path, current: dict[str, Any], where: Location) -> Any:
         return prefix[:2] + (kind,) + prefix[2:] if kind is not None and len(prefix) > 2 else prefix
 
     for depth in range(1, len(path)):
-        if get_origin(_unwrap(annotation_at(tagged(path[:depth])))) is list:
+        if get_origin(unwrap_annotation(annotation_at(tagged(path[:depth])))) is list:
             shown = field_path(path[:depth])
             raise ProfileError(f"a list: --set replaces all of it ({shown}=[...]) or appends an item ({shown}+=item)", where, shown)
     return annotation_at(tagged(path))
 
 
 def _wants_text(annotation: Any) -> bool:
-    annotation = _unwrap(annotation)
+    annotation = unwrap_annotation(annotation)
     if annotation is str:
         return True
     return get_origin(annotation) is Literal and all(isinstance(choice, str) for choice in get_args(annotation))

@@ -15,7 +15,7 @@ one entry per value in document order, keyed by the field path that errors use.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..engine import block_literal, yaml_scalar
@@ -63,7 +63,11 @@ def show_json(loaded: LoadedProfile, *, with_origins: bool = False) -> str:
 def show_yaml(loaded: LoadedProfile, *, with_origins: bool = False) -> str:
     header = f"# The profile {loaded.name} as render resolves it: extends merged, defaults and image-lock digests filled in.\n"
     lines: list[str] = []
-    _emit(resolved(loaded), (), "", "", lines, (lambda path: f"  # {_origin(loaded, path)}") if with_origins else (lambda path: ""))
+
+    def comment(path: Path) -> str:
+        return f"  # {_origin(loaded, path)}" if with_origins else ""
+
+    _emit(resolved(loaded), (), "", "", lines, comment)
     return header + "\n".join(lines) + "\n"
 
 
@@ -77,7 +81,7 @@ def _scalar(value: Any, indent: int) -> str:
     return yaml_scalar(value)
 
 
-def _emit(node: Any, path: Path, lead: str, depth: str, lines: list[str], comment: Any) -> None:
+def _emit(node: Any, path: Path, lead: str, depth: str, lines: list[str], comment: Callable[[Path], str]) -> None:
     """Block YAML, one value per line; ``lead`` starts the first line (a list item's
     ``- ``), ``depth`` the others."""
     if isinstance(node, dict) and node:
