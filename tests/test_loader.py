@@ -474,7 +474,7 @@ SERVICE_BODY = (
          "child.yaml:4:20: services.frontend.expose.port: 'web' is not the name of one of the service's ports"),
         # Services are read in order: the shipped frontend's path is the one found taken.
         ("services:\n  backend:\n    expose: {path: /}\n",
-         f"{PROFILES / 'base.yaml'}:126:13: services.frontend.expose.path: path / is already served by 'backend'"),
+         f"{PROFILES / 'base.yaml'}:127:13: services.frontend.expose.path: path / is already served by 'backend'"),
         ("deployment:\n  idle_release: {tag: \"2\", digests: {redis: \"sha256:" + "a" * 64 + "\"}}\n",
          "child.yaml:3:45: deployment.idle_release.digests.redis: 'redis' is not a service that builds its own image"),
     ],

@@ -4,6 +4,8 @@ works from any directory, with no source tree in sight."""
 from __future__ import annotations
 
 import os
+import posixpath
+import re
 import subprocess
 import sys
 import zipfile
@@ -35,6 +37,19 @@ def test_wheel_ships_data_and_marker(wheel):
     assert "vitalyst_render/_data/templates/compose/docker-compose.yml.j2" in names
     assert any(n.startswith("vitalyst_render/_data/schemas/") for n in names) or not any((REPO / "schemas").iterdir())
     assert any(n.endswith("entry_points.txt") for n in names)
+
+
+def test_wheel_profiles_find_their_editor_schema(wheel):
+    """The modeline's relative $schema names the shipped editor schema in the installed layout too."""
+    archive = zipfile.ZipFile(wheel)
+    names = set(archive.namelist())
+    profiles = sorted(n for n in names if re.fullmatch(r"vitalyst_render/_data/profiles/[a-z0-9-]+\.yaml", n))
+    assert "vitalyst_render/_data/profiles/prod.yaml" in profiles
+    for name in profiles:
+        first = archive.read(name).decode("utf-8").splitlines()[0]
+        target = re.fullmatch(r"# yaml-language-server: \$schema=(\S+)", first).group(1)
+        assert posixpath.normpath(posixpath.join(posixpath.dirname(name), target)) == "vitalyst_render/_data/schemas/profile.schema.json"
+    assert "vitalyst_render/_data/schemas/profile.schema.json" in names
 
 
 def test_installed_wheel_renders_outside_the_repo(wheel, tmp_path):

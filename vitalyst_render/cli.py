@@ -32,9 +32,8 @@ from .rendering import Rendering
 from .checks import Report
 from .deploy import PLATFORMS, AuditLog, DeployError, Event, Outcome, Runner
 from .deploy import executor as deploy_executor
-from .profile.loader import LoadedProfile, display_path
+from .profile.loader import LoadedProfile, display_path, profile_search_path
 from .report import FORMATS, InputError, ProfileOutcome, Run, checks_json, checks_table, closing_lines, exit_code, json_report, junit_report, sarif_report, text_lines
-from .resources import data_dir
 
 _COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -72,6 +71,19 @@ def _render_format() -> str | None:
     return fmt if isinstance(fmt, str) else None
 
 
+def _overlay_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--values and --set: what a run changes in its profiles (see load_profile)."""
+    command = click.option(
+        "--set", "overrides", multiple=True, metavar="PATH=VALUE",
+        help="Override one value for this run, typed by the model (repeatable; applied last): services.backend.replicas=5; "
+        "PATH+=ITEM appends to a list.",
+    )(command)
+    return click.option(
+        "--values", "values", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+        help="Overlay file applied over the profile, as a child profile would be, without extends (repeatable, in order).",
+    )(command)
+
+
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--profile", "-p", "profiles", multiple=True, metavar="NAME", shell_complete=_complete_profiles, help="Profile to render (repeatable).")
 @click.option("--all", "all_profiles", is_flag=True, help="Render every non-abstract profile.")
@@ -103,6 +115,7 @@ def _render_format() -> str | None:
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print the --only files as one YAML stream (kubectl apply -f -); write nothing; the report goes to stderr.")
 @click.option("--list-profiles", is_flag=True, help="List the profiles and exit.")
 @click.option("--list-checks", is_flag=True, help="List the checks and exit.")
+@_overlay_options
 @click.version_option(__version__, prog_name="vitalyst-render")
 @click.pass_context
 def cli(
@@ -120,6 +133,8 @@ def cli(
     to_stdout: bool,
     list_profiles: bool,
     list_checks: bool,
+    values: tuple[Path, ...],
+    overrides: tuple[str, ...],
 ) -> None:
     """Render the Vitalyst stack's deployment artefacts from typed profiles, and prove them.
 
@@ -158,7 +173,7 @@ def cli(
     started = time.perf_counter()
     stream = ""
     try:
-        loaded = _load(profiles, all_profiles, profile_files, profiles_dir)
+        loaded = _load(profiles, all_profiles, profile_files, profiles_dir, values, overrides)
         if to_stdout and len(loaded) != 1:
             raise UsageError(f"--stdout prints one profile, got {len(loaded)}: {', '.join(item.name for item in loaded)}")
         # Render everything before touching the disk: bad input anywhere writes nothing.
@@ -198,12 +213,15 @@ def _rerun_command(ctx: click.Context) -> str:
             words.append(f"{option} {shlex.quote(str(value))}")
     if Path(given["out"]) != Path("out"):
         words.append(f"--out {shlex.quote(str(given['out']))}")
+    words += [f"--values {shlex.quote(str(path))}" for path in given["values"]]
+    words += [f"--set {shlex.quote(override)}" for override in given["overrides"]]
     words += [f"--only {group}" for group in given["only"]]
     return " ".join(words)
 
 
 def _load(
-    profiles: tuple[str, ...], all_profiles: bool, profile_files: tuple[Path, ...], profiles_dir: Path | None
+    profiles: tuple[str, ...], all_profiles: bool, profile_files: tuple[Path, ...], profiles_dir: Path | None,
+    values: tuple[Path, ...] = (), overrides: tuple[str, ...] = (),
 ) -> list[LoadedProfile]:
     """Load and validate everything first: bad input stops the run before any write."""
     for name in profiles:
@@ -213,10 +231,9 @@ def _load(
     if all_profiles:
         names += [n for n in profile_names(profiles_dir) if n not in names]
         if not names and not profile_files:
-            folder = profiles_dir or data_dir("profiles")
-            raise UsageError(f"no profiles found in {folder}")
-    loaded = [load_profile(name, profiles_dir=profiles_dir) for name in names]
-    loaded += [load_profile(path, profiles_dir=profiles_dir) for path in profile_files]
+            raise UsageError(f"no profiles found in {' or '.join(map(str, profile_search_path(profiles_dir)))}")
+    sources: list[str | Path] = [*names, *profile_files]
+    loaded = [load_profile(source, profiles_dir=profiles_dir, values=values, overrides=overrides) for source in sources]
     seen: dict[str, LoadedProfile] = {}
     for item in loaded:
         if item.name in seen and seen[item.name].path.resolve() != item.path.resolve():
@@ -329,11 +346,60 @@ def _read_passwords(folder: Path) -> dict[str, str]:
     return passwords
 
 
-def _one_profile(profile: str | None, profile_file: Path | None, profiles_dir: Path | None, *, use_lock: bool = True) -> LoadedProfile:
+def _one_profile(
+    profile: str | None, profile_file: Path | None, profiles_dir: Path | None, *, use_lock: bool = True,
+    values: tuple[Path, ...] = (), overrides: tuple[str, ...] = (),
+) -> LoadedProfile:
     """The one profile a subcommand works on, named by --profile or --profile-file."""
     if (profile is None) == (profile_file is None):
         raise click.UsageError("give exactly one of --profile NAME or --profile-file PATH")
-    return load_profile(profile_file if profile_file is not None else str(profile), profiles_dir=profiles_dir, use_lock=use_lock)
+    return load_profile(profile_file if profile_file is not None else str(profile), profiles_dir=profiles_dir, use_lock=use_lock,
+                        values=values, overrides=overrides)
+
+
+@cli.command("show")
+@_profile_options("Profile to show.")
+@_overlay_options
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True, help="Output format.")
+@click.option("--origin", is_flag=True, help="Say where each value came from: file:line:col, --set ..., or default.")
+def show_command(
+    profile: str | None, profile_file: Path | None, profiles_dir: Path | None, values: tuple[Path, ...], overrides: tuple[str, ...],
+    fmt: str, origin: bool,
+) -> None:
+    """Print the resolved profile: extends merged, --values and --set applied, defaults
+    and image-lock digests filled in, exactly as a render reads it.
+
+    Saved as a profile file it renders the same bytes. --origin annotates each value:
+    in YAML an end-of-line comment, in JSON {"profile": ..., "origins": {field.path: where}}.
+
+    \b
+      render show --profile prod --origin
+      render show --profile prod --set services.backend.replicas=5 --format json
+    """
+    from .profile.show import show_json, show_yaml
+
+    try:
+        loaded = _one_profile(profile, profile_file, profiles_dir, values=values, overrides=overrides)
+    except RenderError as error:
+        _fail(error)
+    click.echo((show_json if fmt == "json" else show_yaml)(loaded, with_origins=origin), nl=False)
+
+
+@cli.command("schema")
+@click.option("--resolved", is_flag=True, help="The schema of a resolved profile (render show's output) instead.")
+def schema_command(resolved: bool) -> None:
+    """Print the JSON schema of profile files, for editors (the kinds of installed plugins included).
+
+    \b
+      mkdir -p schemas && render schema > schemas/profile.schema.json
+    """
+    from .profile.schema import editor_schema, resolved_schema, schema_text
+
+    try:
+        schema = resolved_schema(plugins=True) if resolved else editor_schema(plugins=True)
+    except RenderError as error:
+        _fail(error)
+    click.echo(schema_text(schema), nl=False)
 
 
 @cli.command("pin")

@@ -1,5 +1,6 @@
-"""Generate the reference docs that come from code: ``docs/checks.md`` and
-``docs/profile.schema.json``. A test fails when the committed copies are stale.
+"""Generate the reference docs that come from code: ``docs/checks.md``,
+``docs/profile.schema.json`` and the editor schema ``schemas/profile.schema.json``. A
+test fails when the committed copies are stale.
 
 Run ``python -m vitalyst_render.docs`` (or ``make docs``) after changing a check or a model.
 """
@@ -12,9 +13,10 @@ from pathlib import Path
 from .checks import registry
 from .checks.base import BUILT_IN, Check
 from .checks.examples import Example
-from .roles import profile_model
+from .profile.schema import editor_schema, resolved_schema, schema_text
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
+SCHEMAS = DOCS.parent / "schemas"
 
 
 def checks_markdown() -> str:
@@ -73,13 +75,16 @@ def example_markdown(example: Example) -> list[str]:
 
 
 def profile_schema() -> str:
-    schema = profile_model(plugins=False).model_json_schema(mode="validation", by_alias=True)
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "vitalyst-render profile (resolved, after extends)"
-    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return schema_text(resolved_schema())
+
+
+def editor_profile_schema() -> str:
+    return schema_text(editor_schema())
 
 
 GENERATED = {"checks.md": checks_markdown, "profile.schema.json": profile_schema}
+#: Generated into schemas/, which ships in the wheel beside the profiles that name it.
+SCHEMAS_GENERATED = {"profile.schema.json": editor_profile_schema}
 
 
 def main() -> None:
@@ -87,6 +92,9 @@ def main() -> None:
     for name, make in GENERATED.items():
         (DOCS / name).write_text(make(), encoding="utf-8")
         print(f"wrote docs/{name}")
+    for name, make in SCHEMAS_GENERATED.items():
+        (SCHEMAS / name).write_text(make(), encoding="utf-8")
+        print(f"wrote schemas/{name}")
 
 
 if __name__ == "__main__":

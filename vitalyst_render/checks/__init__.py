@@ -35,6 +35,7 @@ ENTRY_POINT_GROUP = "vitalyst_render.checks"
 
 CHECK_MODULES = (
     "artefact_parses",
+    "list_items_dropped",
     "docker_final_user",
     "docker_healthcheck",
     "docker_base_pinning",

@@ -9,6 +9,7 @@ import difflib
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import UnionType
@@ -20,7 +21,7 @@ from ..errors import Location, ProfileError, UsageError
 from ..resources import data_dir
 from ..yamlsource import Positions, YamlSourceError, decode_utf8, load_yaml
 from .lock import image_sites, lock_path, locked_data, read_lock
-from .merge import deep_merge
+from .merge import DroppedItems, Layer, merge_layers, outstanding_drops
 from .models import Profile, ReferenceProblem
 from .types import DNS_LABEL, UNQUOTED, shown, unquoted_scalar
 
@@ -51,6 +52,7 @@ class LoadedProfile:
     locked: tuple[str, ...] = ()  # repository:tag references whose digest came from a lock
     unpinned: str | None = None  # the nearest lock's reason why images are not pinned yet
     unpinned_at: Location | None = None
+    dropped: tuple[DroppedItems, ...] = ()  # inherited list items that a layer's list left out
 
     @property
     def digests_required(self) -> bool:
@@ -72,13 +74,33 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+def profile_search_path(profiles_dir: Path | None = None) -> tuple[Path, ...]:
+    """Where profile names resolve, in order: ``profiles_dir`` alone when given; else
+    ``./profiles`` of the working directory (when there is one), then the bundled profiles."""
+    if profiles_dir is not None:
+        return (Path(profiles_dir),)
+    bundled = data_dir("profiles")
+    local = Path.cwd() / "profiles"
+    if local.is_dir() and local.resolve() != bundled.resolve():
+        return (local, bundled)
+    return (bundled,)
+
+
+def _named(search: Sequence[Path]) -> dict[str, Path]:
+    """Every profile name of the search path with its file; the first folder wins a name."""
+    found: dict[str, Path] = {}
+    for folder in search:
+        for path in sorted(folder.glob("*.yaml")):
+            if re.fullmatch(DNS_LABEL, path.stem):
+                found.setdefault(path.stem, path)
+    return found
+
+
 def profile_names(profiles_dir: Path | None = None, *, include_abstract: bool = False) -> list[str]:
-    """Names of the profiles in ``profiles_dir``; abstract ones only when asked."""
-    folder = profiles_dir or data_dir("profiles")
-    names = sorted(p.stem for p in folder.glob("*.yaml") if re.fullmatch(DNS_LABEL, p.stem))
-    if include_abstract:
-        return names
-    return [name for name in names if not _is_abstract(folder / f"{name}.yaml")]
+    """Names of the profiles on the search path (see :func:`profile_search_path`): those
+    of the first folder first, each name once; abstract ones only when asked."""
+    named = _named(profile_search_path(profiles_dir))
+    return [name for name, path in named.items() if include_abstract or not _is_abstract(path)]
 
 
 def _is_abstract(path: Path) -> bool:
@@ -89,14 +111,19 @@ def _is_abstract(path: Path) -> bool:
     return data.get("abstract") is True
 
 
+def _searched(search: Sequence[Path]) -> str:
+    return ", then ".join(display_path(folder) for folder in search)
+
+
 def profile_path(name: str, profiles_dir: Path | None = None) -> Path:
-    folder = profiles_dir or data_dir("profiles")
+    """The file of the profile ``name``: the first on the search path."""
     if not re.fullmatch(DNS_LABEL, name):
         raise UsageError(f"invalid profile name {name!r}: expected a DNS-1123 label")
-    path = folder / f"{name}.yaml"
-    if not path.is_file():
-        known = ", ".join(profile_names(folder)) or "none"
-        raise UsageError(f"unknown profile {name!r} (known: {known})", Location(display_path(folder)))
+    search = profile_search_path(profiles_dir)
+    path = _named(search).get(name)
+    if path is None:
+        known = ", ".join(profile_names(profiles_dir)) or "none"
+        raise UsageError(f"unknown profile {name!r} (known: {known}); looked in {_searched(search)}")
     return path
 
 
@@ -105,40 +132,56 @@ def load_profile(
     *,
     profiles_dir: Path | None = None,
     use_lock: bool = True,
+    values: Sequence[str | Path] = (),
+    overrides: Sequence[str] = (),
 ) -> LoadedProfile:
-    """Load a profile by name (from ``profiles_dir``) or by path to a YAML file.
+    """Load a profile by name or by path to a YAML file.
 
-    ``extends`` always resolves by name in ``profiles_dir`` (the bundled profiles by
-    default). The profile's name is its file's stem. The image locks beside the file
-    and beside each profile it extends (``<name>.lock.yaml``, written by ``render pin``)
+    A name, and every ``extends``, resolves on the search path: ``profiles_dir`` alone
+    when given, else ``./profiles`` of the working directory, then the bundled
+    profiles. The profile's name is its file's stem. Over the profile, each file of
+    ``values`` is applied in order (an overlay: the same YAML as a profile, without
+    ``extends`` or ``abstract``), then each ``overrides`` item (``path=value``, as
+    ``--set`` takes it, typed by the model). The image locks beside the file and
+    beside each profile it extends (``<name>.lock.yaml``, written by ``render pin``)
     fill in the digests the profile leaves out, the nearest lock first, unless
     ``use_lock`` is false.
     """
-    folder = Path(profiles_dir) if profiles_dir else data_dir("profiles")
+    search = profile_search_path(profiles_dir)
     if isinstance(name_or_path, Path) or "/" in str(name_or_path) or str(name_or_path).endswith((".yaml", ".yml")):
         path = Path(name_or_path)
         if not path.is_file():
             raise UsageError(f"profile file not found or not a regular file: {display_path(path)}")
     else:
-        path = profile_path(str(name_or_path), folder)
+        path = profile_path(str(name_or_path), profiles_dir)
     name = path.stem
     if not re.fullmatch(DNS_LABEL, name):
         raise UsageError(
             f"profile file name {path.name!r} must be a DNS-1123 label plus .yaml (it names the output folder)",
             Location(display_path(path)),
         )
-    data, positions, chain = _resolve(path, folder, ())
-    if data.pop("abstract", False) is True:
+    layer, chain = _resolve(path, search, ())
+    if layer.data.pop("abstract", False) is True:
         raise UsageError(f"profile {name!r} is abstract: other profiles extend it, but it is not rendered itself")
+    for file in values:
+        layer = merge_layers(layer, _read_values(Path(file)), overlay=True)
+    if overrides:
+        from .overrides import override_layer  # it imports this module
+
+        for text in overrides:
+            layer = merge_layers(layer, override_layer(text, layer.data), overlay=True)
+    data, positions, dropped = layer.data, layer.positions, outstanding_drops(layer)
     profile = _validate(data, positions)
     locks = tuple(lock for file in chain if (lock := read_lock(lock_path(file))) is not None) if use_lock else ()
     if not locks:
-        return LoadedProfile(name, path, profile, chain, positions)
-    filled, locked = locked_data(data, image_sites(profile), locks)
+        return LoadedProfile(name, path, profile, chain, positions, dropped=dropped)
+    filled, locked, origins = locked_data(data, image_sites(profile), locks)
     if locked:
+        positions = Positions(positions.file, {**positions.values, **origins}, positions.keys, positions.spelling)
         profile = _validate(filled, positions)
     nearest = locks[0]
-    return LoadedProfile(name, path, profile, chain, positions, tuple(lock.path for lock in locks), locked, nearest.unpinned, nearest.unpinned_at)
+    return LoadedProfile(name, path, profile, chain, positions, tuple(lock.path for lock in locks), locked, nearest.unpinned,
+                         nearest.unpinned_at, dropped)
 
 
 def read_yaml_file(path: Path, what: str, max_bytes: int = MAX_PROFILE_BYTES) -> tuple[Any, Positions]:
@@ -160,18 +203,36 @@ def read_yaml_file(path: Path, what: str, max_bytes: int = MAX_PROFILE_BYTES) ->
         raise ProfileError(exc.message, Location(shown_path, exc.line, exc.col)) from None
 
 
-def _read(path: Path) -> tuple[dict[str, Any], Positions]:
+def _read(path: Path, what: str = "profile") -> tuple[dict[str, Any], Positions]:
     try:
-        data, positions = read_yaml_file(path, "profile")
+        data, positions = read_yaml_file(path, what)
     except FileNotFoundError as exc:
-        raise UsageError(f"cannot read profile: {exc.strerror}", Location(display_path(path))) from None
+        raise UsageError(f"cannot read {what}: {exc.strerror}", Location(display_path(path))) from None
     if not isinstance(data, dict):
         where = positions.value(())
-        raise ProfileError(f"expected a mapping at the top of the profile, got {shown(data)}", where)
+        raise ProfileError(f"expected a mapping at the top of the {what}, got {shown(data)}", where)
     return data, positions
 
 
-def _resolve(path: Path, folder: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], Positions, tuple[Path, ...]]:
+def _read_values(path: Path) -> Layer:
+    """A ``--values`` file: an overlay of values, which cannot change what profile it overlays."""
+    data, positions = _read(path, "values file")
+    refuse_profile_keys(data, positions, "a --values file")
+    return Layer(data, positions)
+
+
+def refuse_profile_keys(data: dict[str, Any], positions: Positions, what: str) -> None:
+    """``extends`` and ``abstract`` say what a profile file is; an overlay only changes values."""
+    for key in data:
+        if str(key).rstrip("+") in ("extends", "abstract"):
+            raise ProfileError(
+                f"{what} cannot set {key}: it changes values of the profile it is applied to, not which profile that is",
+                positions.key((key,)),
+                str(key),
+            )
+
+
+def _resolve(path: Path, search: Sequence[Path], seen: tuple[Path, ...]) -> tuple[Layer, tuple[Path, ...]]:
     data, positions = _read(path)
     chain = seen + (path.resolve(),)
     if seen:
@@ -179,21 +240,26 @@ def _resolve(path: Path, folder: Path, seen: tuple[Path, ...]) -> tuple[dict[str
         data.pop("abstract", None)
     parent_name = data.pop("extends", None)
     if parent_name is None:
-        return data, positions, chain
+        # Nothing inherited: a `key+` here has nothing to append to, which the merge refuses.
+        return merge_layers(Layer({}, Positions(positions.file)), Layer(data, positions)), chain
     where = positions.value(("extends",))
     if not isinstance(parent_name, str) or not re.fullmatch(DNS_LABEL, parent_name):
         raise ProfileError(f"expected a profile name, got {shown(parent_name)}", where, "extends")
-    parent_path = folder / f"{parent_name}.yaml"
-    if not parent_path.is_file():
-        known = ", ".join(profile_names(folder, include_abstract=True)) or "none"
+    parent_path = _named(search).get(parent_name)
+    if parent_path is None:
+        known = ", ".join(_named(search)) or "none"
         raise ProfileError(f"unknown profile {parent_name!r} (known: {known})", where, "extends")
     if parent_path.resolve() in chain:
         cycle = " -> ".join(p.stem for p in chain + (parent_path,))
-        raise ProfileError(f"extends cycle: {cycle}", where, "extends")
+        shadowed = [folder for folder in search if (folder / f"{parent_name}.yaml").resolve() != parent_path.resolve()
+                    and (folder / f"{parent_name}.yaml").is_file()]
+        hint = (f"; {display_path(parent_path)} hides {display_path(shadowed[0] / f'{parent_name}.yaml')}: give it another name"
+                if shadowed else "")
+        raise ProfileError(f"extends cycle: {cycle}{hint}", where, "extends")
     if len(chain) > MAX_EXTENDS_DEPTH:
         raise ProfileError(f"extends chain deeper than {MAX_EXTENDS_DEPTH}", where, "extends")
-    parent_data, parent_positions, chain = _resolve(parent_path, folder, chain)
-    return deep_merge(parent_data, data), parent_positions.overlaid(positions), chain
+    parent, chain = _resolve(parent_path, search, chain)
+    return merge_layers(parent, Layer(data, positions)), chain
 
 
 def _validate(data: dict[str, Any], positions: Positions) -> Profile:
@@ -332,39 +398,46 @@ def _kinds() -> list[str]:
 def _allowed_keys(loc: tuple[str | int, ...]) -> list[str]:
     """Field names of the model at ``loc`` (a location as pydantic reports it, with the
     kind of a service in it), to suggest the right spelling."""
-    annotation: Any = _profile_model()
-    for part in loc:
-        annotation = _unwrap(annotation)
-        if get_origin(annotation) in (Union, UnionType):
-            annotation = next(
-                (m for m in get_args(annotation) if _unwrap(m.model_fields["kind"].annotation) == Literal[part]),
-                None,
-            )
-            if annotation is None:
-                return []
-            continue
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            field = annotation.model_fields.get(str(part))
-            if field is None:
-                return []
-            annotation = field.annotation
-        elif get_origin(annotation) in (dict, list):
-            annotation = get_args(annotation)[-1]
-        else:
-            return []
-    annotation = _unwrap(annotation)
+    annotation = unwrap_annotation(annotation_at(loc))
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         # As a profile spells them: a field with an alias (build.from) is written by its alias.
         return [field.alias or name for name, field in annotation.model_fields.items()]
     return []
 
 
-def _unwrap(annotation: Any) -> Any:
+def annotation_at(loc: tuple[str | int, ...]) -> Any:
+    """The type the profile model expects at ``loc`` (a location as pydantic reports it,
+    with the kind of a service after its name); None where the model has no such field.
+    A mapping or list is entered whatever the key or index."""
+    annotation: Any = _profile_model()
+    for part in loc:
+        annotation = unwrap_annotation(annotation)
+        if get_origin(annotation) in (Union, UnionType):
+            annotation = next(
+                (m for m in get_args(annotation) if unwrap_annotation(m.model_fields["kind"].annotation) == Literal[part]),
+                None,
+            )
+            if annotation is None:
+                return None
+            continue
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = next((f for name, f in annotation.model_fields.items() if part in (name, f.alias)), None)
+            if field is None:
+                return None
+            annotation = field.annotation
+        elif get_origin(annotation) in (dict, list):
+            annotation = get_args(annotation)[-1]
+        else:
+            return None
+    return annotation
+
+
+def unwrap_annotation(annotation: Any) -> Any:
     # Optional[Model] and Annotated[...] hide the model we want.
     origin = get_origin(annotation)
     if origin is Annotated:
-        return _unwrap(get_args(annotation)[0])
+        return unwrap_annotation(get_args(annotation)[0])
     if origin in (Union, UnionType):
         options = [arg for arg in get_args(annotation) if arg is not type(None)]
-        return _unwrap(options[0]) if len(options) == 1 else annotation
+        return unwrap_annotation(options[0]) if len(options) == 1 else annotation
     return annotation

@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +81,7 @@ class ImageLock:
     images: Mapping[str, str]
     unpinned: str | None = None
     unpinned_at: Location | None = None
+    at: Mapping[str, Location] = field(default_factory=dict)  # where each digest is written
 
 
 def image_sites(profile: Profile) -> list[ImageSite]:
@@ -150,24 +151,31 @@ def read_lock(path: Path) -> ImageLock | None:
                 f"images.{reference}",
             )
     reason = unpinned.strip() if isinstance(unpinned, str) else None
-    return ImageLock(path, dict(images), reason, positions.value(("unpinned",)) if reason else None)
+    return ImageLock(path, dict(images), reason, positions.value(("unpinned",)) if reason else None,
+                     {reference: positions.value(("images", reference)) for reference in images})
 
 
-def locked_data(data: dict[str, Any], sites: list[ImageSite], locks: Sequence[ImageLock]) -> tuple[dict[str, Any], tuple[str, ...]]:
+def locked_data(
+    data: dict[str, Any], sites: list[ImageSite], locks: Sequence[ImageLock]
+) -> tuple[dict[str, Any], tuple[str, ...], dict[tuple[str | int, ...], Location]]:
     """``data`` (the merged profile document) with a lock's digest at every site that has
-    none, the first lock that knows the reference winning, and the references filled
-    in. ``data`` itself is not changed."""
-    images: dict[str, str] = {}
+    none, the first lock that knows the reference winning; the references filled in; and
+    where in its lock each filled digest is written. ``data`` itself is not changed."""
+    images: dict[str, tuple[str, Location | None]] = {}
     for lock in reversed(locks):
-        images.update(lock.images)
+        images.update({reference: (digest, lock.at.get(reference)) for reference, digest in lock.images.items()})
     filled: list[str] = []
+    origins: dict[tuple[str | int, ...], Location] = {}
     result = copy.deepcopy(data)
     for site in sites:
-        digest = images.get(site.reference)
-        if site.digest is None and digest is not None:
+        found = images.get(site.reference)
+        if site.digest is None and found is not None:
+            digest, where = found
             _set(result, site.digest_path, digest)
             filled.append(site.reference)
-    return result, tuple(dict.fromkeys(filled))
+            if where is not None:
+                origins[site.digest_path] = where
+    return result, tuple(dict.fromkeys(filled)), origins
 
 
 def _set(data: dict[str, Any], path: tuple[str | int, ...], value: str) -> None:

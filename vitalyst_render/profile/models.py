@@ -1,7 +1,8 @@
 """The typed shape of an environment profile.
 
 Every model is frozen and forbids unknown keys, and every field carries a description:
-the JSON schema in ``docs/profile.schema.json`` is generated from these classes.
+the JSON schemas ``docs/profile.schema.json`` (a resolved profile) and
+``schemas/profile.schema.json`` (a profile file as written) are generated from these classes.
 
 Services are keyed by any DNS-1123 name and carry a ``kind``, their role. This module
 holds what every kind shares (:class:`ServiceSpec`, and the :class:`AppService` and
