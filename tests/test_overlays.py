@@ -74,6 +74,16 @@ def test_set_overrides_a_value_in_the_render(workdir):
     assert manifest["profile_digest"] == load_profile("staging", overrides=["services.backend.replicas=5"]).digest
 
 
+def test_the_drift_fix_repeats_the_overlays_that_made_the_render(workdir):
+    values = write(workdir, "ci.yaml", "services:\n  backend:\n    replicas: 3\n")
+    overlays = ["--values", values.name, "--set", "services.frontend.replicas=4"]
+    checked = CliRunner().invoke(cli, ["--profile", "staging", *overlays, "--out", "out", "--check"])
+    assert checked.exit_code == 1
+    assert "run `render --profile staging --values ci.yaml --set services.frontend.replicas=4` and commit out/" in checked.output
+    assert CliRunner().invoke(cli, ["--profile", "staging", *overlays, "--out", "out"]).exit_code == 0
+    assert CliRunner().invoke(cli, ["--profile", "staging", *overlays, "--out", "out", "--check"]).exit_code == 0
+
+
 def test_set_keeps_text_where_the_model_wants_text():
     profile = shown("--profile", "prod", "--set", "services.backend.env.LOG_LEVEL=1.30",
                     "--set", "environment.kubernetes.version=1.30", "--set", "project.version=2")
