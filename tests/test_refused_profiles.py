@@ -385,3 +385,28 @@ MISSPELT = [
 def test_unknown_key_suggests_the_closest_known_one(refused, overlay, needle, message):
     text = "extends: prod\n" + overlay
     assert refused(text) == f"child.yaml:{at(text, needle)}: {message}"
+
+
+# -- lists whose items count once (issue 13: key+ makes a repeat easy) -------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "needle", "field", "item"),
+    [
+        ("extends: prod\nservices:\n  backend:\n    secrets+: [neo4j-auth]\n", "neo4j-auth", "services.backend.secrets[2]", '"neo4j-auth"'),
+        ("extends: prod\nservices:\n  frontend:\n    egress_ports: [443, 8443, 443]\n", "443]", "services.frontend.egress_ports[2]", "443"),
+        ("extends: prod\nservices:\n  backend:\n    depends_on: [neo4j, redis, neo4j]\n", "neo4j]", "services.backend.depends_on[2]", '"neo4j"'),
+    ],
+)
+def test_an_item_listed_twice_is_refused_where_the_repeat_is(refused, text, needle, field, item):
+    assert refused(text) == f"child.yaml:{at(text, needle)}: {field}: {item} is listed twice"
+
+
+def test_the_editor_schema_refuses_the_repeat_too():
+    import jsonschema
+
+    from vitalyst_render.profile.schema import editor_schema
+
+    validator = jsonschema.Draft202012Validator(editor_schema())
+    assert validator.is_valid({"extends": "prod", "services": {"backend": {"secrets": ["neo4j-auth", "redis-app-password"]}}})
+    assert not validator.is_valid({"extends": "prod", "services": {"backend": {"secrets": ["neo4j-auth", "neo4j-auth"]}}})

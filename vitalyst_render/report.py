@@ -105,7 +105,7 @@ class ProfileOutcome:
             Finding(
                 FOREIGN_FILE.id,
                 FOREIGN_FILE.severity,
-                f"not made by vitalyst-render (manifest.json does not list it), yet `kubectl apply -f {self.folder}/{path.split('/')[0]}/` applies it",
+                f"not made by vitalyst-render (manifest.json does not list it), yet `kubectl apply -f {self.folder}/{group_of(path)}/` applies it",
                 Location(f"{self.folder}/{path}"),
                 hint="move it out of the folder",
             )

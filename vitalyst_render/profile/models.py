@@ -14,9 +14,9 @@ assembled from the role registry (:func:`vitalyst_render.roles.profile_model`).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Literal
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from .types import (
@@ -53,6 +53,7 @@ from .types import (
     UrlPath,
     cpu_millis,
     memory_bytes,
+    shown,
 )
 
 
@@ -72,6 +73,23 @@ class ReferenceProblem(ValueError):
         super().__init__(message)
         self.path = path
         self.message = message
+
+
+Item = TypeVar("Item")
+
+
+def _listed_once(items: list[Item]) -> list[Item]:
+    seen: set[object] = set()
+    for index, item in enumerate(items):
+        if item in seen:
+            raise ReferenceProblem((index,), f"{shown(item)} is listed twice")
+        seen.add(item)
+    return items
+
+
+#: A list whose items each count once (secrets, ports, paths, names): a repeat is a
+#: mistake, and ``key+`` appends make one easy, so it is refused where it is written.
+Distinct = Annotated[list[Item], AfterValidator(_listed_once), Field(json_schema_extra={"uniqueItems": True})]
 
 
 # -- project and build -----------------------------------------------------------------
@@ -197,7 +215,7 @@ class HttpMetrics(Model):
 class Metrics(Model):
     port: Port = Field(description="Port that serves Prometheus metrics; one of the service's ports.")
     path: UrlPath = Field(default="/metrics", description="HTTP path of the metrics endpoint.")
-    catalogue: list[MetricName] | None = Field(
+    catalogue: Distinct[MetricName] | None = Field(
         default=None,
         description="Every metric name the endpoint exports that rules and panels may use; unset, the kind's "
         "defaults (and the http metrics below).",
@@ -250,18 +268,18 @@ class ServiceSpec(Model):
         default=None, description="Replaces the image's command: the Kubernetes args, the compose command."
     )
     env: dict[EnvName, EnvValue] = Field(default_factory=dict, description="Plain environment, delivered verbatim.")
-    secrets: list[DnsLabel] = Field(default_factory=list, description="Names of top-level secrets mounted into the service.")
-    depends_on: list[DnsLabel] = Field(
+    secrets: Distinct[DnsLabel] = Field(default_factory=list, description="Names of top-level secrets mounted into the service.")
+    depends_on: Distinct[DnsLabel] = Field(
         default_factory=list, description="Services this one calls, on their first port: the only allowed network edges."
     )
-    egress_ports: list[Port] = Field(
+    egress_ports: Distinct[Port] = Field(
         default_factory=list,
         description="TCP ports this service may reach outside the cluster (e.g. 443 for Auth0); nothing else leaves.",
     )
     metrics: Metrics | None = Field(default=None, description="Where Prometheus scrapes the service.")
     autoscaling: Autoscaling | None = Field(default=None, description="Kubernetes HorizontalPodAutoscaler bounds.")
     storage: Storage | None = Field(default=None, description="Persistent data volume: the service becomes stateful.")
-    scratch_paths: list[AbsPath] = Field(
+    scratch_paths: Distinct[AbsPath] = Field(
         default_factory=list, description="Writable scratch directories (tmpfs / emptyDir) on a read-only root."
     )
     expose: Expose | None = Field(
@@ -377,7 +395,7 @@ class UpstreamService(ServiceSpec):
         default=None,
         description="The image's own account, which compose runs it as so that its entrypoint needs no root.",
     )
-    seeded_dirs: list[AbsPath] = Field(
+    seeded_dirs: Distinct[AbsPath] = Field(
         default_factory=list,
         description="Image folders the process must write to: Kubernetes copies their content into an emptyDir "
         "with an init container, so the root filesystem stays read-only.",
@@ -431,14 +449,14 @@ class Kubernetes(Model):
     # Cilium) match NetworkPolicy after the Service's DNAT, against the control plane's own
     # addresses: private ones, on 6443 (kubeadm) or 443 (managed clusters). The private
     # ranges on both ports work without knowing the cluster; narrow them to its endpoints.
-    api_server_cidrs: list[Cidr] = Field(
+    api_server_cidrs: Distinct[Cidr] = Field(
         default_factory=lambda: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
         min_length=1,
         description="Where pods that call the Kubernetes API (the Neo4j backup window) may connect: the API server's "
         "endpoints as NetworkPolicy sees them. The default, the private ranges, works on any cluster whose control "
         "plane has private addresses; narrow it to the addresses of `kubectl get endpoints kubernetes` (/32 each).",
     )
-    api_server_ports: list[Port] = Field(
+    api_server_ports: Distinct[Port] = Field(
         default_factory=lambda: [443, 6443],
         min_length=1,
         description="TCP ports of the API server endpoints: 6443 on kubeadm clusters, 443 on most managed ones.",
@@ -460,7 +478,7 @@ class Environment(Model):
 class Security(Model):
     read_only_root_filesystem: bool = Field(default=True, description="Mount every container root read-only.")
     no_new_privileges: bool = Field(default=True, description="Forbid privilege escalation (setuid binaries).")
-    drop_capabilities: list[Text] = Field(default_factory=lambda: ["ALL"], description="Linux capabilities dropped.")
+    drop_capabilities: Distinct[Text] = Field(default_factory=lambda: ["ALL"], description="Linux capabilities dropped.")
     seccomp_profile: Literal["RuntimeDefault"] = Field(default="RuntimeDefault", description="Seccomp profile for pods.")
     pod_security_level: Literal["restricted", "baseline"] = Field(
         default="restricted", description="Pod Security Admission level enforced on the namespace."
@@ -479,7 +497,7 @@ class Receiver(Model):
     name: DnsLabel = Field(description="Alertmanager receiver name.")
     kind: Literal["webhook", "slack"] = Field(description="Notification integration.")
     url_secret: DnsLabel = Field(description="Secret whose file holds the webhook URL; never a literal.")
-    severities: list[Literal["critical", "warning", "info"]] = Field(min_length=1, description="Severities routed here.")
+    severities: Distinct[Literal["critical", "warning", "info"]] = Field(min_length=1, description="Severities routed here.")
 
 
 class Exporter(Model):
@@ -487,13 +505,13 @@ class Exporter(Model):
         description="How Prometheus finds it: the kubelet (cAdvisor or its own metrics), or fixed targets. "
         "Services are scraped through their own metrics section."
     )
-    platforms: list[Literal["kubernetes", "swarm", "compose"]] = Field(
+    platforms: Distinct[Literal["kubernetes", "swarm", "compose"]] = Field(
         min_length=1,
         description="Where the exporter runs: a Kubernetes cluster, a swarm stack, a laptop's Compose v2 project "
         "(compose_mode local), or several; each platform's prometheus.yml scrapes the exporters that run there.",
     )
-    targets: list[Text] = Field(default_factory=list, description="For scrape: static, host:port targets.")
-    metrics: list[MetricName] = Field(min_length=1, description="The metric catalogue: every metric name it exports that rules may use.")
+    targets: Distinct[Text] = Field(default_factory=list, description="For scrape: static, host:port targets.")
+    metrics: Distinct[MetricName] = Field(min_length=1, description="The metric catalogue: every metric name it exports that rules may use.")
 
 
 class Monitoring(Model):
