@@ -137,7 +137,7 @@ def junit_schema(tmp_path_factory):
             data = member.read()
         try:
             cached.parent.mkdir(parents=True, exist_ok=True)
-            partial = cached.with_suffix(".part")
+            partial = cached.with_suffix(f".{os.getpid()}.part")  # workers of one run may race here
             partial.write_bytes(data)
             partial.replace(cached)
         except OSError:  # a read-only environment: keep it for this session only

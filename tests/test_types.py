@@ -39,7 +39,8 @@ def reachable_models(root: type[BaseModel] = profile_model(plugins=False)) -> li
     return list(seen)
 
 
-MODELS = reachable_models()
+# Sorted: a set's order varies with the hash seed, and pytest-xdist's workers must collect alike.
+MODELS = sorted(reachable_models(), key=lambda model: (model.__module__, model.__qualname__))
 
 
 def test_walk_finds_the_nested_models():
