@@ -19,7 +19,6 @@ import ctypes.util
 import difflib
 import errno
 import fcntl
-import hashlib
 import json
 import os
 import posixpath
@@ -33,7 +32,7 @@ from typing import Iterator, Literal
 
 from .errors import ArtefactError, Location, UsageError
 from .artefacts import GROUPS, MANIFEST, group_of
-from .rendering import Rendering, manifest_of
+from .rendering import Rendering, file_digests, manifest_of
 
 
 @dataclass(frozen=True)
@@ -116,8 +115,7 @@ def _subset_files(rendering: Rendering, entries: Mapping[str, object], in_scope:
     """The subset's files plus a manifest that keeps the previous entries outside it."""
     files = {path: data for path, data in rendering.files.items() if in_scope(path)}
     kept = {path: value for path, value in entries.items() if not in_scope(path)}
-    fresh = {path: "sha256:" + hashlib.sha256(data).hexdigest() for path, data in files.items()}
-    files[MANIFEST] = manifest_of(rendering.loaded, {**kept, **fresh})
+    files[MANIFEST] = manifest_of(rendering.loaded, {**kept, **file_digests(files)})
     return files
 
 

@@ -88,8 +88,13 @@ def _blamer(job: Job, engine: Engine, context: dict[str, Any]) -> Blame:
     return blame
 
 
+def file_digests(files: Mapping[str, bytes]) -> dict[str, str]:
+    """Each file's manifest entry: ``sha256:`` and the hex digest of its bytes."""
+    return {path: "sha256:" + hashlib.sha256(data).hexdigest() for path, data in files.items()}
+
+
 def manifest(loaded: LoadedProfile, files: Mapping[str, bytes]) -> bytes:
-    return manifest_of(loaded, {path: "sha256:" + hashlib.sha256(data).hexdigest() for path, data in files.items()})
+    return manifest_of(loaded, file_digests(files))
 
 
 def manifest_of(loaded: LoadedProfile, entries: Mapping[str, object]) -> bytes:
