@@ -15,6 +15,18 @@ OUT = REPO / "out"
 SHARED = REPO.parent / "shared"
 
 
+def pytest_configure(config):
+    """One verdict cache for the whole session (the CLI runs in subprocesses share it
+    through the environment), never the developer's own."""
+    import tempfile
+
+    from vitalyst_render.checks.verdicts import CACHE_ENV
+
+    folder = tempfile.mkdtemp(prefix="vr-test-verdicts-")
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+    os.environ[CACHE_ENV] = folder
+
+
 def require_tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:

@@ -20,6 +20,7 @@ from .artefacts import Artefact
 from .checks import Finding, Report, Severity
 from .checks.context import CheckContext
 from .checks.runner import run_checks
+from .checks.verdicts import VerdictCache
 from .engine import Engine
 from .errors import ArtefactError, Location, ProfileError, RenderError, TemplateError, UsageError
 from .output import FileDiff, WriteSummary, diff, write
@@ -58,15 +59,18 @@ def render(profile: LoadedProfile, *, out: str | Path = "out", templates: str | 
     return render_profile(profile, _engine(templates, targets), targets, out_prefix=Path(out).as_posix())
 
 
-def check(rendering: Rendering, *, tools: bool = True, strict_tools: bool = False) -> Report:
+def check(rendering: Rendering, *, tools: bool = True, strict_tools: bool = False, cache: bool = True) -> Report:
     """Run every registered check over ``rendering``.
 
     ``tools=False`` skips the adapters that run external programs (hadolint, promtool,
     amtool, redis-server, the Kubernetes schemas); each shows as skipped. Under
     ``strict_tools`` a missing tool is an error finding instead of a skip. A suppression
-    naming an unknown check raises :class:`ProfileError`.
+    naming an unknown check raises :class:`ProfileError`. ``cache=False`` runs every
+    tool afresh instead of taking a verdict the same tool build gave on the same bytes
+    from the cache (see :mod:`vitalyst_render.checks.verdicts`).
     """
-    return run_checks(CheckContext.of(rendering), tools=tools, strict_tools=strict_tools)
+    verdicts = VerdictCache() if cache else None
+    return run_checks(CheckContext.of(rendering, verdicts), tools=tools, strict_tools=strict_tools)
 
 
 def redis_acl(profile: LoadedProfile, passwords: Mapping[str, str], service: str | None = None) -> str:

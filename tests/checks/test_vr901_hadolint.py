@@ -76,3 +76,27 @@ def test_hadolint_ignores_config_in_the_working_directory(tmp_path, monkeypatch)
     text = "FROM debian:12\nRUN apt-get update && apt-get install -y curl\n"
     levels = {p.message.split(":")[0]: p.severity for p in hadolint.hadolint(context_with_dockerfile(text))}
     assert levels["DL3008"] is Severity.WARNING and "DL3015" in levels
+
+
+def test_one_hadolint_process_gives_each_dockerfile_what_linting_it_alone_gives(rendered):
+    """VR901 lints every Dockerfile in one hadolint run; a broken one among them changes
+    nothing for the others."""
+    import json
+    import subprocess
+
+    binary = hadolint.hadolint_binary()
+    texts = {
+        "docker/backend/Dockerfile": "FROM debian:12\nRUN apt-get update && apt-get install -y curl\nUSER 10001\n",
+        "docker/frontend/Dockerfile": "FROM debian:12\nRUN [ \"unclosed\nFROOM x\n",
+        "docker/worker/Dockerfile": "FROM debian:12\nCOPY a.txt\nWORKDIR app\n",
+    }
+    for rendering, _ in rendered.values():
+        texts.update({a.path + "@" + rendering.profile: a.text for a in rendering.artefacts.values() if a.syntax == "dockerfile"})
+    artefacts = {path: Artefact(path, text, "docker/python-app.Dockerfile.j2", "dockerfile", "none") for path, text in texts.items()}
+    together = list(hadolint.hadolint(CheckContext(PROFILE, PLAN, artefacts, "out/dev")))
+    alone = []
+    for path, text in texts.items():
+        completed = subprocess.run([binary, "--no-fail", "--format", "json", "-"], input=text, capture_output=True, text=True, check=True)
+        alone += [(f"out/dev/{path}", r["line"], r["column"], f"{r['code']}: {r['message']}") for r in json.loads(completed.stdout)]
+    assert sorted((p.location.file, p.location.line, p.location.col, p.message) for p in together) == sorted(alone)
+    assert {p.location.file for p in together} >= {f"out/dev/{path}" for path in list(texts)[:3]}

@@ -8,9 +8,11 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from .base import ToolUnavailable
+from .verdicts import VerdictCache
 
 TIMEOUT = 120
 
@@ -34,18 +36,35 @@ def missing_tool(program: str) -> ToolUnavailable:
 @dataclass(frozen=True)
 class ToolRun:
     returncode: int
-    output: str  # stdout and stderr together, as the tool prints them
+    stdout: str
+    stderr: str = ""
+
+    @property
+    def output(self) -> str:
+        """stdout and stderr together, as the tool prints them."""
+        return self.stdout + self.stderr
 
     def lines(self) -> list[str]:
         return [line.rstrip() for line in self.output.splitlines() if line.strip()]
 
 
-def run_tool(program: str, arguments: list[str], files: dict[str, str]) -> ToolRun:
-    """Write ``files`` into an empty folder, run ``program arguments`` there."""
-    binary = shutil.which(program)
+def run_tool(program: str, arguments: list[str], files: dict[str, str], *, binary: str | None = None,
+             env: dict[str, str] | None = None, verdicts: VerdictCache | None = None) -> ToolRun:
+    """Write ``files`` into an empty folder, run ``program arguments`` there.
+
+    ``binary`` is the program's path when it is not PATH's; ``env`` adds variables to
+    the bare environment the tool gets. With ``verdicts``, a run the same tool build
+    has already made on the same bytes is answered from that cache (:mod:`.verdicts`).
+    """
+    binary = binary or shutil.which(program)
     if binary is None:
         raise missing_tool(program)
-    with tempfile.TemporaryDirectory(prefix=f"vr-{program}-") as folder:
+    key = verdicts.key(binary, arguments, files, env or {}) if verdicts is not None else None
+    if verdicts is not None and key is not None:
+        cached = verdicts.get(key)
+        if cached is not None:
+            return ToolRun(*cached)
+    with tempfile.TemporaryDirectory(prefix=f"vr-{program}-", dir=scratch_root()) as folder:
         for name, text in files.items():
             path = Path(folder) / name
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -57,14 +76,26 @@ def run_tool(program: str, arguments: list[str], files: dict[str, str]) -> ToolR
                 capture_output=True,
                 text=True,
                 timeout=TIMEOUT,
-                env={"PATH": os.environ.get("PATH", ""), "HOME": folder, "LC_ALL": "C"},
+                # TMPDIR: what the tool keeps on disk (promtool's test databases) goes
+                # into this folder too, in memory when scratch_root() is a tmpfs.
+                env={"PATH": os.environ.get("PATH", ""), "HOME": folder, "XDG_CONFIG_HOME": folder, "TMPDIR": folder, "LC_ALL": "C", **(env or {})},
                 check=False,
             )
         except subprocess.TimeoutExpired:
             raise ToolUnavailable(f"{program} did not finish within {TIMEOUT} s") from None
     # The folder name is random; take it out so findings are stable.
-    output = (completed.stdout + completed.stderr).replace(folder + "/", "")
-    return ToolRun(completed.returncode, output)
+    run = ToolRun(completed.returncode, completed.stdout.replace(folder + "/", ""), completed.stderr.replace(folder + "/", ""))
+    if verdicts is not None and key is not None:
+        verdicts.put(key, (run.returncode, run.stdout, run.stderr))
+    return run
+
+
+@cache
+def scratch_root() -> str | None:
+    """Where tools get their private folders: /dev/shm when it is a writable tmpfs (the
+    tools' scratch databases stay in memory), else the system's temporary folder."""
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK) else None
 
 
 _LINE = re.compile(r"\bline (\d+)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ._tools import line_of, run_tool
+from ._tools import line_of
 from .base import Problem, Severity, check
 from .context import CheckContext
 from .examples import Edit, Expect, Fail, Pass
@@ -46,7 +46,7 @@ def amtool_check(ctx: CheckContext) -> Iterable[Problem]:
     artefact = ctx.artefact(CONFIG)
     if artefact is None:
         return
-    run = run_tool("amtool", ["check-config", "alertmanager.yml"], {"alertmanager.yml": artefact.text})
+    run = ctx.run_tool("amtool", ["check-config", "alertmanager.yml"], {"alertmanager.yml": artefact.text})
     if run.returncode != 0:
         # The failure lines, and the indented lines that detail them (``line 59: field
         # url_file not found``), which say where.

@@ -26,6 +26,8 @@ from ..profile.loader import LoadedProfile
 from ..profile.models import Profile
 from ..yamlsource import Positions
 from ._promql import Expression, parse
+from ._tools import ToolRun, run_tool
+from .verdicts import VerdictCache
 
 if TYPE_CHECKING:
     from ..rendering import Rendering
@@ -150,10 +152,15 @@ class CheckContext:
     plan: StackPlan
     artefacts: dict[str, Artefact]
     out_prefix: str
+    verdicts: VerdictCache | None = None  # where external tools' verdicts are cached, if anywhere
 
     @classmethod
-    def of(cls, rendering: Rendering) -> CheckContext:
-        return cls(rendering.loaded, rendering.plan, rendering.artefacts, rendering.folder)
+    def of(cls, rendering: Rendering, verdicts: VerdictCache | None = None) -> CheckContext:
+        return cls(rendering.loaded, rendering.plan, rendering.artefacts, rendering.folder, verdicts)
+
+    def run_tool(self, program: str, arguments: list[str], files: dict[str, str], **options: Any) -> ToolRun:
+        """:func:`._tools.run_tool` with this run's verdict cache."""
+        return run_tool(program, arguments, files, verdicts=self.verdicts, **options)
 
     @property
     def profile(self) -> Profile:

@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -19,7 +16,6 @@ from .base import Problem, Severity, ToolUnavailable, check
 from .context import CheckContext
 from .examples import Edit, Expect, Fail, Pass
 
-_TIMEOUT = 60
 _LEVELS = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO, "style": Severity.INFO}
 
 EXAMPLES = (
@@ -50,30 +46,25 @@ def hadolint_binary() -> str | None:
     return shutil.which("hadolint")
 
 
-def _lint(binary: str, text: str) -> list[dict[str, Any]]:
+def _lint(ctx: CheckContext, binary: str, dockerfiles: list[Artefact]) -> dict[str, list[dict[str, Any]]]:
+    """hadolint's results for every Dockerfile, from one hadolint process, by path."""
     # hadolint reads .hadolint.yaml from the working directory and the user's config
-    # folders; an empty private folder for all of them keeps results reproducible.
-    # --no-fail: the exit code only says "found something"; the JSON says what.
-    with tempfile.TemporaryDirectory(prefix="vr-hadolint-") as isolated:
-        try:
-            completed = subprocess.run(
-                [binary, "--no-fail", "--format", "json", "-"],
-                input=text.encode("utf-8"),
-                capture_output=True,
-                timeout=_TIMEOUT,
-                check=False,
-                cwd=isolated,
-                env={"PATH": os.environ.get("PATH", ""), "HOME": isolated, "XDG_CONFIG_HOME": isolated, "NO_COLOR": "1"},
-            )
-        except subprocess.TimeoutExpired:
-            raise ToolUnavailable(f"hadolint did not finish within {_TIMEOUT} s") from None
+    # folders; run_tool's empty private folder for all of them keeps results
+    # reproducible. --no-fail: the exit code only says "found something"; the JSON says what.
+    names = {f"{index}.Dockerfile": artefact.path for index, artefact in enumerate(dockerfiles)}
+    run = ctx.run_tool("hadolint", ["--no-fail", "--format", "json", *names], {name: dockerfiles[i].text for i, name in enumerate(names)},
+                       binary=binary, env={"NO_COLOR": "1"})
     try:
-        results = json.loads(completed.stdout.decode("utf-8") or "[]")
+        results = json.loads(run.stdout or "[]")
     except json.JSONDecodeError:
         results = None
     if not isinstance(results, list):
-        raise ToolUnavailable(f"hadolint gave no JSON: {completed.stderr.decode(errors='replace').strip()[:200]}")
-    return [result for result in results if isinstance(result, dict)]
+        raise ToolUnavailable(f"hadolint gave no JSON: {run.stderr.strip()[:200]}")
+    found: dict[str, list[dict[str, Any]]] = {artefact.path: [] for artefact in dockerfiles}
+    for result in results:
+        if isinstance(result, dict) and result.get("file") in names:
+            found[names[result["file"]]].append(result)
+    return found
 
 
 @check("VR901", "hadolint", "hadolint reports a Dockerfile problem", Severity.WARNING, tool="hadolint",
@@ -94,14 +85,9 @@ def hadolint(ctx: CheckContext) -> Iterable[Problem]:
     binary = hadolint_binary()
     if binary is None:
         raise missing_tool("hadolint")
-
-    def lint(artefact: Artefact) -> list[dict[str, Any]]:
-        return _lint(binary, artefact.text)
-
-    with ThreadPoolExecutor(max_workers=min(4, len(dockerfiles))) as pool:
-        results = list(pool.map(lint, dockerfiles))
-    for artefact, results_for_file in zip(dockerfiles, results):
-        for result in results_for_file:
+    results = _lint(ctx, binary, dockerfiles)
+    for artefact in dockerfiles:
+        for result in results[artefact.path]:
             yield Problem(
                 f"{result['code']}: {result['message']}",
                 ctx.location(artefact.path, int(result.get("line", 0)), int(result.get("column", 0))),

@@ -40,7 +40,8 @@ def _run_one(check: Check, context: CheckContext, tools: bool) -> list[Problem] 
 
 
 def run_checks(context: CheckContext, *, tools: bool = True, strict_tools: bool = False) -> Report:
-    """Run every registered check (adapters too, unless ``tools`` is false)."""
+    """Run every registered check (adapters too, unless ``tools`` is false); the
+    context says whether tool verdicts come from a cache."""
     started = time.perf_counter()
     validate_suppressions(context)
     suppress = {s.id: s.reason for s in context.profile.checks.suppress}
