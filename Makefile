@@ -5,12 +5,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test tools render check docs bench clean
+.PHONY: run test tools render check docs bench bytecode clean
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed bytecode
 	$(BIN)/render --profile prod
 
-test: $(VENV)/.installed tools
+test: $(VENV)/.installed tools bytecode
 	$(BIN)/python -m pytest
 
 tools:
@@ -25,8 +25,13 @@ check: $(VENV)/.installed
 docs: $(VENV)/.installed
 	$(BIN)/python -m vitalyst_render.docs
 
-bench: $(VENV)/.installed
-	$(BIN)/python benchmarks/bench_render.py
+bench: $(VENV)/.installed tools bytecode
+	$(BIN)/python benchmarks/bench.py
+
+# An editable install compiles nothing, and with PYTHONDONTWRITEBYTECODE set every
+# `render` would compile the package again (a fifth of a second); a wheel ships compiled.
+bytecode: $(VENV)/.installed
+	$(BIN)/python -m compileall -q vitalyst_render
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required" if sys.version_info < (3, 11) else 0)'

@@ -22,6 +22,7 @@ from .plan import StackPlan, build_plan
 from .profile.loader import LoadedProfile
 from .roles import registry as roles
 from .targets import Job, Target
+from .timings import Phases, Stopwatch
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Rendering:
     files: dict[str, bytes]
     out_prefix: str = "out"
     seconds: float = field(default=0.0, compare=False)
+    phases: Phases = field(default=(), compare=False)  # plan, render (templates), parse (back), in seconds
 
     @property
     def profile(self) -> str:
@@ -48,28 +50,35 @@ class Rendering:
 
 def render_profile(loaded: LoadedProfile, engine: Engine, targets: Sequence[Target], *, out_prefix: str = "out") -> Rendering:
     started = time.perf_counter()
-    plan = build_plan(loaded, roles())
-    artefacts = _render_artefacts(plan, engine, targets, out_prefix)
-    files = {path: artefact.text.encode("utf-8") for path, artefact in sorted(artefacts.items())}
-    files[MANIFEST] = manifest(loaded, files)
-    return Rendering(loaded, plan, artefacts, files, out_prefix, time.perf_counter() - started)
+    stopwatch = Stopwatch()
+    with stopwatch.phase("plan"):
+        plan = build_plan(loaded, roles())
+    artefacts = _render_artefacts(plan, engine, targets, out_prefix, stopwatch)
+    with stopwatch.phase("render"):
+        files = {path: artefact.text.encode("utf-8") for path, artefact in sorted(artefacts.items())}
+        files[MANIFEST] = manifest(loaded, files)
+    return Rendering(loaded, plan, artefacts, files, out_prefix, time.perf_counter() - started, stopwatch.phases())
 
 
-def _render_artefacts(plan: StackPlan, engine: Engine, targets: Sequence[Target], out: str) -> dict[str, Artefact]:
+def _render_artefacts(plan: StackPlan, engine: Engine, targets: Sequence[Target], out: str, stopwatch: Stopwatch) -> dict[str, Artefact]:
     # The only names a template sees, besides its job's own context.
     base = {"profile": plan.profile, "profile_name": plan.name, "plan": plan}
     rendered: dict[str, str] = {}
     artefacts: dict[str, Artefact] = {}
     for target in targets:
-        for job in target.jobs(plan, out):
+        with stopwatch.phase("plan"):
+            jobs = list(target.jobs(plan, out))
+        for job in jobs:
             check_output_path(job.path)
             if job.path in artefacts:
                 raise TemplateError(f"two jobs write {job.path!r} (the second from target {target.name!r})")
-            context = {**base, "files": dict(rendered), **job.context}
-            text = engine.render(job.template, job.syntax, context).text
+            with stopwatch.phase("render"):
+                context = {**base, "files": dict(rendered), **job.context}
+                text = engine.render(job.template, job.syntax, context).text
             rendered[job.path] = text
             artefact = Artefact(job.path, text, job.template, job.syntax, job.parse_as)
-            artefacts[job.path] = parse_artefact(artefact, _blamer(job, engine, context))
+            with stopwatch.phase("parse"):
+                artefacts[job.path] = parse_artefact(artefact, _blamer(job, engine, context))
     return artefacts
 
 

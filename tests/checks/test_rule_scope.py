@@ -17,7 +17,7 @@ import pytest
 
 from vitalyst_render.checks._rule_scope import Unprovable, scoped_files
 from vitalyst_render.checks._tools import ToolRun, run_tool
-from vitalyst_render.checks.promtool import failures_reported
+from vitalyst_render.checks.promtool import failures_reported, rules_file_of
 from vitalyst_render.yamlsource import load_yaml
 
 from ..conftest import OUT, require_tool
@@ -88,7 +88,7 @@ def test_every_committed_rule_file_is_scoped_and_keeps_every_scenario_once():
         scenarios = [s for name in names for s in json.loads(files[name])["tests"]]
         assert sorted(map(json.dumps, scenarios)) == sorted(map(json.dumps, tests["tests"])), folder
         total = len(rules_of(rules))
-        kept = [len(rules_of(json.loads(files[name.replace(".test.yml", ".rules.yml")]))) for name in names]
+        kept = [len(rules_of(json.loads(files[rules_file_of(name)]))) for name in names]
         assert max(kept) < total, f"{folder}: some scenario should need fewer than all {total} rules"
 
 

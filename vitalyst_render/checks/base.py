@@ -92,6 +92,9 @@ class Report:
     skipped: tuple[Skip, ...] = ()
     suppressed: tuple[Suppressed, ...] = ()
     seconds: float = field(default=0.0, compare=False)
+    #: (check ID, seconds) for every check, in registry order; checks run side by side,
+    #: so these add up to more than ``seconds``.
+    timings: tuple[tuple[str, float], ...] = field(default=(), compare=False)
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity is severity)

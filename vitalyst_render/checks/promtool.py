@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -153,38 +154,43 @@ def test_rules(ctx: CheckContext) -> Iterable[Problem]:
 
     Remediation: fix the rule or, if the behaviour change is intended, its scenario.
     """
-    for files in ctx.monitoring:
-        if files.rules is None or files.tests is None:
-            continue
-        run = _unit_tests(ctx, files.rules, files.tests)
-        if run.returncode != 0:
-            yield Problem("\n".join(["rule unit tests failed:", *failures_reported(run)]), ctx.location(files.tests.path),
-                          hint=f"run promtool test rules {files.tests.path} in the profile folder")
+    platforms = [(files.rules, files.tests) for files in ctx.monitoring if files.rules is not None and files.tests is not None]
+    runs = [(tests, arguments, inputs) for rules, tests in platforms for arguments, inputs in _unit_test_runs(rules, tests)]
+    # promtool tests on one core: its runs (every platform's, and a long file's parts) go side by side.
+    with ThreadPoolExecutor(max_workers=max(1, min(len(runs), os.cpu_count() or 1))) as pool:
+        results = list(pool.map(lambda run: ctx.run_tool("promtool", run[1], run[2]), runs))
+    for _, tests in platforms:
+        failed = [result for (owner, _, _), result in zip(runs, results) if owner is tests and result.returncode != 0]
+        if failed:
+            reported = [line for result in failed for line in failures_reported(result)]
+            yield Problem("\n".join(["rule unit tests failed:", *reported]), ctx.location(tests.path),
+                          hint=f"run promtool test rules {tests.path} in the profile folder")
 
 
-def _unit_tests(ctx: CheckContext, rules: Artefact, tests: Artefact) -> ToolRun:
-    """``promtool test rules``, each scenario against only the rules that can see or
-    shape its data (see :mod:`._rule_scope`): the same verdicts, without the cost of
-    every rule at every step of every scenario. The scoped files are split in two runs
-    side by side when there are many."""
+#: A part of a rule unit-test file holds at least this many scenarios: fewer do not
+#: repay another promtool process.
+_SCENARIOS_PER_RUN = 16
+
+
+def _unit_test_runs(rules: Artefact, tests: Artefact) -> list[tuple[list[str], dict[str, str]]]:
+    """The ``promtool test rules`` runs (arguments, files) that together test ``tests``:
+    each scenario against only the rules that can see or shape its data (see
+    :mod:`._rule_scope`), which gives the verdicts of the whole files without the cost
+    of every rule at every step of every scenario; the scoped files in one or two parts."""
     try:
         files, test_files = scoped_files(rules.data, tests.data)
     except Unprovable:
-        return ctx.run_tool("promtool", ["test", "rules", "rules.test.yml"], {"rules.yml": rules.text, "rules.test.yml": tests.text})
-    halves = [part for part in (test_files[: len(test_files) // 2], test_files[len(test_files) // 2:]) if part]
-    if len(test_files) < _SPLIT_FROM:
-        halves = [test_files]
-    with ThreadPoolExecutor(max_workers=len(halves)) as pool:
-        runs = list(pool.map(lambda part: ctx.run_tool("promtool", ["test", "rules", *part], {n: files[n] for n in _with_rules(part)}), halves))
-    return ToolRun(max(run.returncode for run in runs), "".join(run.stdout for run in runs), "".join(run.stderr for run in runs))
+        return [(["test", "rules", "rules.test.yml"], {"rules.yml": rules.text, "rules.test.yml": tests.text})]
+    scenarios = len(tests.data.get("tests") or [])
+    parts = max(1, min(os.cpu_count() or 1, scenarios // _SCENARIOS_PER_RUN, len(test_files)))
+    size = -(-len(test_files) // parts)
+    chunks = [test_files[i:i + size] for i in range(0, len(test_files), size)]
+    return [(["test", "rules", *chunk], {name: files[name] for test_file in chunk for name in (test_file, rules_file_of(test_file))})
+            for chunk in chunks]
 
 
-#: Below this many scoped test files one promtool process is cheaper than two.
-_SPLIT_FROM = 24
-
-
-def _with_rules(test_files: list[str]) -> list[str]:
-    return [name for test_file in test_files for name in (test_file, test_file.replace(".test.yml", ".rules.yml"))]
+def rules_file_of(test_file: str) -> str:
+    return test_file.replace(".test.yml", ".rules.yml")
 
 
 def failures_reported(run: ToolRun) -> list[str]:
@@ -241,32 +247,42 @@ def check_config(ctx: CheckContext) -> Iterable[Problem]:
 
     Remediation: fix ``templates/prometheus/prometheus.yml.j2``.
     """
-    for files in ctx.monitoring:
-        if files.config is not None and files.rules is not None:
-            yield from _check_config(ctx, files.config, files.rules.text)
+    platforms = [(files.config, files.rules.text) for files in ctx.monitoring if files.config is not None and files.rules is not None]
+    # The run with stand-ins goes beside the real one rather than after it fails.
+    runs = [run for config, rules in platforms for run in (_config_run(config.text, rules), _stand_in_run(config, rules))]
+    with ThreadPoolExecutor(max_workers=max(1, min(len(runs), os.cpu_count() or 1))) as pool:
+        results = list(pool.map(lambda run: None if run is None else ctx.run_tool("promtool", ["check", "config", "prometheus.yml"], run), runs))
+    for index, (config, _) in enumerate(platforms):
+        yield from _config_verdict(ctx, config, results[2 * index], results[2 * index + 1])
 
 
-def _check_config(ctx: CheckContext, config_artefact: Artefact, rules: str) -> Iterable[Problem]:
+def _config_run(config: str, rules: str) -> dict[str, str]:
+    return {"prometheus.yml": config, "rules.yml": rules}
+
+
+def _stand_in_run(config: Artefact, rules: str) -> dict[str, str] | None:
+    """The config with static stand-ins for its Kubernetes service discovery, if it has any."""
+    stand_in, jobs = without_kubernetes_sd(config.data)
+    if not jobs:
+        return None
+    # JSON is valid YAML, and keeps the stand-in's text simple.
+    return {"prometheus.yml": json.dumps(stand_in), "rules.yml": rules, "stand-in-token": "token\n", "stand-in-ca.crt": _STAND_IN_CA}
+
+
+def _config_verdict(ctx: CheckContext, config_artefact: Artefact, run: ToolRun | None, rerun: ToolRun | None) -> Iterable[Problem]:
     path = config_artefact.path
-    run = ctx.run_tool("promtool", ["check", "config", "prometheus.yml"], {"prometheus.yml": config_artefact.text, "rules.yml": rules})
-    if run.returncode == 0:
+    if run is None or run.returncode == 0:
         return
-    if "kubernetes_sd_configs not found" not in run.output:
+    if "kubernetes_sd_configs not found" not in run.output or rerun is None:
         yield from _failures(ctx, path, run)
         return
-    stand_in, jobs = without_kubernetes_sd(config_artefact.data)
+    _, jobs = without_kubernetes_sd(config_artefact.data)
     for job in config_artefact.data.get("scrape_configs") or []:
         for index, sd in enumerate(job.get("kubernetes_sd_configs") or []):
             unknown = set(sd) - {"role", "namespaces", "selectors", "api_server", "kubeconfig_file", "attach_metadata"}
             if sd.get("role") not in _SD_ROLES or unknown:
                 yield Problem(f"job {job.get('job_name')}: kubernetes_sd_configs[{index}] has role {sd.get('role')!r}"
                               + (f" and unknown fields {sorted(unknown)}" if unknown else ""), ctx.location(path))
-    # JSON is valid YAML, and keeps the stand-in's text simple.
-    rerun = ctx.run_tool(
-        "promtool",
-        ["check", "config", "prometheus.yml"],
-        {"prometheus.yml": json.dumps(stand_in), "rules.yml": rules, "stand-in-token": "token\n", "stand-in-ca.crt": _STAND_IN_CA},
-    )
     if rerun.returncode != 0:
         yield from _failures(ctx, path, rerun)
     yield Problem(f"this promtool lacks Kubernetes service discovery; jobs {', '.join(jobs)} were checked with static stand-ins",

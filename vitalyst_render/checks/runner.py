@@ -24,6 +24,12 @@ def validate_suppressions(context: CheckContext) -> None:
             )
 
 
+def _timed(check: Check, context: CheckContext, tools: bool) -> tuple[list[Problem] | ToolUnavailable, float]:
+    started = time.perf_counter()
+    outcome = _run_one(check, context, tools)
+    return outcome, time.perf_counter() - started
+
+
 def _run_one(check: Check, context: CheckContext, tools: bool) -> list[Problem] | ToolUnavailable:
     if check.tool is not None and not tools:
         return ToolUnavailable(f"external tools are off (tools=False); {check.tool} not run")
@@ -51,8 +57,8 @@ def run_checks(context: CheckContext, *, tools: bool = True, strict_tools: bool 
     checks = list(registry().values())
     # Adapters wait on external processes; running checks side by side overlaps them.
     with ThreadPoolExecutor(max_workers=4) as pool:
-        outcomes = list(pool.map(lambda check: _run_one(check, context, tools), checks))
-    for check, outcome in zip(checks, outcomes):
+        timed = list(pool.map(lambda check: _timed(check, context, tools), checks))
+    for check, (outcome, _) in zip(checks, timed):
         if isinstance(outcome, ToolUnavailable):
             if not strict_tools:
                 skipped.append(Skip(check.id, str(outcome)))
@@ -65,7 +71,8 @@ def run_checks(context: CheckContext, *, tools: bool = True, strict_tools: bool 
         Suppressed(i, suppress[i], tuple(sorted(silenced.get(i, []), key=_reading_order)), _suppression_site(context, i))
         for i in sorted(suppress)
     )
-    return Report(tuple(sorted(findings, key=_reading_order)), tuple(skipped), suppressed, time.perf_counter() - started)
+    timings = tuple((check.id, seconds) for check, (_, seconds) in zip(checks, timed))
+    return Report(tuple(sorted(findings, key=_reading_order)), tuple(skipped), suppressed, time.perf_counter() - started, timings)
 
 
 def _reading_order(finding: Finding) -> tuple[str, int, int, str, str]:

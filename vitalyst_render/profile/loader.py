@@ -9,8 +9,9 @@ import difflib
 import hashlib
 import json
 import re
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import Location, ProfileError, UsageError
 from ..resources import data_dir
+from ..timings import Phases
 from ..yamlsource import Positions, YamlSourceError, decode_utf8, load_yaml
 from .lock import image_sites, lock_path, locked_data, read_lock
 from .merge import DroppedItems, Layer, merge_layers, outstanding_drops
@@ -53,6 +55,7 @@ class LoadedProfile:
     unpinned: str | None = None  # the nearest lock's reason why images are not pinned yet
     unpinned_at: Location | None = None
     dropped: tuple[DroppedItems, ...] = ()  # inherited list items that a layer's list left out
+    phases: Phases = field(default=(), compare=False)  # seconds spent reading and validating it
 
     @property
     def digests_required(self) -> bool:
@@ -147,6 +150,7 @@ def load_profile(
     fill in the digests the profile leaves out, the nearest lock first, unless
     ``use_lock`` is false.
     """
+    started = time.perf_counter()
     search = profile_search_path(profiles_dir)
     if isinstance(name_or_path, Path) or "/" in str(name_or_path) or str(name_or_path).endswith((".yaml", ".yml")):
         path = Path(name_or_path)
@@ -171,17 +175,24 @@ def load_profile(
         for text in overrides:
             layer = merge_layers(layer, override_layer(text, layer.data), overlay=True)
     data, positions, dropped = layer.data, layer.positions, outstanding_drops(layer)
+    read = time.perf_counter()
     profile = _validate(data, positions)
+    validated = time.perf_counter()
     locks = tuple(lock for file in chain if (lock := read_lock(lock_path(file))) is not None) if use_lock else ()
     if not locks:
-        return LoadedProfile(name, path, profile, chain, positions, dropped=dropped)
+        phases = (("read", read - started), ("validate", validated - read))
+        return LoadedProfile(name, path, profile, chain, positions, dropped=dropped, phases=phases)
     filled, locked, origins = locked_data(data, image_sites(profile), locks)
+    locks_read = time.perf_counter()
     if locked:
         positions = Positions(positions.file, {**positions.values, **origins}, positions.keys, positions.spelling)
         profile = _validate(filled, positions)
+    phases = (("read", read - started + locks_read - validated), ("validate", validated - read + time.perf_counter() - locks_read))
     nearest = locks[0]
     return LoadedProfile(name, path, profile, chain, positions, tuple(lock.path for lock in locks), locked, nearest.unpinned,
-                         nearest.unpinned_at, dropped)
+                         nearest.unpinned_at, dropped, phases)
+
+
 
 
 def read_yaml_file(path: Path, what: str, max_bytes: int = MAX_PROFILE_BYTES) -> tuple[Any, Positions]:
