@@ -52,9 +52,10 @@ def schema_file_name(kind: str, api_version: str) -> str:
 
 
 @cache
-def _definitions(folder: Path) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((folder / "_definitions.json").read_text(encoding="utf-8"))
-    return loaded
+def _registry(folder: Path) -> jsonschema_rs.Registry:
+    """The shared definitions every schema of a version refers to, converted once."""
+    definitions = json.loads((folder / "_definitions.json").read_text(encoding="utf-8"))
+    return jsonschema_rs.Registry([(definitions["$id"], definitions)])
 
 
 @cache
@@ -68,9 +69,7 @@ def validator(version: str, kind: str, api_version: str) -> jsonschema_rs.Valida
     if folder is None or not (folder / name).is_file():
         return None
     schema = json.loads((folder / name).read_text(encoding="utf-8"))
-    definitions = _definitions(folder)
-    registry = jsonschema_rs.Registry([(definitions["$id"], definitions), (schema["$id"], schema)])
-    return jsonschema_rs.validator_for(schema, registry=registry)
+    return jsonschema_rs.validator_for(schema, registry=_registry(folder))
 
 
 def available() -> bool:

@@ -12,6 +12,7 @@ from .resources import data_dir
 
 @cache
 def validator(name: str) -> Draft202012Validator:
+    # Checking the schema against the metaschema costs more than validating with it;
+    # the schemas are ours, so tests/test_schemas.py checks them once instead.
     schema = json.loads((data_dir("schemas") / name).read_text(encoding="utf-8"))
-    Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
