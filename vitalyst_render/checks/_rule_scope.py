@@ -10,10 +10,15 @@ of a scenario depends only on
   fails to evaluate (a many-to-many join, a duplicate label set) on that data as a
   failure of the scenario, and that rule's output may feed further rules.
 
-A rule whose selectors match none of the scenario's series, nor anything a kept rule
-records, evaluates on an empty database: it cannot fail, and what it may output (an
-``absent()`` series) nobody kept reads. So each scenario runs with the kept rules only,
-in their groups and order, and scenarios that keep the same rules share one test file.
+A rule whose selectors match none of the scenario's series, nor anything a rule that
+sees data records, evaluates on an empty database: it cannot fail, and what it may
+output (an ``absent()`` series) nobody kept reads. A rule that does see data but whose
+expression cannot fail to evaluate on any data (selectors, aggregations, functions of
+one metric, comparisons and arithmetic with a scalar, ``and``/``or``/``unless``: no
+vector matching that can be many-to-many, nothing that can make two series alike) is
+left out too, unless a kept rule reads what it records. So each scenario runs with the
+kept rules only, in their groups and order, and scenarios that keep the same rules
+share one test file.
 Whenever the scope cannot be proven (a selector without a metric name, a template that
 queries, an expression or series that does not parse, a rule file we did not write) the
 caller runs promtool on the files as rendered instead.
@@ -30,7 +35,7 @@ from typing import Any
 
 import promql_parser as pql
 
-from ._promql import parse, walk
+from ._promql import is_scalar, parse, walk
 
 RULE_FILE = "rules.yml"
 #: Series an alerting rule writes, which another rule may read.
@@ -94,6 +99,70 @@ def selectors(text: str) -> list[Selector]:
     return found
 
 
+#: Aggregations that never fail: they only group and reduce.
+_PLAIN_AGGREGATIONS = {"sum", "min", "max", "avg", "count", "group", "stddev", "stdvar"}
+#: Functions that never fail on their arguments' series, but drop the metric name, so
+#: two series of different metrics with the same labels would collide.
+_PLAIN_FUNCTIONS = {
+    "absent", "absent_over_time", "present_over_time", "rate", "irate", "increase", "delta", "idelta", "deriv", "changes",
+    "resets", "avg_over_time", "min_over_time", "max_over_time", "sum_over_time", "count_over_time", "last_over_time",
+    "stddev_over_time", "stdvar_over_time", "abs", "ceil", "floor", "round", "clamp", "clamp_min", "clamp_max", "exp", "ln",
+    "log2", "log10", "sqrt", "timestamp", "time", "vector", "scalar", "pi",
+}
+_SET_OPERATORS = {"and", "or", "unless"}
+
+
+def _cannot_fail(node: Any) -> bool:
+    return _plain(node) is not None
+
+
+def _plain(node: Any) -> bool | None:
+    """None when evaluating ``node`` may fail on some data; else whether its result may
+    hold series of several metric names (which a name-dropping step could make alike)."""
+    if isinstance(node, (pql.VectorSelector, pql.MatrixSelector)):
+        return False  # selectors() refuses nameless ones: one metric name
+    if isinstance(node, (pql.NumberLiteral, pql.StringLiteral)):
+        return False
+    if isinstance(node, (pql.ParenExpr, pql.SubqueryExpr)):
+        return _plain(node.expr)
+    if isinstance(node, pql.UnaryExpr):
+        return _dropping_name(_plain(node.expr))
+    if isinstance(node, pql.AggregateExpr):
+        return False if str(node.op).strip() in _PLAIN_AGGREGATIONS and node.param is None and _plain(node.expr) is not None else None
+    if isinstance(node, pql.Call):
+        if node.func.name not in _PLAIN_FUNCTIONS:
+            return None
+        arguments = [_plain(argument) for argument in node.args]
+        return None if any(a is None or a for a in arguments) else False
+    if isinstance(node, pql.BinaryExpr):
+        left, right = _plain(node.lhs), _plain(node.rhs)
+        if left is None or right is None:
+            return None
+        op = str(node.op).strip()
+        if op in _SET_OPERATORS:
+            return True
+        if not (is_scalar(node.lhs) or is_scalar(node.rhs)):
+            return None  # vector matching: many-to-many and duplicate series fail
+        vector_side = right if is_scalar(node.lhs) else left
+        return vector_side if _keeps_name(node, op) else _dropping_name(vector_side)
+    return None
+
+
+def _spontaneous(tree: Any) -> bool:
+    """Whether the expression may have a result on an empty database."""
+    return is_scalar(tree) or any(isinstance(node, pql.Call) and node.func.name in ("absent", "absent_over_time", "vector")
+                                  for node, _ in walk(tree))
+
+
+def _keeps_name(node: Any, op: str) -> bool:
+    """A filtering comparison (without ``bool``) keeps the metric name; the rest drop it."""
+    return op in ("==", "!=", ">", "<", ">=", "<=") and not (node.modifier is not None and node.modifier.return_bool)
+
+
+def _dropping_name(several_names: bool | None) -> bool | None:
+    return None if several_names is None or several_names else False
+
+
 @dataclass(frozen=True)
 class Rule:
     group: int
@@ -101,6 +170,9 @@ class Rule:
     outputs: tuple[str, ...]
     reads: tuple[Selector, ...]
     alert: str | None
+    can_fail: bool  # whether evaluating it on some data may be an error
+    spontaneous: bool  # whether it may write series when it reads none (absent(), vector(), a number)
+    labels: frozenset[str]  # the labels it sets on what it writes
 
 
 def _rules(document: dict[str, Any]) -> list[Rule]:
@@ -112,7 +184,10 @@ def _rules(document: dict[str, Any]) -> list[Rule]:
                 raise Unprovable("a template that queries the database")
             alert = rule.get("alert")
             outputs = ALERT_OUTPUTS if alert is not None else (str(rule["record"]),)
-            found.append(Rule(g, r, outputs, tuple(selectors(str(rule["expr"]))), alert))
+            expr = str(rule["expr"])
+            tree = parse(expr)
+            found.append(Rule(g, r, outputs, tuple(selectors(expr)), alert, not _cannot_fail(tree), _spontaneous(tree),
+                              frozenset(rule.get("labels") or {})))
     return found
 
 
@@ -136,17 +211,36 @@ class _Scope:
         self.readers_of_name: dict[str, list[int]] = defaultdict(list)
         self.by_key: dict[tuple[str, ...], list[tuple[int, Selector]]] = defaultdict(list)
         self.alerts: dict[str, list[int]] = defaultdict(list)
-        self.always: list[int] = []  # rules with no selector at all: kept everywhere
+        self.spontaneous: list[int] = []  # rules that may write series on an empty database
+        self._upstream: dict[int, frozenset[int]] = {}
         for i, rule in enumerate(rules):
             if rule.alert is not None:
                 self.alerts[rule.alert].append(i)
             for output in rule.outputs:
                 self.producers[output].append(i)
-            if not rule.reads:
-                self.always.append(i)
+            if rule.spontaneous:
+                self.spontaneous.append(i)
             for selector in rule.reads:
                 self.readers_of_name[selector.name].append(i)
                 self.by_key[selector.index_key()].append((i, selector))
+        # The static labels each rule's input may carry from the rules that write it.
+        self.inherited: list[frozenset[str]] = [frozenset().union(*(rules[p].labels for p in self.upstream(i))) for i in range(len(rules))]
+
+    def upstream(self, start: int) -> frozenset[int]:
+        """Every rule that writes what ``start`` reads, transitively."""
+        if start in self._upstream:
+            return self._upstream[start]
+        found: set[int] = set()
+        pending = [start]
+        while pending:
+            for selector in self.rules[pending.pop()].reads:
+                for producer in self.producers.get(selector.name, ()):
+                    if producer not in found:
+                        found.add(producer)
+                        pending.append(producer)
+        found.discard(start)
+        self._upstream[start] = frozenset(found)
+        return self._upstream[start]
 
     def seeing(self, name: str, labels: dict[str, str]) -> Iterable[int]:
         """Rules with a selector that may match the series ``name{labels}``."""
@@ -157,34 +251,24 @@ class _Scope:
                     yield i
 
     def kept(self, test: dict[str, Any]) -> frozenset[int]:
-        kept: set[int] = set(self.always)
-        for name, labels in _series(test):
-            kept.update(self.seeing(name, labels))
-        for assertion in test.get("alert_rule_test") or []:
-            kept.update(self.alerts.get(str(assertion.get("alertname")), ()))
-        reads: list[str] = []  # names kept rules read: their producers are kept
-        for expr_test in test.get("promql_expr_test") or []:
-            reads.extend(s.name for s in selectors(str(expr_test["expr"])))
-        records: list[str] = []  # names kept rules write: their readers see data
-        for i in kept:
-            reads.extend(s.name for s in self.rules[i].reads)
-            records.extend(self.rules[i].outputs)
-        seen_reads: set[str] = set()
-        seen_records: set[str] = set()
-        while reads or records:
-            if reads:
-                name = reads.pop()
-                added = [] if name in seen_reads else self.producers.get(name, [])
-                seen_reads.add(name)
-            else:
-                name = records.pop()
-                added = [] if name in seen_records else self.readers_of_name.get(name, [])
-                seen_records.add(name)
-            for i in added:
-                if i not in kept:
-                    kept.add(i)
-                    reads.extend(s.name for s in self.rules[i].reads)
+        series = _series(test)
+        label_names = {label for _, labels in series for label in labels}
+        roots = {i for assertion in test.get("alert_rule_test") or [] for i in self.alerts.get(str(assertion.get("alertname")), ())}
+        expression_reads = [s.name for expr_test in test.get("promql_expr_test") or [] for s in selectors(str(expr_test["expr"]))]
+        # Active: the rules that may see data in this scenario, or write some.
+        active = {*self.spontaneous, *roots, *(i for name, labels in series for i in self.seeing(name, labels))}
+        active |= {p for name in expression_reads for p in self.producers.get(name, ())}
+        records = [output for i in active for output in self.rules[i].outputs]
+        while records:
+            for i in self.readers_of_name.get(records.pop(), ()):
+                if i not in active:
+                    active.add(i)
                     records.extend(self.rules[i].outputs)
+        # Kept: the asserted alerts, the active rules that may fail, and what they read.
+        kept = roots | {i for i in active if self.rules[i].can_fail or self.rules[i].labels & (label_names | self.inherited[i])}
+        kept |= {p for name in expression_reads for p in self.producers.get(name, ())}
+        for i in list(kept):
+            kept |= self.upstream(i)
         return frozenset(kept)
 
 
