@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from vitalyst_render.checks._rule_scope import Unprovable, scoped_files
+from vitalyst_render.checks._rule_scope import Unprovable, _rules, scoped_files
 from vitalyst_render.checks._tools import ToolRun, run_tool
 from vitalyst_render.checks.promtool import failures_reported, rules_file_of
 from vitalyst_render.yamlsource import load_yaml
@@ -150,3 +150,42 @@ def test_a_rule_file_that_cannot_be_scoped_still_gets_promtools_verdict():
         scoped_files(ctx.artefacts["prometheus/rules.yml"].data, ctx.artefacts["prometheus/rules.test.yml"].data)
     (problem,) = problems("VR904", ctx)
     assert problem.message.startswith("rule unit tests failed:\n  FAILED:\n    alertname: " + broken[0]), problem.message
+
+
+@pytest.mark.parametrize(
+    ("expr", "can_fail"),
+    [
+        ('up{job="a"} == 0', False),
+        ('absent(up{job="a"}) or absent(up{job="b"})', False),
+        ("sum by (job) (rate(http_requests_total[5m])) > 1", False),
+        ("(a or b) > 1", False),  # a filter keeps each series' name
+        ("time() - max(b) > 3600", False),
+        ("a / on (job) b", True),  # vector matching: many-to-many fails
+        ("a > b", True),
+        ("(a or b) > bool 1", True),  # drops the names: a{x="1"} and b{x="1"} collide
+        ("-(a or b)", True),
+        ("rate((a or b)[5m:1m])", True),
+        ('label_replace(a, "x", "1", "", "")', True),
+        ("topk(3, a)", True),
+        ("histogram_quantile(0.99, rate(b_bucket[5m]))", True),  # not known to be safe: kept
+    ],
+)
+def test_what_cannot_fail_to_evaluate(expr, can_fail):
+    rules = {"groups": [{"name": "g", "rules": [{"record": "r", "expr": expr}]}]}
+    (rule,) = _rules(rules)
+    assert rule.can_fail is can_fail
+
+
+def test_a_bystander_that_sees_the_data_but_cannot_fail_is_left_out():
+    folder = OUT / "prod" / "prometheus"
+    rules, tests = load(folder / "rules.yml"), load(folder / "rules.test.yml")
+    files, names = scoped_files(rules, tests)
+    for name in names:
+        scenarios = json.loads(files[name])["tests"]
+        asserted = {a["alertname"] for s in scenarios for a in s["alert_rule_test"]}
+        if asserted == {"RedisDown"}:
+            assert any(i["series"].startswith("up{") for s in scenarios for i in s["input_series"])
+            kept = {r.get("alert") for r in rules_of(json.loads(files[rules_file_of(name)]))}
+            assert kept == {"RedisDown"}, "TargetDown sees up{job=redis} but cannot fail"
+            return
+    pytest.fail("no scope asserts RedisDown alone")
