@@ -32,7 +32,8 @@ from .rendering import Rendering
 from .checks import Report
 from .deploy import PLATFORMS, AuditLog, DeployError, Event, Outcome, Runner
 from .deploy import executor as deploy_executor
-from .profile.loader import LoadedProfile, display_path, profile_search_path
+from .profile.files import display_path, profile_search_path
+from .profile.loader import LoadedProfile
 from .report import FORMATS, InputError, ProfileOutcome, Run, checks_json, checks_table, closing_lines, exit_code, json_report, junit_report, sarif_report, text_lines
 
 _COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
