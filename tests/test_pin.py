@@ -20,6 +20,7 @@ import vitalyst_render as vr
 from vitalyst_render.errors import ProfileError
 from vitalyst_render.profile.lock import image_sites, lock_path, read_lock
 from vitalyst_render.registry import RegistryError, exists, resolve
+from vitalyst_render.resources import data_dir
 
 from .fake_registry import FakeRegistry
 
@@ -168,7 +169,7 @@ def test_a_profile_without_a_lock_reads_the_locks_of_the_profiles_it_extends(tmp
     folder = tmp_path / "profiles"
     folder.mkdir()
     for name in ("base", "cluster", "prod"):
-        (folder / f"{name}.yaml").write_text((Path(vr.data_dir("profiles")) / f"{name}.yaml").read_text())
+        (folder / f"{name}.yaml").write_text((Path(data_dir("profiles")) / f"{name}.yaml").read_text())
     (folder / "prod.lock.yaml").write_text('images:\n  "redis:7.0.15-bookworm": "sha256:' + "4" * 64 + '"\n')
     child = tmp_path / "child.yaml"
     child.write_text("extends: prod\n")

@@ -14,26 +14,49 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from ._lazy import lazy_exports
 from ._version import __version__
-from .artefacts import Artefact
-from .checks import Finding, Report, Severity
-from .checks.context import CheckContext
-from .checks.runner import run_checks
-from .checks.verdicts import VerdictCache
-from .engine import Engine
 from .errors import ArtefactError, Location, ProfileError, RenderError, TemplateError, UsageError
-from .output import FileDiff, WriteSummary, diff, write
-from .profile import LoadedProfile, Profile, load_profile, profile_names
-from .rendering import Rendering, render_profile
-from .resources import data_dir
-from .targets import Target
-from .targets import registry as target_registry
+
+if TYPE_CHECKING:
+    from .artefacts import Artefact
+    from .checks import Finding, Report, Severity
+    from .checks.context import CheckContext
+    from .engine import Engine
+    from .output import FileDiff, WriteSummary, diff, write
+    from .profile.files import profile_names
+    from .profile.loader import LoadedProfile, load_profile
+    from .profile.models import Profile
+    from .rendering import Rendering
+    from .targets import Target
+else:
+    # Importing the package (and so the CLI) stays cheap: each name loads its module on first use.
+    __getattr__, __dir__ = lazy_exports(__name__, {
+        "Artefact": ".artefacts",
+        "CheckContext": ".checks.context",
+        "FileDiff": ".output",
+        "Finding": ".checks",
+        "LoadedProfile": ".profile.loader",
+        "Profile": ".profile.models",
+        "Rendering": ".rendering",
+        "Report": ".checks",
+        "Severity": ".checks",
+        "WriteSummary": ".output",
+        "diff": ".output",
+        "load_profile": ".profile.loader",
+        "profile_names": ".profile.files",
+        "write": ".output",
+    })
 
 _engines: dict[tuple[Path, ...], Engine] = {}
 
 
 def _engine(templates: str | Path | None, targets: tuple[Target, ...]) -> Engine:
+    from .engine import Engine
+    from .resources import data_dir
+
     bundled = data_dir("templates")
     search = [Path(templates)] if templates is not None else []
     search += [t.templates for t in targets if t.templates is not None]
@@ -55,6 +78,9 @@ def render(profile: LoadedProfile, *, out: str | Path = "out", templates: str | 
     the stack plan, the files (``manifest.json`` included) and the parsed artefacts;
     pass it to :func:`check`, :func:`write` or :func:`diff`.
     """
+    from .rendering import render_profile
+    from .targets import registry as target_registry
+
     targets = target_registry()
     return render_profile(profile, _engine(templates, targets), targets, out_prefix=Path(out).as_posix())
 
@@ -69,6 +95,10 @@ def check(rendering: Rendering, *, tools: bool = True, strict_tools: bool = Fals
     tool afresh instead of taking a verdict the same tool build gave on the same bytes
     from the cache (see :mod:`vitalyst_render.checks.verdicts`).
     """
+    from .checks.context import CheckContext
+    from .checks.runner import run_checks
+    from .checks.verdicts import VerdictCache
+
     verdicts = VerdictCache() if cache else None
     return run_checks(CheckContext.of(rendering, verdicts), tools=tools, strict_tools=strict_tools)
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
 from . import dockerfile
 from .errors import Location
-from .yamlsource import Positions, YamlSourceError, load_yaml, load_yaml_stream
+
+if TYPE_CHECKING:
+    from .yamlsource import Positions
 
 #: How an artefact is parsed back after rendering.
 ParseAs = Literal["yaml", "yaml-stream", "json", "dockerfile", "none"]
@@ -78,6 +80,8 @@ Blame = Callable[[str, int, int], ParseFailure]
 
 def parse_artefact(artefact: Artefact, blame: Blame | None = None) -> Artefact:
     """``artefact`` with ``data`` and ``positions`` filled in, or with ``parse_error``."""
+    # ruamel loads with the first parse, not with this module: the CLI builds --only from GROUPS.
+    from .yamlsource import YamlSourceError, load_yaml, load_yaml_stream
 
     def failure(message: str, line: int, col: int) -> ParseFailure:
         if blame is not None:

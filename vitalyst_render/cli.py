@@ -13,29 +13,38 @@ import shlex
 import sys
 import time
 from collections.abc import Callable
-from typing import NoReturn
-from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, NoReturn
 from pathlib import Path
 
 import click
 from click.shell_completion import CompletionItem, get_completion_class
 
-from . import check as run_checks
-from . import diff, load_profile, profile_names, redis_acl, render, write
 from ._version import __version__
 from .artefacts import GROUPS
-from .output import check_writable, foreign_applied, yaml_stream
-from .profile.types import DNS_LABEL
-from .checks import Severity, find_check, registry
+from .deploy.model import PLATFORMS
 from .errors import RenderError, UsageError
-from .rendering import Rendering
-from .checks import Report
-from .deploy import PLATFORMS, AuditLog, DeployError, Event, Outcome, Runner
-from .deploy import executor as deploy_executor
-from .profile.loader import LoadedProfile, display_path, profile_search_path
-from .report import FORMATS, InputError, ProfileOutcome, Run, checks_json, checks_table, closing_lines, exit_code, json_report, junit_report, sarif_report, text_lines
 
-_COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+# Only what building the command needs is imported here: --help, --version and
+# --list-profiles must not pay for pydantic, Jinja2 and the checks. Each command
+# imports the rest where it runs.
+if TYPE_CHECKING:
+    from .checks import Report
+    from .deploy import Event, Outcome, Runner
+    from .profile.loader import LoadedProfile
+    from .rendering import Rendering
+    from .report import ProfileOutcome, Run
+
+_COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}  # by Severity value
+#: The --format choices that print one document (report.py makes it); text prints lines.
+_MACHINE_FORMATS = ("json", "sarif", "junit")
+_FORMATS = ("text", *_MACHINE_FORMATS)
+
+
+def _machine_report(fmt: str) -> Callable[[Run], str]:
+    """The function that makes the report document of ``fmt``, one of _MACHINE_FORMATS."""
+    from .report import json_report, junit_report, sarif_report
+
+    return {"json": json_report, "sarif": sarif_report, "junit": junit_report}[fmt]
 
 
 def _colour() -> bool | None:
@@ -48,13 +57,17 @@ def _fail(error: RenderError) -> NoReturn:
     fmt = _render_format()
     if fmt in _MACHINE_FORMATS:
         # CI reads the report whatever happened: bad input is a report holding the error.
+        from .report import InputError, Run
+
         ctx = click.get_current_context()
-        click.echo(_MACHINE_FORMATS[fmt](Run(errors=(InputError.of(error),))), err=bool(ctx.params.get("to_stdout")))
+        click.echo(_machine_report(fmt)(Run(errors=(InputError.of(error),))), err=bool(ctx.params.get("to_stdout")))
     sys.exit(2)
 
 
 def _complete_profiles(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """Shell completion of --profile: the profile names, in --profiles-dir when it came first."""
+    from .profile.files import profile_names
+
     try:
         names = profile_names(ctx.params.get("profiles_dir"))
     except RenderError:
@@ -103,7 +116,7 @@ def _overlay_options(command: Callable[..., None]) -> Callable[..., None]:
 )
 @click.option("--out", "out", default="out", show_default=True, type=click.Path(file_okay=False, path_type=Path), help="Output root; each profile writes OUT/NAME/.")
 @click.option("--check", is_flag=True, help="Render in memory and compare with OUT; write nothing; exit 1 on drift.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Report format.")
+@click.option("--format", "fmt", type=click.Choice(_FORMATS), default="text", show_default=True, help="Report format.")
 @click.option("--strict-tools", is_flag=True, help="Treat a missing external tool as an error instead of a skip.")
 @click.option(
     "--only",
@@ -151,12 +164,16 @@ def cli(
     if templates is not None and not templates.is_dir():
         _fail(UsageError(f"templates folder not found: {templates}"))
     if list_profiles:
+        from .profile.files import profile_names
+
         for name in profile_names(profiles_dir):
             click.echo(name)
         return
     if list_checks:
         if fmt not in ("text", "json"):
             _fail(UsageError(f"--list-checks prints text or json, not {fmt}"))
+        from .report import checks_json, checks_table
+
         try:
             lines = [checks_json()] if fmt == "json" else checks_table()
         except RenderError as error:
@@ -169,6 +186,13 @@ def cli(
         _fail(UsageError("nothing to render: give --profile NAME, --profile-file PATH or --all"))
     if to_stdout and check:
         _fail(UsageError("--stdout prints the render and --check compares it with OUT: give one of them"))
+    from concurrent.futures import ThreadPoolExecutor
+
+    from . import check as run_checks, render
+    from .checks import registry
+    from .output import check_writable, yaml_stream
+    from .report import Run, exit_code
+
     groups = tuple(g for g in GROUPS if g in only) or None
     started = time.perf_counter()
     stream = ""
@@ -224,6 +248,10 @@ def _load(
     values: tuple[Path, ...] = (), overrides: tuple[str, ...] = (),
 ) -> list[LoadedProfile]:
     """Load and validate everything first: bad input stops the run before any write."""
+    from .profile.files import profile_names, profile_search_path
+    from .profile.loader import load_profile
+    from .profile.scalars import DNS_LABEL
+
     for name in profiles:
         if not re.fullmatch(DNS_LABEL, name):
             raise UsageError(f"--profile takes a profile name, got {name!r}; use --profile-file for a path")
@@ -243,6 +271,8 @@ def _load(
 
 
 def _render_and_check(loaded: LoadedProfile, out: Path, templates: Path | None, strict_tools: bool) -> tuple[Rendering, Report]:
+    from . import check as run_checks, render
+
     rendering = render(loaded, out=out, templates=templates)
     return rendering, run_checks(rendering, strict_tools=strict_tools)
 
@@ -251,6 +281,9 @@ def _settle(
     rendering: Rendering, report: Report, out: Path, check: bool, write_files: bool, only: tuple[str, ...] | None, streamed: bool
 ) -> ProfileOutcome:
     """Write one rendered profile (or the groups ``only``), or compare it with the disk under --check."""
+    from .output import diff, foreign_applied, write
+    from .report import ProfileOutcome
+
     folder = (out / rendering.profile).as_posix()
     scope = only or ()
     if check:
@@ -261,18 +294,17 @@ def _settle(
     return ProfileOutcome(rendering, report, folder, written=written, only=scope, streamed=streamed, foreign=foreign_applied(rendering, out))
 
 
-_MACHINE_FORMATS = {"json": json_report, "sarif": sarif_report, "junit": junit_report}
-
-
 def _report(run: Run, fmt: str, *, err: bool = False) -> None:
     """Print the report; ``err`` sends it to stderr, as --stdout needs stdout for the stream."""
     if fmt in _MACHINE_FORMATS:
-        click.echo(_MACHINE_FORMATS[fmt](run), err=err)
+        click.echo(_machine_report(fmt)(run), err=err)
         return
+    from .report import closing_lines, text_lines
+
     colour = _colour()
     lines = [line for outcome in run.outcomes for line in text_lines(outcome)] + closing_lines(run)
     for line, severity in lines:
-        styled = click.style(line, fg=_COLOURS[severity]) if severity else line
+        styled = click.style(line, fg=_COLOURS[severity.value]) if severity else line
         click.echo(styled, color=colour, err=err)
 
 
@@ -284,6 +316,7 @@ def explain_command(query: str) -> None:
     CHECK is its ID in any case (VR103, vr103) or its name (docker-base-pinning);
     render --list-checks lists them.
     """
+    from .checks import find_check
     from .docs import explain_text
 
     try:
@@ -325,6 +358,8 @@ def redis_acl_command(profile: str | None, profile_file: Path | None, profiles_d
     \b
       render redis-acl --profile prod --passwords-dir /run/vault/redis | docker secret create redis-acl -
     """
+    from . import redis_acl
+
     try:
         loaded = _one_profile(profile, profile_file, profiles_dir)
         click.echo(redis_acl(loaded, _read_passwords(passwords_dir), service), nl=False)
@@ -351,6 +386,8 @@ def _one_profile(
     values: tuple[Path, ...] = (), overrides: tuple[str, ...] = (),
 ) -> LoadedProfile:
     """The one profile a subcommand works on, named by --profile or --profile-file."""
+    from .profile.loader import load_profile
+
     if (profile is None) == (profile_file is None):
         raise click.UsageError("give exactly one of --profile NAME or --profile-file PATH")
     return load_profile(profile_file if profile_file is not None else str(profile), profiles_dir=profiles_dir, use_lock=use_lock,
@@ -420,6 +457,7 @@ def pin_command(profile: str | None, profile_file: Path | None, profiles_dir: Pa
       git add profiles/prod.lock.yaml out/prod
     """
     from .pin import plan_pins, write_lock
+    from .profile.files import display_path
     from .registry import RegistryError, resolve
 
     try:
@@ -499,6 +537,8 @@ def _runner(
     profile: str | None, profile_file: Path | None, profiles_dir: Path | None, platform: str | None, printer: _EventPrinter, timeout: float = 600.0
 ) -> tuple[LoadedProfile, Runner]:
     """The profile a deploy command names and the runner for its platform; bad usage exits 2."""
+    from .deploy import AuditLog, Runner
+    from .deploy import executor as deploy_executor
     from .registry import exists
 
     if platform is None:
@@ -565,6 +605,8 @@ def deploy_rollback(profile: str | None, profile_file: Path | None, profiles_dir
 @_deploy_options
 def deploy_history(profile: str | None, profile_file: Path | None, profiles_dir: Path | None, platform: str | None, fmt: str) -> None:
     """List the releases recorded on the target, oldest first."""
+    from .deploy import DeployError
+
     _, runner = _runner(profile, profile_file, profiles_dir, platform, _EventPrinter(fmt))
     try:
         runner.executor.connect()

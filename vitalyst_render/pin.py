@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Literal
 
 from .errors import ArtefactError
-from .profile.loader import LoadedProfile, display_path
+from .profile.files import display_path
+from .profile.loader import LoadedProfile
 from .profile.lock import ImageLock, image_sites, lock_path, lock_text, read_lock
 
 Resolve = Callable[[str], str]

@@ -23,7 +23,6 @@ from .errors import Location, RenderError
 from .output import FileDiff, WriteSummary
 from .rendering import Rendering
 
-FORMATS = ("text", "json", "sarif", "junit")
 #: The JSON report's layout version (``format_version``); raised on an incompatible change.
 JSON_FORMAT_VERSION = 1
 SEVERITIES = (Severity.ERROR, Severity.WARNING, Severity.INFO)

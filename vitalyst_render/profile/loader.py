@@ -19,9 +19,9 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Location, ProfileError, UsageError
-from ..resources import data_dir
 from ..timings import Phases
-from ..yamlsource import Positions, YamlSourceError, decode_utf8, load_yaml
+from ..yamlsource import Positions
+from .files import display_path, profile_files, profile_path, profile_search_path, read_mapping
 from .lock import image_sites, lock_path, locked_data, read_lock
 from .merge import DroppedItems, Layer, merge_layers, outstanding_drops
 from .models import Profile, ReferenceProblem
@@ -37,8 +37,6 @@ def _profile_model() -> type[Profile]:
 
 #: Longest ``extends`` chain we follow; deeper is almost certainly a mistake.
 MAX_EXTENDS_DEPTH = 8
-#: Profiles are small; refuse anything that is clearly not one.
-MAX_PROFILE_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -67,67 +65,6 @@ class LoadedProfile:
         """sha256 of the resolved profile in canonical JSON: identifies the render input."""
         canonical = json.dumps(self.profile.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
         return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def display_path(path: Path) -> str:
-    """Paths in messages: relative to the working directory when below it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def profile_search_path(profiles_dir: Path | None = None) -> tuple[Path, ...]:
-    """Where profile names resolve, in order: ``profiles_dir`` alone when given; else
-    ``./profiles`` of the working directory (when there is one), then the bundled profiles."""
-    if profiles_dir is not None:
-        return (Path(profiles_dir),)
-    bundled = data_dir("profiles")
-    local = Path.cwd() / "profiles"
-    if local.is_dir() and local.resolve() != bundled.resolve():
-        return (local, bundled)
-    return (bundled,)
-
-
-def _named(search: Sequence[Path]) -> dict[str, Path]:
-    """Every profile name of the search path with its file; the first folder wins a name."""
-    found: dict[str, Path] = {}
-    for folder in search:
-        for path in sorted(folder.glob("*.yaml")):
-            if re.fullmatch(DNS_LABEL, path.stem):
-                found.setdefault(path.stem, path)
-    return found
-
-
-def profile_names(profiles_dir: Path | None = None, *, include_abstract: bool = False) -> list[str]:
-    """Names of the profiles on the search path (see :func:`profile_search_path`): those
-    of the first folder first, each name once; abstract ones only when asked."""
-    named = _named(profile_search_path(profiles_dir))
-    return [name for name, path in named.items() if include_abstract or not _is_abstract(path)]
-
-
-def _is_abstract(path: Path) -> bool:
-    try:
-        data, _ = _read(path)
-    except (ProfileError, UsageError):
-        return False  # a broken profile is listed, so that rendering it reports why
-    return data.get("abstract") is True
-
-
-def _searched(search: Sequence[Path]) -> str:
-    return ", then ".join(display_path(folder) for folder in search)
-
-
-def profile_path(name: str, profiles_dir: Path | None = None) -> Path:
-    """The file of the profile ``name``: the first on the search path."""
-    if not re.fullmatch(DNS_LABEL, name):
-        raise UsageError(f"invalid profile name {name!r}: expected a DNS-1123 label")
-    search = profile_search_path(profiles_dir)
-    path = _named(search).get(name)
-    if path is None:
-        known = ", ".join(profile_names(profiles_dir)) or "none"
-        raise UsageError(f"unknown profile {name!r} (known: {known}); looked in {_searched(search)}")
-    return path
 
 
 def load_profile(
@@ -193,41 +130,9 @@ def load_profile(
                          nearest.unpinned_at, dropped, phases)
 
 
-
-
-def read_yaml_file(path: Path, what: str, max_bytes: int = MAX_PROFILE_BYTES) -> tuple[Any, Positions]:
-    """A profile-side YAML file (a profile, an image lock), strictly parsed, with positions;
-    each way it can fail is a placed one-line error."""
-    shown_path = display_path(path)
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(max_bytes + 1)
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        raise UsageError(f"cannot read {what}: {exc.strerror}", Location(shown_path)) from None
-    if len(raw) > max_bytes:
-        raise ProfileError(f"{what} is larger than {max_bytes} bytes", Location(shown_path, 1, 1))
-    try:
-        return load_yaml(decode_utf8(raw), shown_path)
-    except YamlSourceError as exc:
-        raise ProfileError(exc.message, Location(shown_path, exc.line, exc.col)) from None
-
-
-def _read(path: Path, what: str = "profile") -> tuple[dict[str, Any], Positions]:
-    try:
-        data, positions = read_yaml_file(path, what)
-    except FileNotFoundError as exc:
-        raise UsageError(f"cannot read {what}: {exc.strerror}", Location(display_path(path))) from None
-    if not isinstance(data, dict):
-        where = positions.value(())
-        raise ProfileError(f"expected a mapping at the top of the {what}, got {shown(data)}", where)
-    return data, positions
-
-
 def _read_values(path: Path) -> Layer:
     """A ``--values`` file: an overlay of values, which cannot change what profile it overlays."""
-    data, positions = _read(path, "values file")
+    data, positions = read_mapping(path, "values file")
     refuse_profile_keys(data, positions, "a --values file")
     return Layer(data, positions)
 
@@ -244,7 +149,7 @@ def refuse_profile_keys(data: dict[str, Any], positions: Positions, what: str) -
 
 
 def _resolve(path: Path, search: Sequence[Path], seen: tuple[Path, ...]) -> tuple[Layer, tuple[Path, ...]]:
-    data, positions = _read(path)
+    data, positions = read_mapping(path)
     chain = seen + (path.resolve(),)
     if seen:
         # `abstract` describes one file and is never inherited.
@@ -256,9 +161,9 @@ def _resolve(path: Path, search: Sequence[Path], seen: tuple[Path, ...]) -> tupl
     where = positions.value(("extends",))
     if not isinstance(parent_name, str) or not re.fullmatch(DNS_LABEL, parent_name):
         raise ProfileError(f"expected a profile name, got {shown(parent_name)}", where, "extends")
-    parent_path = _named(search).get(parent_name)
+    parent_path = profile_files(search).get(parent_name)
     if parent_path is None:
-        known = ", ".join(_named(search)) or "none"
+        known = ", ".join(profile_files(search)) or "none"
         raise ProfileError(f"unknown profile {parent_name!r} (known: {known})", where, "extends")
     if parent_path.resolve() in chain:
         cycle = " -> ".join(p.stem for p in chain + (parent_path,))

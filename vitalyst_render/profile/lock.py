@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..errors import Location, ProfileError
+from .files import read_yaml_file
 from .models import AppService, BaseImage, ImageRef, Profile
 from .types import DIGEST, IMAGE_NAME, IMAGE_TAG, shown
 
@@ -120,8 +121,6 @@ def _walk(value: Any, path: tuple[str | int, ...]) -> Iterator[ImageSite]:
 
 def read_lock(path: Path) -> ImageLock | None:
     """The lock at ``path``; None when there is none. A broken lock is a placed error."""
-    from .loader import read_yaml_file
-
     try:
         data, positions = read_yaml_file(path, "the image lock", MAX_LOCK_BYTES)
     except FileNotFoundError:

@@ -8,7 +8,6 @@ wrote; the helpers at the bottom convert them for the artefacts that need number
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 import unicodedata
 from collections.abc import Callable
@@ -18,7 +17,9 @@ from urllib.parse import urlsplit
 from pydantic import BeforeValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+# Re-exported: finding profiles by name needs these without pydantic.
+from .scalars import DNS_LABEL as DNS_LABEL, shown as shown
+
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 # Units every consumer (Docker, Compose, Prometheus, Kubernetes) reads alike.
 DURATION = r"^([0-9]+(ms|s|m|h))+$"
@@ -43,21 +44,6 @@ JVM_SIZE = r"^[0-9]+[kmgKMG]$"
 METRIC_NAME = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
 #: A DNS host name: lowercase RFC 1123 labels joined by dots (at most 253 characters).
 HOST_NAME = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"
-
-
-def shown(value: Any) -> str:
-    """How an offending input appears in an error message."""
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
 
 
 def _fail(expected: str, value: Any) -> PydanticCustomError:

@@ -1,0 +1,113 @@
+"""Finding profiles by name and reading their files, without the models.
+
+The search path, the profile names on it and the strict, position-keeping YAML read
+need neither pydantic nor the roles, so ``render --list-profiles`` and the shell
+completion of ``--profile`` stay quick; :mod:`.loader` validates what they find.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import Location, ProfileError, UsageError
+from ..resources import data_dir
+from ..yamlsource import Positions, YamlSourceError, decode_utf8, load_yaml
+from .scalars import DNS_LABEL, shown
+
+#: Profiles are small; refuse anything that is clearly not one.
+MAX_PROFILE_BYTES = 1 << 20
+
+
+def display_path(path: Path) -> str:
+    """Paths in messages: relative to the working directory when below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def profile_search_path(profiles_dir: Path | None = None) -> tuple[Path, ...]:
+    """Where profile names resolve, in order: ``profiles_dir`` alone when given; else
+    ``./profiles`` of the working directory (when there is one), then the bundled profiles."""
+    if profiles_dir is not None:
+        return (Path(profiles_dir),)
+    bundled = data_dir("profiles")
+    local = Path.cwd() / "profiles"
+    if local.is_dir() and local.resolve() != bundled.resolve():
+        return (local, bundled)
+    return (bundled,)
+
+
+def profile_files(search: Sequence[Path]) -> dict[str, Path]:
+    """Every profile name of the search path with its file; the first folder wins a name."""
+    found: dict[str, Path] = {}
+    for folder in search:
+        for path in sorted(folder.glob("*.yaml")):
+            if re.fullmatch(DNS_LABEL, path.stem):
+                found.setdefault(path.stem, path)
+    return found
+
+
+def profile_names(profiles_dir: Path | None = None, *, include_abstract: bool = False) -> list[str]:
+    """Names of the profiles on the search path (see :func:`profile_search_path`): those
+    of the first folder first, each name once; abstract ones only when asked."""
+    named = profile_files(profile_search_path(profiles_dir))
+    return [name for name, path in named.items() if include_abstract or not _is_abstract(path)]
+
+
+def _is_abstract(path: Path) -> bool:
+    try:
+        data, _ = read_mapping(path)
+    except (ProfileError, UsageError):
+        return False  # a broken profile is listed, so that rendering it reports why
+    return data.get("abstract") is True
+
+
+def _searched(search: Sequence[Path]) -> str:
+    return ", then ".join(display_path(folder) for folder in search)
+
+
+def profile_path(name: str, profiles_dir: Path | None = None) -> Path:
+    """The file of the profile ``name``: the first on the search path."""
+    if not re.fullmatch(DNS_LABEL, name):
+        raise UsageError(f"invalid profile name {name!r}: expected a DNS-1123 label")
+    search = profile_search_path(profiles_dir)
+    path = profile_files(search).get(name)
+    if path is None:
+        known = ", ".join(profile_names(profiles_dir)) or "none"
+        raise UsageError(f"unknown profile {name!r} (known: {known}); looked in {_searched(search)}")
+    return path
+
+
+def read_yaml_file(path: Path, what: str, max_bytes: int = MAX_PROFILE_BYTES) -> tuple[Any, Positions]:
+    """A profile-side YAML file (a profile, an image lock), strictly parsed, with positions;
+    each way it can fail is a placed one-line error."""
+    shown_path = display_path(path)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise UsageError(f"cannot read {what}: {exc.strerror}", Location(shown_path)) from None
+    if len(raw) > max_bytes:
+        raise ProfileError(f"{what} is larger than {max_bytes} bytes", Location(shown_path, 1, 1))
+    try:
+        return load_yaml(decode_utf8(raw), shown_path)
+    except YamlSourceError as exc:
+        raise ProfileError(exc.message, Location(shown_path, exc.line, exc.col)) from None
+
+
+def read_mapping(path: Path, what: str = "profile") -> tuple[dict[str, Any], Positions]:
+    """A profile-side YAML file whose top is a mapping (a profile, a values file)."""
+    try:
+        data, positions = read_yaml_file(path, what)
+    except FileNotFoundError as exc:
+        raise UsageError(f"cannot read {what}: {exc.strerror}", Location(display_path(path))) from None
+    if not isinstance(data, dict):
+        where = positions.value(())
+        raise ProfileError(f"expected a mapping at the top of the {what}, got {shown(data)}", where)
+    return data, positions
