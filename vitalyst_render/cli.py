@@ -126,6 +126,8 @@ def _overlay_options(command: Callable[..., None]) -> Callable[..., None]:
     help="Write (or with --check compare, or print) only this top-level folder of OUT/NAME/ (repeatable); checks still see every file.",
 )
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print the --only files as one YAML stream (kubectl apply -f -); write nothing; the report goes to stderr.")
+@click.option("--timings", is_flag=True, help="After the report, print where each profile's time went (phases and checks) to stderr.")
+@click.option("--no-cache", "no_cache", is_flag=True, help="Run every external tool afresh: neither read nor write the cache of tool verdicts.")
 @click.option("--list-profiles", is_flag=True, help="List the profiles and exit.")
 @click.option("--list-checks", is_flag=True, help="List the checks and exit.")
 @_overlay_options
@@ -144,6 +146,8 @@ def cli(
     strict_tools: bool,
     only: tuple[str, ...],
     to_stdout: bool,
+    timings: bool,
+    no_cache: bool,
     list_profiles: bool,
     list_checks: bool,
     values: tuple[Path, ...],
@@ -186,16 +190,17 @@ def cli(
         _fail(UsageError("nothing to render: give --profile NAME, --profile-file PATH or --all"))
     if to_stdout and check:
         _fail(UsageError("--stdout prints the render and --check compares it with OUT: give one of them"))
-    from concurrent.futures import ThreadPoolExecutor
-
     from . import check as run_checks, render
     from .checks import registry
+    from .checks.parallel import check_renderings
     from .output import check_writable, yaml_stream
     from .report import Run, exit_code
 
     groups = tuple(g for g in GROUPS if g in only) or None
+    cache = not no_cache
     started = time.perf_counter()
     stream = ""
+    settled: dict[str, float] = {}  # seconds each profile took to write (or diff)
     try:
         loaded = _load(profiles, all_profiles, profile_files, profiles_dir, values, overrides)
         if to_stdout and len(loaded) != 1:
@@ -205,18 +210,22 @@ def cli(
         if to_stdout:
             rendering = render(loaded[0], out=out, templates=templates)
             stream = yaml_stream(rendering, groups or GROUPS)  # a selection it refuses stops before the checks run
-            results = [(rendering, run_checks(rendering, strict_tools=strict_tools))]
+            results = [(rendering, run_checks(rendering, strict_tools=strict_tools, cache=cache))]
         else:
-            # Profiles render side by side: most of a render waits on external tools.
-            with ThreadPoolExecutor(max_workers=3) as pool:
-                results = list(pool.map(lambda item: _render_and_check(item, out, templates, strict_tools), loaded))
+            # Render here (writing needs the renderings), then check on every core.
+            renderings = [render(item, out=out, templates=templates) for item in loaded]
+            results = list(zip(renderings, check_renderings(renderings, strict_tools=strict_tools, cache=cache)))
         # Error findings write nothing: out/ is committed, and a broken or leaking
         # render must not replace the last good one.
         write_files = not check and not to_stdout and not any(report.failed for _, report in results)
         if write_files:
             for rendering, _ in results:
                 check_writable(rendering, out, only=groups)
-        outcomes = [_settle(rendering, report, out, check, write_files, groups, to_stdout) for rendering, report in results]
+        outcomes = []
+        for rendering, report in results:
+            settling = time.perf_counter()
+            outcomes.append(_settle(rendering, report, out, check, write_files, groups, to_stdout))
+            settled[rendering.profile] = time.perf_counter() - settling
     except RenderError as error:
         _fail(error)
         return
@@ -224,6 +233,12 @@ def cli(
     if to_stdout and exit_code(outcomes) == 0:
         click.echo(stream, nl=False)
     _report(Run(tuple(outcomes), seconds=time.perf_counter() - started, rerun=_rerun_command(ctx)), fmt, err=to_stdout)
+    if timings:
+        from .timings import timing_lines
+
+        for outcome in outcomes:
+            for line in timing_lines(outcome.rendering, outcome.report, "diff" if check else "write", settled[outcome.rendering.profile]):
+                click.echo(line, err=True)
     sys.exit(exit_code(outcomes))
 
 
@@ -268,13 +283,6 @@ def _load(
             raise UsageError(f"two profiles named {item.name!r} would write the same folder: {seen[item.name].path} and {item.path}")
         seen[item.name] = item
     return list(seen.values())
-
-
-def _render_and_check(loaded: LoadedProfile, out: Path, templates: Path | None, strict_tools: bool) -> tuple[Rendering, Report]:
-    from . import check as run_checks, render
-
-    rendering = render(loaded, out=out, templates=templates)
-    return rendering, run_checks(rendering, strict_tools=strict_tools)
 
 
 def _settle(
