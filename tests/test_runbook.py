@@ -151,3 +151,19 @@ def test_rotating_neo4j_auth_changes_the_password_in_neo4j_first(profile):
     assert change < section.index("docker secret create neo4j-auth-next")
     assert change < section.index("create secret generic neo4j-auth")
     assert section.index("exec -it neo4j-0 -c neo4j -- cypher-shell -u neo4j -d system") < change
+
+
+def test_a_long_runbook_is_checked_in_parts_with_every_finding_at_its_line():
+    """VR908 splits many blocks across shellcheck processes; each finding keeps its line."""
+    from vitalyst_render.artefacts import Artefact
+
+    result = vr.render(vr.load_profile("dev"))
+    blocks = "".join(f"Step {i}:\n\n```sh\necho ok\nrm -rf $DIR{i}/\n```\n\n" for i in range(60))
+    text = "# Runbook\n\n" + blocks
+    artefacts = {**result.artefacts, "docs/RUNBOOK.md": Artefact("docs/RUNBOOK.md", text, "docs/RUNBOOK.md.j2", "markdown", "none")}
+    context = CheckContext(result.loaded, result.plan, artefacts, result.folder)
+    found = [p for p in registry()["VR908"].function(context) if p.location.file.endswith("RUNBOOK.md")]
+    lines = text.splitlines()
+    unquoted = [number for number, line in enumerate(lines, 1) if line.startswith("rm -rf $DIR")]
+    assert len(unquoted) == 60
+    assert sorted({p.location.line for p in found if "SC2086" in p.message}) == unquoted

@@ -4,10 +4,11 @@ Kubernetes Job runs (``bash -c`` / ``sh -c``: the backup jobs and the Neo4j wind
 from __future__ import annotations
 
 import json
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 
-from ._tools import run_tool
 from .base import Problem, Severity, check
 from ..errors import Location
 from .context import CheckContext
@@ -52,8 +53,8 @@ def job_scripts(ctx: CheckContext) -> list[tuple[str, str, Location]]:
     return found
 
 
-def _comments(shell: str, files: dict[str, str]) -> list[dict[str, object]] | None:
-    run = run_tool("shellcheck", [f"--shell={shell}", "--format=json1", "--severity=info", *files], files)
+def _comments(ctx: CheckContext, shell: str, files: dict[str, str]) -> list[dict[str, object]] | None:
+    run = ctx.run_tool("shellcheck", [f"--shell={shell}", "--format=json1", "--severity=info", *files], files)
     try:
         comments = json.loads(run.output or "{}").get("comments", [])
     except ValueError:
@@ -92,27 +93,46 @@ def shellcheck_runbook(ctx: CheckContext) -> Iterable[Problem]:
     Remediation: fix ``templates/docs/RUNBOOK.md.j2`` (every profile value in a command
     goes through ``|sh``) or the role's script.
     """
+    # Each batch: (shell, files, where the batch's "did not answer" problem goes, placer).
+    batches: list[tuple[str, dict[str, str], Location, Callable[[dict[str, object]], Location]]] = []
     runbook = ctx.artefacts.get(RUNBOOK)
     if runbook is not None:
-        files = {f"block-{start}.sh": text for start, text in shell_blocks(runbook.text)}
-        if files:
-            comments = _comments("sh", files)
-            if comments is None:
-                yield Problem("shellcheck did not answer in JSON", ctx.location(RUNBOOK))
-                return
-            for comment in comments:
-                start = int(str(comment.get("file", "block-0.sh")).removeprefix("block-").removesuffix(".sh"))
-                line = start + int(str(comment.get("line", 1))) - 1
-                yield Problem(f"SC{comment.get('code')} ({comment.get('level')}): {comment.get('message')}",
-                              ctx.location(RUNBOOK, line, int(str(comment.get("column", 0)))))
+        blocks = {f"block-{start}.sh": text for start, text in shell_blocks(runbook.text)}
+
+        def in_runbook(comment: dict[str, object]) -> Location:
+            start = int(str(comment.get("file", "block-0.sh")).removeprefix("block-").removesuffix(".sh"))
+            return ctx.location(RUNBOOK, start + int(str(comment.get("line", 1))) - 1, int(str(comment.get("column", 0))))
+
+        # shellcheck reads each file on its own, so a long runbook splits across cores.
+        for part in _parts(blocks):
+            batches.append(("sh", part, ctx.location(RUNBOOK), in_runbook))
     scripts = job_scripts(ctx)
     for shell in sorted({shell for shell, _, _ in scripts}):
         mine = {f"script-{index}.sh": (text, where) for index, (dialect, text, where) in enumerate(scripts) if dialect == shell}
-        comments = _comments(shell, {name: text for name, (text, _) in mine.items()})
-        if comments is None:
-            yield Problem("shellcheck did not answer in JSON", mine[next(iter(mine))][1])
-            return
-        for comment in comments:
+
+        def in_manifest(comment: dict[str, object], mine: dict[str, tuple[str, Location]] = mine) -> Location:
             where = mine[str(comment.get("file"))][1]
-            yield Problem(f"SC{comment.get('code')} ({comment.get('level')}): {comment.get('message')}",
-                          Location(where.file, where.line + int(str(comment.get("line", 1))) - 1, int(str(comment.get("column", 0)))))
+            return Location(where.file, where.line + int(str(comment.get("line", 1))) - 1, int(str(comment.get("column", 0))))
+
+        batches.append((shell, {name: text for name, (text, _) in mine.items()}, mine[next(iter(mine))][1], in_manifest))
+    with ThreadPoolExecutor(max_workers=max(1, min(len(batches), os.cpu_count() or 1))) as pool:
+        answers = list(pool.map(lambda batch: _comments(ctx, batch[0], batch[1]), batches))
+    for (_, _, fallback, place), comments in zip(batches, answers):
+        if comments is None:
+            yield Problem("shellcheck did not answer in JSON", fallback)
+            continue
+        for comment in comments:
+            yield Problem(f"SC{comment.get('code')} ({comment.get('level')}): {comment.get('message')}", place(comment))
+
+
+#: Below this many files one shellcheck process is cheaper than two.
+_SPLIT_FROM = 24
+
+
+def _parts(files: dict[str, str]) -> list[dict[str, str]]:
+    names = list(files)
+    if not names:
+        return []
+    count = max(1, min(os.cpu_count() or 1, len(names) // _SPLIT_FROM))
+    size = -(-len(names) // count)
+    return [{name: files[name] for name in names[i:i + size]} for i in range(0, len(names), size)]
