@@ -7,7 +7,16 @@ import time
 import pytest
 
 from vitalyst_render.errors import Location
-from vitalyst_render.yamlsource import Positions, YamlSourceError, decode_utf8, load_yaml
+from vitalyst_render.yamlsource import (
+    DeferredPositions,
+    Positions,
+    YamlSourceError,
+    decode_utf8,
+    load_rendered,
+    load_rendered_stream,
+    load_yaml,
+    load_yaml_stream,
+)
 
 
 def refused(text: str, **kwargs) -> YamlSourceError:
@@ -261,3 +270,36 @@ def test_overlaid_prefers_the_other_file():
     # neither input changes
     assert parent.value(("b", "c")) == Location("parent.yaml", 3, 6)
     assert child.value(("b", "d")) == Location("child.yaml", 2, 3)
+
+
+# -- rendered artefacts ----------------------------------------------------------------------
+
+
+def test_a_rendered_file_larger_than_the_node_bound_parses_and_an_alias_bomb_still_does_not():
+    # A render of a thousand services is one compose file of far more than MAX_NODES nodes.
+    big = "services:\n" + "".join(f"  s{i}:\n    ports: [{i}, {i + 1}]\n" for i in range(60_000))
+    data, _ = load_rendered(big, "compose.yml")
+    assert len(data["services"]) == 60_000
+    with pytest.raises(YamlSourceError, match="through aliases"):
+        load_rendered(alias_bomb(), "bomb.yml")
+
+
+def test_rendered_positions_are_found_when_first_asked_for_and_match_an_eager_parse():
+    text = "a: 1\nb:\n  - {c: 1.50}\n---\nd: x\n"
+    documents = load_rendered_stream(text, "f.yaml")
+    assert all(isinstance(p, DeferredPositions) and p._find is not None for _, p in documents)
+    eager = load_yaml_stream(text, "f.yaml", fast=True)
+    assert [d for d, _ in documents] == [d for d, _ in eager]
+    assert documents[1][1].value(("d",)) == Location("f.yaml", 5, 4)
+    assert documents[0][1]._find is not None  # only the document asked about was placed
+    assert [(p.values, p.keys, p.spelling) for _, p in documents] == [(p.values, p.keys, p.spelling) for _, p in eager]
+
+
+def test_a_rendered_file_that_does_not_parse_fails_as_an_eager_parse_does():
+    text = "a: 1\nb: 2\na: 3\n"
+    with pytest.raises(YamlSourceError) as eager:
+        load_yaml_stream(text, "f.yaml", fast=True)
+    with pytest.raises(YamlSourceError) as rendered:
+        load_rendered(text, "f.yaml")
+    assert (rendered.value.message, rendered.value.line, rendered.value.col) == (eager.value.message, eager.value.line, eager.value.col)
+    assert "it is set first at line 1" in rendered.value.message

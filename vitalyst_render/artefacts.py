@@ -13,7 +13,7 @@ from typing import Any, Callable, Literal
 
 from . import dockerfile
 from .errors import Location
-from .yamlsource import Positions, YamlSourceError, load_yaml, load_yaml_stream
+from .yamlsource import Positions, YamlSourceError, load_rendered, load_rendered_stream
 
 #: How an artefact is parsed back after rendering.
 ParseAs = Literal["yaml", "yaml-stream", "json", "dockerfile", "none"]
@@ -86,10 +86,10 @@ def parse_artefact(artefact: Artefact, blame: Blame | None = None) -> Artefact:
 
     try:
         if artefact.parse_as == "yaml":
-            data, positions = load_yaml(artefact.text, artefact.path, fast=True)
+            data, positions = load_rendered(artefact.text, artefact.path)
             return replace(artefact, data=data, positions=positions)
         if artefact.parse_as == "yaml-stream":
-            documents = load_yaml_stream(artefact.text, artefact.path, fast=True)
+            documents = load_rendered_stream(artefact.text, artefact.path)
             return replace(artefact, data=[d for d, _ in documents], positions=[p for _, p in documents])
         if artefact.parse_as == "json":
             return replace(artefact, data=json.loads(artefact.text))

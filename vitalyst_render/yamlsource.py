@@ -10,15 +10,18 @@ into ``file:line:col``.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.tag import Tag
 
 from .errors import Location
 
@@ -102,9 +105,10 @@ def decode_utf8(raw: bytes) -> str:
 
 
 class _Builder:
-    def __init__(self, positions: Positions, max_nodes: int):
+    def __init__(self, positions: Positions, max_nodes: int, *, record: bool = True):
         self.positions = positions
         self.budget = self.limit = max_nodes
+        self.record = record  # False: build the data only, and let positions be found later
 
     def build(self, node: Node, path: Path) -> Any:
         if len(path) > MAX_DEPTH:
@@ -116,7 +120,7 @@ class _Builder:
             raise YamlSourceError(
                 f"document expands to more than {self.limit} nodes through aliases", line, col
             )
-        if path not in self.positions.values:
+        if self.record and path not in self.positions.values:
             self.positions.values[path] = self._location(node)
         tag = _tag(node)
         if tag not in _ALLOWED_TAGS:
@@ -128,7 +132,7 @@ class _Builder:
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
         assert isinstance(node, ScalarNode)
         value = _scalar(node, tag)
-        if not isinstance(value, str):
+        if self.record and not isinstance(value, str):
             self.positions.spelling.setdefault(path, str(node.value))
         return value
 
@@ -157,7 +161,8 @@ class _Builder:
                 first = self.positions.keys.get(path + (key,))
                 where = f"; it is set first at line {first.line}" if first is not None and first.file == self.positions.file else ""
                 raise YamlSourceError(f"duplicate key {key!r}{where}", line, col)
-            self.positions.keys.setdefault(path + (key,), self._location(key_node))
+            if self.record:
+                self.positions.keys.setdefault(path + (key,), self._location(key_node))
             result[key] = self.build(value_node, path + (key,))
         for merge in merges:
             for key, value in self._merge_sources(merge, path).items():
@@ -343,12 +348,51 @@ def _unclosed_bracket(text: str) -> tuple[str, int, int] | None:
     return stack[-1] if stack else None
 
 
+class _Yaml12Resolver(VersionedResolver):
+    """The resolver of libyaml-composed text, as ruamel's but quicker. libyaml ignores
+    ``%YAML`` directives, so ruamel always resolves its scalars as YAML 1.2; it finds
+    that out anew for every scalar by catching an AttributeError, and makes a new Tag
+    for every scalar it resolves, which together are half the time of composing a large
+    file. This resolver knows the version up front and hands out one Tag per tag."""
+
+    #: By a plain scalar's first character: each (tag, regexp match) to try, in order.
+    _matchers: dict[str | None, tuple[tuple[Tag, Callable[[str], Any]], ...]] | None = None
+
+    @property
+    def processing_version(self) -> Any:
+        return (1, 2)
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is not ScalarNode or self.yaml_path_resolvers:
+            return super().resolve(kind, value, implicit)
+        if implicit[0]:
+            matchers = _Yaml12Resolver._matchers
+            if matchers is None:
+                matchers = _Yaml12Resolver._matchers = self._matchers_by_first()
+            for tag, match in matchers.get(value[:1]) or matchers[None]:
+                if match(value):
+                    return tag
+        return self.DEFAULT_SCALAR_TAG
+
+    def _matchers_by_first(self) -> dict[str | None, tuple[tuple[Tag, Callable[[str], Any]], ...]]:
+        table = self.versioned_resolver
+        anywhere = tuple((Tag(suffix=tag), regexp.match) for tag, regexp in table.get(None, ()))
+        matchers: dict[str | None, tuple[tuple[Tag, Callable[[str], Any]], ...]] = {
+            first: tuple((Tag(suffix=tag), regexp.match) for tag, regexp in resolvers) + anywhere
+            for first, resolvers in table.items() if first is not None
+        }
+        matchers[None] = anywhere
+        return matchers
+
+
 def _compose_all(text: str, fast: bool) -> list[Node]:
     # fast: libyaml (ruamel.yaml.clib), about ten times quicker than the pure scanner,
     # with the same marks and tags, but YAML 1.1 syntax rules (no ':' inside flow
     # scalars). We parse our own artefacts with it, which also keeps them readable by
     # YAML 1.1 tools such as Go's; profiles, written by people, get full YAML 1.2.
     yaml = YAML(typ="safe", pure=not fast)
+    if fast:
+        yaml.Resolver = _Yaml12Resolver
     try:
         return list(yaml.compose_all(io.StringIO(text)))
     except MarkedYAMLError as exc:
@@ -363,7 +407,10 @@ def _compose_all(text: str, fast: bool) -> list[Node]:
 
 def load_yaml(text: str, file: str, *, max_nodes: int = MAX_NODES, fast: bool = False) -> tuple[Any, Positions]:
     """Parse one YAML document into plain data plus the position of every path."""
-    documents = load_yaml_stream(text, file, max_nodes=max_nodes, fast=fast)
+    return _single(load_yaml_stream(text, file, max_nodes=max_nodes, fast=fast), file)
+
+
+def _single(documents: list[tuple[Any, Positions]], file: str) -> tuple[Any, Positions]:
     if len(documents) > 1:
         line = min(documents[1][1].values.values(), key=lambda loc: loc.line).line
         raise YamlSourceError("expected a single YAML document, found several", line, 1)
@@ -375,9 +422,87 @@ def load_yaml_stream(
 ) -> list[tuple[Any, Positions]]:
     """Parse a YAML stream (Kubernetes manifests) with positions per document. The
     node budget is shared by all documents."""
-    builder = _Builder(Positions(file), max_nodes)
+    return _stream(text, file, max_nodes, fast, record=True)
+
+
+def _stream(text: str, file: str, max_nodes: int, fast: bool, *, record: bool) -> list[tuple[Any, Positions]]:
+    builder = _Builder(Positions(file), max_nodes, record=record)
     result = []
     for document in _compose_all(text, fast):
         builder.positions = Positions(file)
         result.append((builder.build(document, ()), builder.positions))
     return result
+
+
+class DeferredPositions(Positions):
+    """One document's positions, found when first asked for. A rendered file needs
+    them only to place a finding, and every node's position of a large render takes
+    more memory than its data. Threads may ask at once: each then finds the same
+    positions, and the last to finish keeps its copy."""
+
+    def __init__(self, file: str, find: Callable[[], Positions]):
+        self._find: Callable[[], Positions] | None = find
+        super().__init__(file)
+
+    def _found(self) -> None:
+        find = self._find
+        if find is not None:
+            found = find()
+            self._values, self._keys, self._spelling = found.values, found.keys, found.spelling
+            self._find = None
+
+    @property
+    def values(self) -> dict[Path, Location]:
+        self._found()
+        return self._values
+
+    @values.setter
+    def values(self, values: dict[Path, Location]) -> None:
+        self._values = values
+
+    @property
+    def keys(self) -> dict[Path, Location]:
+        self._found()
+        return self._keys
+
+    @keys.setter
+    def keys(self, keys: dict[Path, Location]) -> None:
+        self._keys = keys
+
+    @property
+    def spelling(self) -> dict[Path, str]:
+        self._found()
+        return self._spelling
+
+    @spelling.setter
+    def spelling(self, spelling: dict[Path, str]) -> None:
+        self._spelling = spelling
+
+
+def load_rendered_stream(text: str, file: str) -> list[tuple[Any, Positions]]:
+    """Parse a YAML stream that we rendered: with libyaml, within a node budget that
+    grows with the text (a render of many services is large, and without aliases a
+    document cannot have more nodes than characters, so an alias bomb is still
+    refused), and with :class:`DeferredPositions`."""
+    budget = MAX_NODES + len(text)
+    try:
+        documents = [data for data, _ in _stream(text, file, budget, True, record=False)]
+    except YamlSourceError:
+        load_yaml_stream(text, file, max_nodes=budget, fast=True)  # the same error, worded with positions
+        raise
+
+    @functools.cache
+    def positioned() -> list[Positions]:
+        return [positions for _, positions in load_yaml_stream(text, file, max_nodes=budget, fast=True)]
+
+    return [(data, DeferredPositions(file, functools.partial(_nth, positioned, index))) for index, data in enumerate(documents)]
+
+
+def load_rendered(text: str, file: str) -> tuple[Any, Positions]:
+    """:func:`load_rendered_stream` for a file of one document."""
+    documents = load_rendered_stream(text, file)
+    return _single(documents, file)
+
+
+def _nth(documents: Callable[[], list[Positions]], index: int) -> Positions:
+    return documents()[index]
