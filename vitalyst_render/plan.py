@@ -462,7 +462,7 @@ class StackPlan:
 
     @cached_property
     def _secret_uses_by_secret(self) -> dict[str, tuple[SecretUse, ...]]:
-        return _grouped((use.secret, use) for use in self.secret_uses)
+        return grouped((use.secret, use) for use in self.secret_uses)
 
     def backups_reading(self, secret: str) -> tuple[BackupJob, ...]:
         """The backup jobs that mount ``secret`` (each run reads it afresh)."""
@@ -470,7 +470,7 @@ class StackPlan:
 
     @cached_property
     def _backups_by_secret(self) -> dict[str, tuple[BackupJob, ...]]:
-        return _grouped((secret, job) for job in self.backups
+        return grouped((secret, job) for job in self.backups
                         for secret in dict.fromkeys(m.secret for v in job.volumes for m in v.secrets))
 
     def services_with_env(self, name: str, value: str) -> tuple[ServicePlan, ...]:
@@ -479,7 +479,7 @@ class StackPlan:
 
     @cached_property
     def _services_by_env(self) -> dict[tuple[str, str], tuple[ServicePlan, ...]]:
-        return _grouped(((key, value), service) for service in self.services.values() for key, value in service.env.items())
+        return grouped(((key, value), service) for service in self.services.values() for key, value in service.env.items())
 
     @property
     def monitoring(self) -> MonitoringPlan:
@@ -534,11 +534,11 @@ class StackPlan:
 
     @cached_property
     def _edges_by_callee(self) -> dict[str, tuple[Edge, ...]]:
-        return _grouped((edge.callee, edge) for edge in self.edges)
+        return grouped((edge.callee, edge) for edge in self.edges)
 
     @cached_property
     def _edges_by_caller(self) -> dict[str, tuple[Edge, ...]]:
-        return _grouped((edge.caller, edge) for edge in self.edges)
+        return grouped((edge.caller, edge) for edge in self.edges)
 
     def networks_of(self, compose_name: str) -> tuple[str, ...]:
         """The compose networks a service (or sidecar) joins."""
@@ -546,7 +546,7 @@ class StackPlan:
 
     @cached_property
     def _networks_by_member(self) -> dict[str, tuple[str, ...]]:
-        return _grouped((member, network.name) for network in self.networks for member in dict.fromkeys(network.members))
+        return grouped((member, network.name) for network in self.networks for member in dict.fromkeys(network.members))
 
     def monitor_for(self, probe: Probe) -> str:
         return monitor_window(self.profile, probe)
@@ -562,7 +562,7 @@ class StackPlan:
 
 
 
-def _grouped(pairs: Iterable[tuple[K, V]]) -> dict[K, tuple[V, ...]]:
+def grouped(pairs: Iterable[tuple[K, V]]) -> dict[K, tuple[V, ...]]:
     """Each key with its values, in the order they came."""
     groups: dict[K, list[V]] = {}
     for key, value in pairs:
