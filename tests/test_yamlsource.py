@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from ruamel.yaml.error import ReusedAnchorWarning
 
 from vitalyst_render.errors import Location
 from vitalyst_render.yamlsource import (
@@ -270,6 +271,23 @@ def test_overlaid_prefers_the_other_file():
     # neither input changes
     assert parent.value(("b", "c")) == Location("parent.yaml", 3, 6)
     assert child.value(("b", "d")) == Location("child.yaml", 2, 3)
+
+
+@pytest.mark.parametrize("fast", [False, True])
+@pytest.mark.parametrize("depth", [65, 900, 100_000])
+def test_nesting_deeper_than_the_bound_is_refused_where_it_goes_too_deep(fast, depth):
+    error = refused("x: " + "[" * depth + "]" * depth + "\n", fast=fast)
+    assert (error.message, error.line, error.col) == ("nesting deeper than 64 levels", 1, 68)
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_an_anchor_set_twice_is_libyamls_error_and_a_warning_of_the_pure_reader(fast):
+    text = "a: &x 1\nb: &x 2\nc: *x\n"
+    if fast:
+        assert (refused(text, fast=True).line, refused(text, fast=True).col) == (2, 4)
+    else:
+        with pytest.warns(ReusedAnchorWarning, match="found duplicate anchor 'x'"):
+            assert load_yaml(text, "f.yaml")[0] == {"a": 1, "b": 2, "c": 2}
 
 
 # -- rendered artefacts ----------------------------------------------------------------------

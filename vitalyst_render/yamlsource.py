@@ -1,7 +1,7 @@
 """Strict YAML reading with source positions.
 
-We compose the node graph with ruamel.yaml and build plain Python data ourselves, so
-that we control what the YAML may contain: only the core schema's tags, no duplicate
+We compose ruamel.yaml's parse events into a light node graph of our own and build
+plain Python data ourselves, so that we control what the YAML may contain: only the core schema's tags, no duplicate
 keys, a single mapping or sequence document, and a bounded number of nodes (an alias
 bomb expands exponentially when constructed naively). Every key and value gets a
 1-based ``(line, col)`` keyed by its path, which later turns a pydantic error path
@@ -14,12 +14,18 @@ import functools
 import io
 import math
 import re
+import sys
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.composer import ComposerError
+from ruamel.yaml.error import ReusedAnchorWarning
+from ruamel.yaml.events import AliasEvent, DocumentStartEvent, MappingEndEvent, ScalarEvent, SequenceEndEvent, SequenceStartEvent
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.tag import Tag
 
@@ -77,13 +83,91 @@ class Positions:
         )
 
 
-def _tag(node: Node) -> str:
-    tag = node.tag
-    return str(getattr(tag, "value", tag))
+class _Node:
+    """One node of a document as the composer sees it: what the builder needs and no
+    more. ruamel's own nodes carry two marks each (with a reference to the buffer):
+    the node graph of a large rendered file took more memory than its data."""
+
+    __slots__ = ("kind", "tag", "value", "line", "col")
+
+    def __init__(self, kind: str, tag: str, value: Any, line: int, col: int):
+        self.kind = kind  # "scalar", "sequence" or "mapping"
+        self.tag = tag
+        self.value = value  # the text; the items; the (key, value) pairs
+        self.line = line  # 1-based, as every position we report
+        self.col = col
 
 
-def _pos(node: Node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
+def _pos(node: _Node) -> tuple[int, int]:
+    return node.line, node.col
+
+
+class _Composer:
+    """ruamel's composer (events in, one node per document out), over our light nodes.
+
+    Anchors behave as ruamel's do: an alias is the anchored node itself (so an alias
+    inside its own anchor makes a cycle, which the builder's depth bound stops), an
+    undefined alias is a ComposerError, and an anchor defined twice is a warning in the
+    pure-Python composer and an error in libyaml's."""
+
+    def __init__(self, events: Iterator[Any], resolver: Any, fast: bool):
+        self.events = events
+        self.resolver = resolver
+        self.fast = fast
+        self.anchors: dict[str, tuple[_Node, Any]] = {}  # anchor → its node and where it was set
+        self.depth = 0
+
+    def documents(self) -> list[_Node]:
+        found = []
+        for event in self.events:
+            if isinstance(event, DocumentStartEvent):
+                self.anchors = {}
+                found.append(self._node(next(self.events)))
+                next(self.events)  # its DocumentEndEvent
+        return found
+
+    def _node(self, event: Any) -> _Node:
+        if isinstance(event, AliasEvent):
+            if event.anchor not in self.anchors:
+                raise ComposerError(None, None, f"found undefined alias {event.anchor!r}", event.start_mark)
+            return self.anchors[event.anchor][0]
+        anchor = event.anchor
+        if anchor is not None and anchor in self.anchors:
+            first = self.anchors[anchor][1]
+            if self.fast:
+                raise ComposerError("found duplicate anchor; first occurrence", first, "second occurrence", event.start_mark)
+            warnings.warn(f"\nfound duplicate anchor {anchor!r}\nfirst occurrence {first}\nsecond occurrence {event.start_mark}",
+                          ReusedAnchorWarning, stacklevel=2)
+        line, col = event.start_mark.line + 1, event.start_mark.column + 1
+        if self.depth > MAX_DEPTH:
+            # The builder's bound, met here already: no document deeper than it is ever composed.
+            raise YamlSourceError(f"nesting deeper than {MAX_DEPTH} levels", line, col)
+        tag = event.tag
+        if isinstance(event, ScalarEvent):
+            if tag is None or tag == "!":
+                tag = self.resolver.resolve(ScalarNode, event.value, event.implicit)
+            node = _Node("scalar", str(tag), event.value, line, col)
+            self._anchor(anchor, node, event)
+            return node
+        sequence = isinstance(event, SequenceStartEvent)
+        if tag is None or tag == "!":
+            tag = self.resolver.resolve(SequenceNode if sequence else MappingNode, None, event.implicit)
+        node = _Node("sequence" if sequence else "mapping", str(tag), [], line, col)
+        self._anchor(anchor, node, event)
+        self.depth += 1
+        item = next(self.events)
+        while not isinstance(item, (SequenceEndEvent, MappingEndEvent)):
+            if sequence:
+                node.value.append(self._node(item))
+            else:
+                node.value.append((self._node(item), self._node(next(self.events))))
+            item = next(self.events)
+        self.depth -= 1
+        return node
+
+    def _anchor(self, anchor: str | None, node: _Node, event: Any) -> None:
+        if anchor is not None:
+            self.anchors[anchor] = (node, event.start_mark)
 
 
 def decode_utf8(raw: bytes) -> str:
@@ -110,7 +194,7 @@ class _Builder:
         self.budget = self.limit = max_nodes
         self.record = record  # False: build the data only, and let positions be found later
 
-    def build(self, node: Node, path: Path) -> Any:
+    def build(self, node: _Node, path: Path) -> Any:
         if len(path) > MAX_DEPTH:
             line, col = _pos(node)
             raise YamlSourceError(f"nesting deeper than {MAX_DEPTH} levels", line, col)
@@ -122,40 +206,42 @@ class _Builder:
             )
         if self.record and path not in self.positions.values:
             self.positions.values[path] = self._location(node)
-        tag = _tag(node)
+        tag = node.tag
         if tag not in _ALLOWED_TAGS:
             line, col = _pos(node)
             raise YamlSourceError(f"YAML tag {tag!r} is not allowed; only the core schema's tags are", line, col)
-        if isinstance(node, MappingNode):
+        if node.kind == "mapping":
             return self._mapping(node, path)
-        if isinstance(node, SequenceNode):
+        if node.kind == "sequence":
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-        assert isinstance(node, ScalarNode)
         value = _scalar(node, tag)
-        if self.record and not isinstance(value, str):
+        if isinstance(value, str):
+            return sys.intern(value)  # as keys: images, ports and policies repeat across the files
+        if self.record:
             self.positions.spelling.setdefault(path, str(node.value))
         return value
 
-    def _location(self, node: Node) -> Location:
-        return Location(self.positions.file, *_pos(node))
+    def _location(self, node: _Node) -> Location:
+        return Location(self.positions.file, node.line, node.col)
 
-    def _mapping(self, node: MappingNode, path: Path) -> dict[str, Any]:
+    def _mapping(self, node: _Node, path: Path) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        merges: list[Node] = []
+        merges: list[_Node] = []
         # Explicit keys first, so that their positions win over merged-in ones.
         for key_node, value_node in node.value:
-            tag = _tag(key_node)
+            tag = key_node.tag
             if tag == _CORE + "merge":
                 merges.append(value_node)
                 continue
             if tag not in _ALLOWED_TAGS:
                 line, col = _pos(key_node)
                 raise YamlSourceError(f"YAML tag {tag!r} is not allowed; only the core schema's tags are", line, col)
-            if not isinstance(key_node, ScalarNode):
+            if key_node.kind != "scalar":
                 line, col = _pos(key_node)
                 raise YamlSourceError("mapping keys must be plain scalars", line, col)
-            # Keys are names: `8000:` or `true:` become the strings they spell.
-            key = str(key_node.value)
+            # Keys are names: `8000:` or `true:` become the strings they spell. A large
+            # render repeats a few thousand names half a million times: keep one of each.
+            key = sys.intern(str(key_node.value))
             if key in result:
                 line, col = _pos(key_node)
                 first = self.positions.keys.get(path + (key,))
@@ -169,9 +255,9 @@ class _Builder:
                 result.setdefault(key, value)
         return result
 
-    def _merge_sources(self, node: Node, path: Path) -> dict[str, Any]:
+    def _merge_sources(self, node: _Node, path: Path) -> dict[str, Any]:
         """YAML merge keys: earlier sources win, as do the mapping's own keys."""
-        sources = node.value if isinstance(node, SequenceNode) else [node]
+        sources = node.value if node.kind == "sequence" else [node]
         merged: dict[str, Any] = {}
         for source in sources:
             value = self.build(source, path)
@@ -183,7 +269,7 @@ class _Builder:
         return merged
 
 
-def _scalar(node: ScalarNode, tag: str) -> Any:
+def _scalar(node: _Node, tag: str) -> Any:
     text: str = node.value
     kind = tag[len(_CORE):]
     if kind in ("str", "timestamp", "value"):
@@ -385,7 +471,7 @@ class _Yaml12Resolver(VersionedResolver):
         return matchers
 
 
-def _compose_all(text: str, fast: bool) -> list[Node]:
+def _compose_all(text: str, fast: bool) -> list[_Node]:
     # fast: libyaml (ruamel.yaml.clib), about ten times quicker than the pure scanner,
     # with the same marks and tags, but YAML 1.1 syntax rules (no ':' inside flow
     # scalars). We parse our own artefacts with it, which also keeps them readable by
@@ -394,15 +480,12 @@ def _compose_all(text: str, fast: bool) -> list[Node]:
     if fast:
         yaml.Resolver = _Yaml12Resolver
     try:
-        return list(yaml.compose_all(io.StringIO(text)))
+        return _Composer(yaml.parse(io.StringIO(text)), yaml.resolver, fast).documents()
     except MarkedYAMLError as exc:
         message, line, col = _in_plain_words(exc, text)
         raise YamlSourceError(f"invalid YAML: {message}", line, col) from None
     except YAMLError as exc:
         raise YamlSourceError(f"invalid YAML: {exc}") from None
-    except RecursionError:
-        # The composer recursed before we could see where; blame the document start.
-        raise YamlSourceError(f"invalid YAML: nesting too deep (the limit is {MAX_DEPTH} levels)", 1, 1) from None
 
 
 def load_yaml(text: str, file: str, *, max_nodes: int = MAX_NODES, fast: bool = False) -> tuple[Any, Positions]:
