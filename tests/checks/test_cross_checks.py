@@ -210,7 +210,8 @@ def _leaks_line_by_line(text):
 
 
 _PIECES = ["\n", "\r\n", " ", "\t", "\x0b", ":", "=", '"', "'", ",", "}", "/", "x", "9", "SECRET_KEY", "API_TOKEN",
-           "AKIAABCDEFGHIJKLMNOP", "9fK2xQ7mZp4vL8wR3tY6", "ghp_" + "a1" * 18, "-----BEGIN RSA PRIVATE KEY-----", "password"]
+           "AKIAABCDEFGHIJKLMNOP", "9fK2xQ7mZp4vL8wR3tY6", "ghp_" + "a1" * 18, "-----BEGIN RSA PRIVATE KEY-----", "password",
+           "\u0130", "x-xoxb-AKIAABCDEFGHIJKLMNOPQR"]
 
 
 @settings(max_examples=300, deadline=None)

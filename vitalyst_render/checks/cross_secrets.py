@@ -6,14 +6,14 @@ import bisect
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import Any
 
 from ..errors import Location
 from ..kube import secret_references
 
-from ._support import looks_secret
+from ._support import SECRET_PAIRS, SECRET_SUFFIXES, SECRET_WORDS, looks_secret
 from .base import Problem, Severity, check
 from .context import COMPOSE, CheckContext
 from .examples import ADD_CACHE, ADD_WORKER, Edit, Expect, Fail, Pass
@@ -30,6 +30,11 @@ KNOWN_FORMATS = {
     "Stripe key": re.compile(r"\b[rs]k_live_[A-Za-z0-9]{16,}"),
     "Google API key": re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),
 }
+#: Each format without its leading ``\b``: it matches wherever the format does, and a
+#: pattern that starts with a literal is searched some hundred times faster.
+_CANDIDATES = {label: re.compile(pattern.pattern.removeprefix("\\b")) for label, pattern in KNOWN_FORMATS.items()}
+#: What every name looks_secret accepts spells (a word, a suffix, a word of a pair).
+_SECRET_WORD = re.compile("|".join(sorted({w.lower() for w in SECRET_WORDS | SECRET_SUFFIXES | {w for pair in SECRET_PAIRS for w in pair}})))
 #: A key given a value on one line (the spaces around ``:`` or ``=`` never run on into the next).
 _ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[^\S\n]*[:=][^\S\n]*[\"']?([^\s\"',}]{12,})")
 
@@ -155,13 +160,29 @@ def _leaks(text: str) -> list[tuple[int, str]]:
     line_of = _line_numbers(text)
     found: list[tuple[int, int, int, str]] = []  # (line, formats before assignments, order, message)
     for rank, (label, pattern) in enumerate(KNOWN_FORMATS.items()):
+        if not _CANDIDATES[label].search(text):
+            continue  # not even without its leading \b: the format is not there
         for number in dict.fromkeys(line_of(match.start()) for match in pattern.finditer(text)):
             found.append((number, 0, rank, f"{label} found in a generated file"))
-    for order, match in enumerate(_ASSIGNMENT.finditer(text)):
+    for order, match in enumerate(_assignments(text)):
         key, value = match.groups()
         if looks_secret(key) and not value.startswith("/") and entropy(value) > 3.5:
             found.append((line_of(match.start()), 1, order, f"{key} is assigned a high-entropy value"))
     return [(number, message) for number, _, _, message in sorted(found)]
+
+
+def _assignments(text: str) -> Iterator[re.Match[str]]:
+    """The _ASSIGNMENT matches of the lines that could hold a secret-named key: those that
+    spell one of the words looks_secret looks for. No match runs past its line, so
+    scanning those lines finds what scanning the whole text finds whose key could count."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a character that lowers into two: offsets would not agree
+        yield from _ASSIGNMENT.finditer(text)
+        return
+    starts = dict.fromkeys(lowered.rfind("\n", 0, word.start()) + 1 for word in _SECRET_WORD.finditer(lowered))
+    for start in starts:
+        end = text.find("\n", start)
+        yield from _ASSIGNMENT.finditer(text, start, len(text) if end < 0 else end)
 
 
 def _env_location(ctx: CheckContext, service: str, key: str) -> Location:
