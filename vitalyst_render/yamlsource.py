@@ -25,9 +25,8 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.composer import ComposerError
 from ruamel.yaml.error import ReusedAnchorWarning
 from ruamel.yaml.events import AliasEvent, DocumentStartEvent, MappingEndEvent, ScalarEvent, SequenceEndEvent, SequenceStartEvent
-from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver
-from ruamel.yaml.tag import Tag
 
 from .errors import Location
 
@@ -110,9 +109,9 @@ class _Composer:
     undefined alias is a ComposerError, and an anchor defined twice is a warning in the
     pure-Python composer and an error in libyaml's."""
 
-    def __init__(self, events: Iterator[Any], resolver: Any, fast: bool):
+    def __init__(self, events: Iterator[Any], scalar_tag: Callable[[str, tuple[bool, bool]], str], fast: bool):
         self.events = events
-        self.resolver = resolver
+        self.scalar_tag = scalar_tag  # the resolved tag of an untagged scalar
         self.fast = fast
         self.anchors: dict[str, tuple[_Node, Any]] = {}  # anchor → its node and where it was set
         self.depth = 0
@@ -120,14 +119,15 @@ class _Composer:
     def documents(self) -> list[_Node]:
         found = []
         for event in self.events:
-            if isinstance(event, DocumentStartEvent):
+            if type(event) is DocumentStartEvent:
                 self.anchors = {}
                 found.append(self._node(next(self.events)))
                 next(self.events)  # its DocumentEndEvent
         return found
 
     def _node(self, event: Any) -> _Node:
-        if isinstance(event, AliasEvent):
+        kind = type(event)
+        if kind is AliasEvent:
             if event.anchor not in self.anchors:
                 raise ComposerError(None, None, f"found undefined alias {event.anchor!r}", event.start_mark)
             return self.anchors[event.anchor][0]
@@ -138,30 +138,35 @@ class _Composer:
                 raise ComposerError("found duplicate anchor; first occurrence", first, "second occurrence", event.start_mark)
             warnings.warn(f"\nfound duplicate anchor {anchor!r}\nfirst occurrence {first}\nsecond occurrence {event.start_mark}",
                           ReusedAnchorWarning, stacklevel=2)
-        line, col = event.start_mark.line + 1, event.start_mark.column + 1
+        mark = event.start_mark
         if self.depth > MAX_DEPTH:
             # The builder's bound, met here already: no document deeper than it is ever composed.
-            raise YamlSourceError(f"nesting deeper than {MAX_DEPTH} levels", line, col)
-        tag = event.tag
-        if isinstance(event, ScalarEvent):
-            if tag is None or tag == "!":
-                tag = self.resolver.resolve(ScalarNode, event.value, event.implicit)
-            node = _Node("scalar", str(tag), event.value, line, col)
-            self._anchor(anchor, node, event)
+            raise YamlSourceError(f"nesting deeper than {MAX_DEPTH} levels", mark.line + 1, mark.column + 1)
+        tag = event.ctag
+        explicit = tag is not None and str(tag) != "!"
+        if kind is ScalarEvent:
+            node = _Node("scalar", str(tag) if explicit else self.scalar_tag(event.value, event.implicit), event.value,
+                         mark.line + 1, mark.column + 1)
+            if anchor is not None:
+                self._anchor(anchor, node, event)
             return node
-        sequence = isinstance(event, SequenceStartEvent)
-        if tag is None or tag == "!":
-            tag = self.resolver.resolve(SequenceNode if sequence else MappingNode, None, event.implicit)
-        node = _Node("sequence" if sequence else "mapping", str(tag), [], line, col)
-        self._anchor(anchor, node, event)
+        sequence = kind is SequenceStartEvent
+        node = _Node("sequence" if sequence else "mapping", str(tag) if explicit else _SEQ if sequence else _MAP, [],
+                     mark.line + 1, mark.column + 1)
+        if anchor is not None:
+            self._anchor(anchor, node, event)
         self.depth += 1
-        item = next(self.events)
-        while not isinstance(item, (SequenceEndEvent, MappingEndEvent)):
-            if sequence:
-                node.value.append(self._node(item))
-            else:
-                node.value.append((self._node(item), self._node(next(self.events))))
-            item = next(self.events)
+        items = node.value
+        events = self.events
+        item = next(events)
+        if sequence:
+            while type(item) is not SequenceEndEvent:
+                items.append(self._node(item))
+                item = next(events)
+        else:
+            while type(item) is not MappingEndEvent:
+                items.append((self._node(item), self._node(next(events))))
+                item = next(events)
         self.depth -= 1
         return node
 
@@ -434,41 +439,34 @@ def _unclosed_bracket(text: str) -> tuple[str, int, int] | None:
     return stack[-1] if stack else None
 
 
-class _Yaml12Resolver(VersionedResolver):
-    """The resolver of libyaml-composed text, as ruamel's but quicker. libyaml ignores
-    ``%YAML`` directives, so ruamel always resolves its scalars as YAML 1.2; it finds
-    that out anew for every scalar by catching an AttributeError, and makes a new Tag
-    for every scalar it resolves, which together are half the time of composing a large
-    file. This resolver knows the version up front and hands out one Tag per tag."""
+_MAP, _SEQ, _STR = _CORE + "map", _CORE + "seq", _CORE + "str"
 
-    #: By a plain scalar's first character: each (tag, regexp match) to try, in order.
-    _matchers: dict[str | None, tuple[tuple[Tag, Callable[[str], Any]], ...]] | None = None
 
-    @property
-    def processing_version(self) -> Any:
-        return (1, 2)
+@functools.cache
+def _yaml12_matchers() -> dict[str | None, tuple[tuple[str, Callable[[str], Any]], ...]]:
+    """ruamel's YAML 1.2 implicit resolvers, by a plain scalar's first character: each
+    (tag, regexp match) to try, in order; None: for any other character."""
+    table = VersionedResolver(version=(1, 2)).versioned_resolver
+    anywhere = tuple((str(tag), regexp.match) for tag, regexp in table.get(None, ()))
+    matchers: dict[str | None, tuple[tuple[str, Callable[[str], Any]], ...]] = {
+        first: tuple((str(tag), regexp.match) for tag, regexp in resolvers) + anywhere
+        for first, resolvers in table.items() if first is not None
+    }
+    matchers[None] = anywhere
+    return matchers
 
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if kind is not ScalarNode or self.yaml_path_resolvers:
-            return super().resolve(kind, value, implicit)
-        if implicit[0]:
-            matchers = _Yaml12Resolver._matchers
-            if matchers is None:
-                matchers = _Yaml12Resolver._matchers = self._matchers_by_first()
-            for tag, match in matchers.get(value[:1]) or matchers[None]:
-                if match(value):
-                    return tag
-        return self.DEFAULT_SCALAR_TAG
 
-    def _matchers_by_first(self) -> dict[str | None, tuple[tuple[Tag, Callable[[str], Any]], ...]]:
-        table = self.versioned_resolver
-        anywhere = tuple((Tag(suffix=tag), regexp.match) for tag, regexp in table.get(None, ()))
-        matchers: dict[str | None, tuple[tuple[Tag, Callable[[str], Any]], ...]] = {
-            first: tuple((Tag(suffix=tag), regexp.match) for tag, regexp in resolvers) + anywhere
-            for first, resolvers in table.items() if first is not None
-        }
-        matchers[None] = anywhere
-        return matchers
+def _yaml12_tag(value: str, implicit: tuple[bool, bool]) -> str:
+    """A scalar's tag as ruamel resolves libyaml's scalars: always by YAML 1.2, since
+    libyaml ignores ``%YAML`` directives. ruamel's resolver finds that version out anew
+    for every scalar by catching an AttributeError, and makes a Tag object for each:
+    that was half the time of reading a large file."""
+    if implicit[0]:
+        matchers = _yaml12_matchers()
+        for tag, match in matchers.get(value[:1]) or matchers[None]:
+            if match(value):
+                return tag
+    return _STR
 
 
 def _compose_all(text: str, fast: bool) -> list[_Node]:
@@ -477,10 +475,10 @@ def _compose_all(text: str, fast: bool) -> list[_Node]:
     # scalars). We parse our own artefacts with it, which also keeps them readable by
     # YAML 1.1 tools such as Go's; profiles, written by people, get full YAML 1.2.
     yaml = YAML(typ="safe", pure=not fast)
-    if fast:
-        yaml.Resolver = _Yaml12Resolver
+    resolver = yaml.resolver
+    scalar_tag = _yaml12_tag if fast else (lambda value, implicit: str(resolver.resolve(ScalarNode, value, implicit)))
     try:
-        return _Composer(yaml.parse(io.StringIO(text)), yaml.resolver, fast).documents()
+        return _Composer(yaml.parse(io.StringIO(text)), scalar_tag, fast).documents()
     except MarkedYAMLError as exc:
         message, line, col = _in_plain_words(exc, text)
         raise YamlSourceError(f"invalid YAML: {message}", line, col) from None
