@@ -302,15 +302,25 @@ def test_a_rendered_file_larger_than_the_node_bound_parses_and_an_alias_bomb_sti
         load_rendered(alias_bomb(), "bomb.yml")
 
 
-def test_rendered_positions_are_found_when_first_asked_for_and_match_an_eager_parse():
-    text = "a: 1\nb:\n  - {c: 1.50}\n---\nd: x\n"
+RENDERED = [
+    "a: 1\nb:\n  - {c: 1.50}\n  - [x, y]\n---\nd: x\ne: {f: [1, {g: h}]}\n",
+    "base: &b {x: 1, y: {z: 2}}\nc:\n  <<: *b\n  y: 3\nd: *b\n",  # a merge key and an alias
+    "- &s [1, 2]\n- *s\n- {8000: a, true: b}\n",
+]
+
+
+@pytest.mark.parametrize("text", RENDERED)
+def test_rendered_positions_are_found_when_first_asked_for_and_match_an_eager_parse(text):
     documents = load_rendered_stream(text, "f.yaml")
-    assert all(isinstance(p, DeferredPositions) and p._find is not None for _, p in documents)
     eager = load_yaml_stream(text, "f.yaml", fast=True)
     assert [d for d, _ in documents] == [d for d, _ in eager]
-    assert documents[1][1].value(("d",)) == Location("f.yaml", 5, 4)
-    assert documents[0][1]._find is not None  # only the document asked about was placed
-    assert [(p.values, p.keys, p.spelling) for _, p in documents] == [(p.values, p.keys, p.spelling) for _, p in eager]
+    assert all(isinstance(p, DeferredPositions) for _, p in documents)
+    assert documents[0][1]._placer.roots is None  # nothing composed before a position is asked for
+    for (_, deferred), (_, positions) in zip(documents, eager):
+        asked = [*positions.values, *positions.keys, ("nowhere",), ("b", 7), ("b", 0, "c", "deeper"), ("a", 0), ()]
+        assert [deferred.value(path) for path in asked] == [positions.value(path) for path in asked]
+        assert [deferred.key(path) for path in asked] == [positions.key(path) for path in asked]
+        assert (deferred.values, deferred.keys, deferred.spelling) == (positions.values, positions.keys, positions.spelling)
 
 
 def test_a_rendered_file_that_does_not_parse_fails_as_an_eager_parse_does():

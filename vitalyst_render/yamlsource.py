@@ -15,6 +15,7 @@ import io
 import math
 import re
 import sys
+import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -439,7 +440,7 @@ def _unclosed_bracket(text: str) -> tuple[str, int, int] | None:
     return stack[-1] if stack else None
 
 
-_MAP, _SEQ, _STR = _CORE + "map", _CORE + "seq", _CORE + "str"
+_MAP, _SEQ, _STR, _MERGE = _CORE + "map", _CORE + "seq", _CORE + "str", _CORE + "merge"
 
 
 @functools.cache
@@ -518,46 +519,108 @@ def _stream(text: str, file: str, max_nodes: int, fast: bool, *, record: bool) -
 class DeferredPositions(Positions):
     """One document's positions, found when first asked for. A rendered file needs
     them only to place a finding, and every node's position of a large render takes
-    more memory than its data. Threads may ask at once: each then finds the same
-    positions, and the last to finish keeps its copy."""
+    more memory than its data. A position is looked up in the document's node graph,
+    composed once per file: building every path's position as well would hold the
+    same information three times over. (The dictionaries ``values``, ``keys`` and
+    ``spelling`` are built when asked for, as is every answer below a merge key.)"""
 
-    def __init__(self, file: str, find: Callable[[], Positions]):
-        self._find: Callable[[], Positions] | None = find
+    def __init__(self, file: str, placer: _Placer, index: int):
+        self._placer, self._index = placer, index
+        self._built: Positions | None = None
         super().__init__(file)
 
-    def _found(self) -> None:
-        find = self._find
-        if find is not None:
-            found = find()
-            self._values, self._keys, self._spelling = found.values, found.keys, found.spelling
-            self._find = None
+    def value(self, path: Path) -> Location:
+        found = _walk(self._placer.root(self._index), path)
+        if found is None:
+            return self._all().value(path)
+        node, _ = found
+        return Location(self.file, node.line, node.col)
+
+    def key(self, path: Path) -> Location:
+        found = _walk(self._placer.root(self._index), path)
+        if found is None:
+            return self._all().key(path)
+        node, key_node = found
+        shown = key_node if key_node is not None else node
+        return Location(self.file, shown.line, shown.col)
+
+    def _all(self) -> Positions:
+        if self._built is None:
+            self._built = self._placer.positions(self._index)
+        return self._built
+
+    # Positions.__init__ sets these three to empty dictionaries; read, they are built.
 
     @property
     def values(self) -> dict[Path, Location]:
-        self._found()
-        return self._values
+        return self._all().values
 
     @values.setter
     def values(self, values: dict[Path, Location]) -> None:
-        self._values = values
+        pass
 
     @property
     def keys(self) -> dict[Path, Location]:
-        self._found()
-        return self._keys
+        return self._all().keys
 
     @keys.setter
     def keys(self, keys: dict[Path, Location]) -> None:
-        self._keys = keys
+        pass
 
     @property
     def spelling(self) -> dict[Path, str]:
-        self._found()
-        return self._spelling
+        return self._all().spelling
 
     @spelling.setter
     def spelling(self, spelling: dict[Path, str]) -> None:
-        self._spelling = spelling
+        pass
+
+
+def _walk(root: _Node, path: Path) -> tuple[_Node, _Node | None] | None:
+    """The node at the longest prefix of ``path`` that the document has (as
+    :meth:`Positions.value` falls back to the closest ancestor), and the key node of
+    ``path`` itself when it is a mapping entry. None when a mapping on the way has a
+    merge key: what it merges in has positions of its own, which only building says."""
+    node = root
+    for step in path:
+        if node.kind == "mapping":
+            pairs = node.value
+            if any(key.tag == _MERGE for key, _ in pairs):
+                return None
+            entry = next(((key, value) for key, value in pairs if isinstance(step, str) and key.value == step), None)
+            if entry is None:
+                return node, None
+            key_node, node = entry
+        elif node.kind == "sequence" and isinstance(step, int) and 0 <= step < len(node.value):
+            key_node, node = None, node.value[step]
+        else:
+            return node, None
+    return node, (key_node if path else None)
+
+
+class _Placer:
+    """The node graph of every document of one rendered stream, composed once, when a
+    position is first asked for. Checks run in threads: the first to ask composes it
+    while the others wait, rather than each holding a copy of a large file's graph."""
+
+    def __init__(self, text: str, file: str, budget: int):
+        self.text, self.file, self.budget = text, file, budget
+        self.lock = threading.Lock()
+        self.roots: list[_Node] | None = None
+        self.built: list[Positions] | None = None
+
+    def root(self, index: int) -> _Node:
+        with self.lock:
+            if self.roots is None:
+                self.roots = _compose_all(self.text, True)
+            return self.roots[index]
+
+    def positions(self, index: int) -> Positions:
+        """Every path's positions, as :func:`load_yaml_stream` gives them."""
+        with self.lock:
+            if self.built is None:
+                self.built = [positions for _, positions in load_yaml_stream(self.text, self.file, max_nodes=self.budget, fast=True)]
+            return self.built[index]
 
 
 def load_rendered_stream(text: str, file: str) -> list[tuple[Any, Positions]]:
@@ -572,11 +635,8 @@ def load_rendered_stream(text: str, file: str) -> list[tuple[Any, Positions]]:
         load_yaml_stream(text, file, max_nodes=budget, fast=True)  # the same error, worded with positions
         raise
 
-    @functools.cache
-    def positioned() -> list[Positions]:
-        return [positions for _, positions in load_yaml_stream(text, file, max_nodes=budget, fast=True)]
-
-    return [(data, DeferredPositions(file, functools.partial(_nth, positioned, index))) for index, data in enumerate(documents)]
+    placer = _Placer(text, file, budget)
+    return [(data, DeferredPositions(file, placer, index)) for index, data in enumerate(documents)]
 
 
 def load_rendered(text: str, file: str) -> tuple[Any, Positions]:
@@ -584,6 +644,3 @@ def load_rendered(text: str, file: str) -> tuple[Any, Positions]:
     documents = load_rendered_stream(text, file)
     return _single(documents, file)
 
-
-def _nth(documents: Callable[[], list[Positions]], index: int) -> Positions:
-    return documents()[index]
