@@ -530,14 +530,14 @@ class DeferredPositions(Positions):
         super().__init__(file)
 
     def value(self, path: Path) -> Location:
-        found = _walk(self._placer.root(self._index), path)
+        found = self._placer.walk(self._index, path)
         if found is None:
             return self._all().value(path)
         node, _ = found
         return Location(self.file, node.line, node.col)
 
     def key(self, path: Path) -> Location:
-        found = _walk(self._placer.root(self._index), path)
+        found = self._placer.walk(self._index, path)
         if found is None:
             return self._all().key(path)
         node, key_node = found
@@ -576,28 +576,6 @@ class DeferredPositions(Positions):
         pass
 
 
-def _walk(root: _Node, path: Path) -> tuple[_Node, _Node | None] | None:
-    """The node at the longest prefix of ``path`` that the document has (as
-    :meth:`Positions.value` falls back to the closest ancestor), and the key node of
-    ``path`` itself when it is a mapping entry. None when a mapping on the way has a
-    merge key: what it merges in has positions of its own, which only building says."""
-    node = root
-    for step in path:
-        if node.kind == "mapping":
-            pairs = node.value
-            if any(key.tag == _MERGE for key, _ in pairs):
-                return None
-            entry = next(((key, value) for key, value in pairs if isinstance(step, str) and key.value == step), None)
-            if entry is None:
-                return node, None
-            key_node, node = entry
-        elif node.kind == "sequence" and isinstance(step, int) and 0 <= step < len(node.value):
-            key_node, node = None, node.value[step]
-        else:
-            return node, None
-    return node, (key_node if path else None)
-
-
 class _Placer:
     """The node graph of every document of one rendered stream, composed once, when a
     position is first asked for. Checks run in threads: the first to ask composes it
@@ -607,13 +585,42 @@ class _Placer:
         self.text, self.file, self.budget = text, file, budget
         self.lock = threading.Lock()
         self.roots: list[_Node] | None = None
+        self.mappings: dict[int, dict[str, tuple[_Node, _Node]] | None] = {}  # by id of a node of roots
         self.built: list[Positions] | None = None
 
-    def root(self, index: int) -> _Node:
+    def walk(self, index: int, path: Path) -> tuple[_Node, _Node | None] | None:
+        """The node at the longest prefix of ``path`` that document ``index`` has (as
+        :meth:`Positions.value` falls back to the closest ancestor), and the key node of
+        ``path`` itself when it is a mapping entry. None when a mapping on the way has
+        a merge key: what it merges in has positions of its own, which only building says."""
         with self.lock:
             if self.roots is None:
                 self.roots = _compose_all(self.text, True)
-            return self.roots[index]
+            node = self.roots[index]
+        key_node = None
+        for step in path:
+            if node.kind == "mapping":
+                entries = self._entries(node)
+                if entries is None:
+                    return None
+                entry = entries.get(step) if isinstance(step, str) else None
+                if entry is None:
+                    return node, None
+                key_node, node = entry
+            elif node.kind == "sequence" and isinstance(step, int) and 0 <= step < len(node.value):
+                key_node, node = None, node.value[step]
+            else:
+                return node, None
+        return node, key_node
+
+    def _entries(self, node: _Node) -> dict[str, tuple[_Node, _Node]] | None:
+        """A mapping's (key node, value node) by key, made on first use (a compose file's
+        services are looked up one by one); None when it has a merge key."""
+        if id(node) not in self.mappings:
+            pairs = node.value
+            merges = any(key.tag == _MERGE for key, _ in pairs)
+            self.mappings[id(node)] = None if merges else {str(key.value): (key, value) for key, value in pairs}
+        return self.mappings[id(node)]
 
     def positions(self, index: int) -> Positions:
         """Every path's positions, as :func:`load_yaml_stream` gives them."""
