@@ -14,8 +14,10 @@ import sys
 import pytest
 
 import vitalyst_render as vr
+from vitalyst_render.checks import registry
+from vitalyst_render.checks.context import CheckContext
 
-from .conftest import REPO
+from .conftest import REPO, require_tool
 
 #: Never anything but the shipped stack's service names.
 ONLY_NAMES = re.compile(r"\b(backend|frontend)\b")
@@ -177,3 +179,38 @@ def test_make_profile_writes_a_valid_profile_of_n_more_services(tmp_path):
     ]
     plan = rendering.plan
     assert len(plan.scrape_targets) > 3 and len(plan.backups) > 2 and len(plan.edges) > 12
+
+
+SECOND_NEO4J = """extends: prod
+services:
+  graph:
+    kind: neo4j
+    image: {repository: neo4j, tag: 5.26.0-community}
+    ports: [{name: bolt, port: 7687}, {name: http, port: 7474}]
+    replicas: 1
+    resources: {requests: {cpu: 500m, memory: 2Gi}, limits: {cpu: "1", memory: 2Gi}}
+    health: {kind: http, port: 7474, path: /, interval: 30s, timeout: 10s, retries: 5, start_period: 60s}
+    memory: {heap: 512m, pagecache: 512m}
+    env: {NEO4J_AUTH_FILE: /run/secrets/neo4j-auth}
+    secrets: [neo4j-auth]
+    storage: {size: 5Gi, mount: /data}
+    scratch_paths: [/tmp, /logs, /var/lib/neo4j/run]
+    seeded_dirs: [/var/lib/neo4j/conf]
+    image_user: {uid: 7474, gid: 7474}
+    writable_root_reason: the neo4j entrypoint writes its settings into the conf folder at start
+    backup: {method: none, reason: a rebuildable cache of the main graph}
+"""
+
+
+def test_two_neo4j_services_pass_their_own_rule_tests_on_every_platform(profile_file):
+    # Neo4jDown holds one absent() per Neo4j service: its scenarios must keep the look-alike
+    # running, or it fires for the service whose series the scenario left out.
+    require_tool("promtool")
+    rendering = vr.render(vr.load_profile(profile_file(SECOND_NEO4J)))
+    down = {m.folder: next(a for a in m.alerts if a.name == "Neo4jDown") for m in rendering.plan.monitorings if m.platform != "kubernetes"}
+    assert list(down) == ["prometheus/swarm"]
+    assert down["prometheus/swarm"].expr.count("absent(") == 2
+    assert [labels["container_label_com_docker_swarm_service_name"] for labels in down["prometheus/swarm"].firing.fires] == [
+        "vitalyst-custom_neo4j"
+    ]
+    assert [p.message for p in registry()["VR904"].function(CheckContext.of(rendering))] == []

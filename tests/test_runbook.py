@@ -11,7 +11,7 @@ from vitalyst_render.checks import registry
 from vitalyst_render.checks.context import CheckContext
 from vitalyst_render.checks.shellcheck import shell_blocks
 
-from .conftest import OUT
+from .conftest import OUT, require_tool
 
 _EDGE = re.compile(r'^  n_(\S+) -->\|"(\d+)/(TCP|UDP)"\| n_(\S+)$', re.M)
 
@@ -167,3 +167,20 @@ def test_a_long_runbook_is_checked_in_parts_with_every_finding_at_its_line():
     unquoted = [number for number, line in enumerate(lines, 1) if line.startswith("rm -rf $DIR")]
     assert len(unquoted) == 60
     assert sorted({p.location.line for p in found if "SC2086" in p.message}) == unquoted
+
+
+def test_shellcheck_shared_out_among_processes_says_what_one_process_says(monkeypatch):
+    from vitalyst_render.checks import shellcheck
+
+    require_tool("shellcheck")
+    files = {f"block-{n}.sh": f"echo $x{n}\n" * (n + 1) + ("cd /tmp\n" if n % 2 else "ls `pwd`\n") for n in range(7)}
+    alone = shellcheck._run("sh", files)
+    monkeypatch.setattr(shellcheck.os, "cpu_count", lambda: 3)
+    assert [sorted(group) for group in shellcheck._shares(files, 3)] != [sorted(files)]  # three processes
+    # (One process lists the files last first; what it says of each is the same.)
+    def said(comments):
+        return sorted((c["file"], c["line"], c["column"], c["code"], c["message"]) for c in comments)
+
+    shared = shellcheck._comments("sh", files)
+    assert alone and said(shared) == said(alone)
+    assert [c["file"] for c in shared] == sorted((c["file"] for c in shared), key=list(files).index)  # in file order

@@ -5,9 +5,19 @@ from __future__ import annotations
 import time
 
 import pytest
+from ruamel.yaml.error import ReusedAnchorWarning
 
 from vitalyst_render.errors import Location
-from vitalyst_render.yamlsource import Positions, YamlSourceError, decode_utf8, load_yaml
+from vitalyst_render.yamlsource import (
+    DeferredPositions,
+    Positions,
+    YamlSourceError,
+    decode_utf8,
+    load_rendered,
+    load_rendered_stream,
+    load_yaml,
+    load_yaml_stream,
+)
 
 
 def refused(text: str, **kwargs) -> YamlSourceError:
@@ -261,3 +271,63 @@ def test_overlaid_prefers_the_other_file():
     # neither input changes
     assert parent.value(("b", "c")) == Location("parent.yaml", 3, 6)
     assert child.value(("b", "d")) == Location("child.yaml", 2, 3)
+
+
+@pytest.mark.parametrize("fast", [False, True])
+@pytest.mark.parametrize("depth", [65, 900, 100_000])
+def test_nesting_deeper_than_the_bound_is_refused_where_it_goes_too_deep(fast, depth):
+    error = refused("x: " + "[" * depth + "]" * depth + "\n", fast=fast)
+    assert (error.message, error.line, error.col) == ("nesting deeper than 64 levels", 1, 68)
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_an_anchor_set_twice_is_libyamls_error_and_a_warning_of_the_pure_reader(fast):
+    text = "a: &x 1\nb: &x 2\nc: *x\n"
+    if fast:
+        assert (refused(text, fast=True).line, refused(text, fast=True).col) == (2, 4)
+    else:
+        with pytest.warns(ReusedAnchorWarning, match="found duplicate anchor 'x'"):
+            assert load_yaml(text, "f.yaml")[0] == {"a": 1, "b": 2, "c": 2}
+
+
+# -- rendered artefacts ----------------------------------------------------------------------
+
+
+def test_a_rendered_file_larger_than_the_node_bound_parses_and_an_alias_bomb_still_does_not():
+    # A render of a thousand services is one compose file of far more than MAX_NODES nodes.
+    big = "services:\n" + "".join(f"  s{i}:\n    ports: [{i}, {i + 1}]\n" for i in range(60_000))
+    data, _ = load_rendered(big, "compose.yml")
+    assert len(data["services"]) == 60_000
+    with pytest.raises(YamlSourceError, match="through aliases"):
+        load_rendered(alias_bomb(), "bomb.yml")
+
+
+RENDERED = [
+    "a: 1\nb:\n  - {c: 1.50}\n  - [x, y]\n---\nd: x\ne: {f: [1, {g: h}]}\n",
+    "base: &b {x: 1, y: {z: 2}}\nc:\n  <<: *b\n  y: 3\nd: *b\n",  # a merge key and an alias
+    "- &s [1, 2]\n- *s\n- {8000: a, true: b}\n",
+]
+
+
+@pytest.mark.parametrize("text", RENDERED)
+def test_rendered_positions_are_found_when_first_asked_for_and_match_an_eager_parse(text):
+    documents = load_rendered_stream(text, "f.yaml")
+    eager = load_yaml_stream(text, "f.yaml", fast=True)
+    assert [d for d, _ in documents] == [d for d, _ in eager]
+    assert all(isinstance(p, DeferredPositions) for _, p in documents)
+    assert documents[0][1]._placer.roots is None  # nothing composed before a position is asked for
+    for (_, deferred), (_, positions) in zip(documents, eager):
+        asked = [*positions.values, *positions.keys, ("nowhere",), ("b", 7), ("b", 0, "c", "deeper"), ("a", 0), ()]
+        assert [deferred.value(path) for path in asked] == [positions.value(path) for path in asked]
+        assert [deferred.key(path) for path in asked] == [positions.key(path) for path in asked]
+        assert (deferred.values, deferred.keys, deferred.spelling) == (positions.values, positions.keys, positions.spelling)
+
+
+def test_a_rendered_file_that_does_not_parse_fails_as_an_eager_parse_does():
+    text = "a: 1\nb: 2\na: 3\n"
+    with pytest.raises(YamlSourceError) as eager:
+        load_yaml_stream(text, "f.yaml", fast=True)
+    with pytest.raises(YamlSourceError) as rendered:
+        load_rendered(text, "f.yaml")
+    assert (rendered.value.message, rendered.value.line, rendered.value.col) == (eager.value.message, eager.value.line, eager.value.col)
+    assert "it is set first at line 1" in rendered.value.message

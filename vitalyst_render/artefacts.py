@@ -81,7 +81,7 @@ Blame = Callable[[str, int, int], ParseFailure]
 def parse_artefact(artefact: Artefact, blame: Blame | None = None) -> Artefact:
     """``artefact`` with ``data`` and ``positions`` filled in, or with ``parse_error``."""
     # ruamel loads with the first parse, not with this module: the CLI builds --only from GROUPS.
-    from .yamlsource import YamlSourceError, load_yaml, load_yaml_stream
+    from .yamlsource import YamlSourceError, load_rendered, load_rendered_stream
 
     def failure(message: str, line: int, col: int) -> ParseFailure:
         if blame is not None:
@@ -90,10 +90,10 @@ def parse_artefact(artefact: Artefact, blame: Blame | None = None) -> Artefact:
 
     try:
         if artefact.parse_as == "yaml":
-            data, positions = load_yaml(artefact.text, artefact.path, fast=True)
+            data, positions = load_rendered(artefact.text, artefact.path)
             return replace(artefact, data=data, positions=positions)
         if artefact.parse_as == "yaml-stream":
-            documents = load_yaml_stream(artefact.text, artefact.path, fast=True)
+            documents = load_rendered_stream(artefact.text, artefact.path)
             return replace(artefact, data=[d for d, _ in documents], positions=[p for _, p in documents])
         if artefact.parse_as == "json":
             return replace(artefact, data=json.loads(artefact.text))

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from .monitoring import Alert, MonitoringPlan, Platform, build_monitoring, platforms_of
 from .probes import probe_command
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
     from .roles.base import Role
 
 PullPolicy = Literal["Always", "IfNotPresent"]
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -437,7 +440,10 @@ class StackPlan:
         """The swarm stack (and deploy history) name: ``<project>-<profile>``."""
         return stack_name(self.profile.project.name, self.name)
 
-    @property
+    # Templates and checks ask these once per service or secret: each is worked out
+    # once and indexed, so a stack of N services renders in time linear in N.
+
+    @cached_property
     def secret_uses(self) -> tuple[SecretUse, ...]:
         """Every container that mounts a secret: services and their sidecars."""
         uses = []
@@ -450,9 +456,30 @@ class StackPlan:
                      for sidecar in service.sidecars for m in sidecar.secrets]
         return tuple(uses)
 
+    def secret_uses_of(self, secret: str) -> tuple[SecretUse, ...]:
+        """The containers that mount ``secret``, in ``secret_uses`` order."""
+        return self._secret_uses_by_secret.get(secret, ())
+
+    @cached_property
+    def _secret_uses_by_secret(self) -> dict[str, tuple[SecretUse, ...]]:
+        return grouped((use.secret, use) for use in self.secret_uses)
+
     def backups_reading(self, secret: str) -> tuple[BackupJob, ...]:
         """The backup jobs that mount ``secret`` (each run reads it afresh)."""
-        return tuple(job for job in self.backups if any(m.secret == secret for v in job.volumes for m in v.secrets))
+        return self._backups_by_secret.get(secret, ())
+
+    @cached_property
+    def _backups_by_secret(self) -> dict[str, tuple[BackupJob, ...]]:
+        return grouped((secret, job) for job in self.backups
+                        for secret in dict.fromkeys(m.secret for v in job.volumes for m in v.secrets))
+
+    def services_with_env(self, name: str, value: str) -> tuple[ServicePlan, ...]:
+        """The services whose environment sets ``name`` to ``value``, in profile order."""
+        return self._services_by_env.get((name, value), ())
+
+    @cached_property
+    def _services_by_env(self) -> dict[tuple[str, str], tuple[ServicePlan, ...]]:
+        return grouped(((key, value), service) for service in self.services.values() for key, value in service.env.items())
 
     @property
     def monitoring(self) -> MonitoringPlan:
@@ -500,14 +527,26 @@ class StackPlan:
         return tuple((s, f) for s in self.services.values() for f in s.files if f.format == file_format)
 
     def edges_to(self, callee: str) -> tuple[Edge, ...]:
-        return tuple(e for e in self.edges if e.callee == callee)
+        return self._edges_by_callee.get(callee, ())
 
     def edges_from(self, caller: str) -> tuple[Edge, ...]:
-        return tuple(e for e in self.edges if e.caller == caller)
+        return self._edges_by_caller.get(caller, ())
+
+    @cached_property
+    def _edges_by_callee(self) -> dict[str, tuple[Edge, ...]]:
+        return grouped((edge.callee, edge) for edge in self.edges)
+
+    @cached_property
+    def _edges_by_caller(self) -> dict[str, tuple[Edge, ...]]:
+        return grouped((edge.caller, edge) for edge in self.edges)
 
     def networks_of(self, compose_name: str) -> tuple[str, ...]:
         """The compose networks a service (or sidecar) joins."""
-        return tuple(n.name for n in self.networks if compose_name in n.members)
+        return self._networks_by_member.get(compose_name, ())
+
+    @cached_property
+    def _networks_by_member(self) -> dict[str, tuple[str, ...]]:
+        return grouped((member, network.name) for network in self.networks for member in dict.fromkeys(network.members))
 
     def monitor_for(self, probe: Probe) -> str:
         return monitor_window(self.profile, probe)
@@ -521,6 +560,14 @@ class StackPlan:
         """The paths between services of the compose file, sidecars included."""
         return _compose_edges(self.services, self.edges)
 
+
+
+def grouped(pairs: Iterable[tuple[K, V]]) -> dict[K, tuple[V, ...]]:
+    """Each key with its values, in the order they came."""
+    groups: dict[K, list[V]] = {}
+    for key, value in pairs:
+        groups.setdefault(key, []).append(value)
+    return {key: tuple(values) for key, values in groups.items()}
 
 
 def _probe_only(service: ServicePlan, path: str) -> bool:

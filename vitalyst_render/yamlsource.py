@@ -1,7 +1,7 @@
 """Strict YAML reading with source positions.
 
-We compose the node graph with ruamel.yaml and build plain Python data ourselves, so
-that we control what the YAML may contain: only the core schema's tags, no duplicate
+We compose ruamel.yaml's parse events into a light node graph of our own and build
+plain Python data ourselves, so that we control what the YAML may contain: only the core schema's tags, no duplicate
 keys, a single mapping or sequence document, and a bounded number of nodes (an alias
 bomb expands exponentially when constructed naively). Every key and value gets a
 1-based ``(line, col)`` keyed by its path, which later turns a pydantic error path
@@ -10,15 +10,24 @@ into ``file:line:col``.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import re
+import sys
+import threading
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.composer import ComposerError
+from ruamel.yaml.error import ReusedAnchorWarning
+from ruamel.yaml.events import AliasEvent, DocumentStartEvent, MappingEndEvent, ScalarEvent, SequenceEndEvent, SequenceStartEvent
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.resolver import VersionedResolver
 
 from .errors import Location
 
@@ -74,13 +83,97 @@ class Positions:
         )
 
 
-def _tag(node: Node) -> str:
-    tag = node.tag
-    return str(getattr(tag, "value", tag))
+class _Node:
+    """One node of a document as the composer sees it: what the builder needs and no
+    more. ruamel's own nodes carry two marks each (with a reference to the buffer):
+    the node graph of a large rendered file took more memory than its data."""
+
+    __slots__ = ("kind", "tag", "value", "line", "col")
+
+    def __init__(self, kind: str, tag: str, value: Any, line: int, col: int):
+        self.kind = kind  # "scalar", "sequence" or "mapping"
+        self.tag = tag
+        self.value = value  # the text; the items; the (key, value) pairs
+        self.line = line  # 1-based, as every position we report
+        self.col = col
 
 
-def _pos(node: Node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
+def _pos(node: _Node) -> tuple[int, int]:
+    return node.line, node.col
+
+
+class _Composer:
+    """ruamel's composer (events in, one node per document out), over our light nodes.
+
+    Anchors behave as ruamel's do: an alias is the anchored node itself (so an alias
+    inside its own anchor makes a cycle, which the builder's depth bound stops), an
+    undefined alias is a ComposerError, and an anchor defined twice is a warning in the
+    pure-Python composer and an error in libyaml's."""
+
+    def __init__(self, events: Iterator[Any], scalar_tag: Callable[[str, tuple[bool, bool]], str], fast: bool):
+        self.events = events
+        self.scalar_tag = scalar_tag  # the resolved tag of an untagged scalar
+        self.fast = fast
+        self.anchors: dict[str, tuple[_Node, Any]] = {}  # anchor → its node and where it was set
+        self.depth = 0
+
+    def documents(self) -> list[_Node]:
+        found = []
+        for event in self.events:
+            if type(event) is DocumentStartEvent:
+                self.anchors = {}
+                found.append(self._node(next(self.events)))
+                next(self.events)  # its DocumentEndEvent
+        return found
+
+    def _node(self, event: Any) -> _Node:
+        kind = type(event)
+        if kind is AliasEvent:
+            if event.anchor not in self.anchors:
+                raise ComposerError(None, None, f"found undefined alias {event.anchor!r}", event.start_mark)
+            return self.anchors[event.anchor][0]
+        anchor = event.anchor
+        if anchor is not None and anchor in self.anchors:
+            first = self.anchors[anchor][1]
+            if self.fast:
+                raise ComposerError("found duplicate anchor; first occurrence", first, "second occurrence", event.start_mark)
+            warnings.warn(f"\nfound duplicate anchor {anchor!r}\nfirst occurrence {first}\nsecond occurrence {event.start_mark}",
+                          ReusedAnchorWarning, stacklevel=2)
+        mark = event.start_mark
+        if self.depth > MAX_DEPTH:
+            # The builder's bound, met here already: no document deeper than it is ever composed.
+            raise YamlSourceError(f"nesting deeper than {MAX_DEPTH} levels", mark.line + 1, mark.column + 1)
+        tag = event.ctag
+        explicit = tag is not None and str(tag) != "!"
+        if kind is ScalarEvent:
+            node = _Node("scalar", str(tag) if explicit else self.scalar_tag(event.value, event.implicit), event.value,
+                         mark.line + 1, mark.column + 1)
+            if anchor is not None:
+                self._anchor(anchor, node, event)
+            return node
+        sequence = kind is SequenceStartEvent
+        node = _Node("sequence" if sequence else "mapping", str(tag) if explicit else _SEQ if sequence else _MAP, [],
+                     mark.line + 1, mark.column + 1)
+        if anchor is not None:
+            self._anchor(anchor, node, event)
+        self.depth += 1
+        items = node.value
+        events = self.events
+        item = next(events)
+        if sequence:
+            while type(item) is not SequenceEndEvent:
+                items.append(self._node(item))
+                item = next(events)
+        else:
+            while type(item) is not MappingEndEvent:
+                items.append((self._node(item), self._node(next(events))))
+                item = next(events)
+        self.depth -= 1
+        return node
+
+    def _anchor(self, anchor: str | None, node: _Node, event: Any) -> None:
+        if anchor is not None:
+            self.anchors[anchor] = (node, event.start_mark)
 
 
 def decode_utf8(raw: bytes) -> str:
@@ -102,11 +195,12 @@ def decode_utf8(raw: bytes) -> str:
 
 
 class _Builder:
-    def __init__(self, positions: Positions, max_nodes: int):
+    def __init__(self, positions: Positions, max_nodes: int, *, record: bool = True):
         self.positions = positions
         self.budget = self.limit = max_nodes
+        self.record = record  # False: build the data only, and let positions be found later
 
-    def build(self, node: Node, path: Path) -> Any:
+    def build(self, node: _Node, path: Path) -> Any:
         if len(path) > MAX_DEPTH:
             line, col = _pos(node)
             raise YamlSourceError(f"nesting deeper than {MAX_DEPTH} levels", line, col)
@@ -116,57 +210,60 @@ class _Builder:
             raise YamlSourceError(
                 f"document expands to more than {self.limit} nodes through aliases", line, col
             )
-        if path not in self.positions.values:
+        if self.record and path not in self.positions.values:
             self.positions.values[path] = self._location(node)
-        tag = _tag(node)
+        tag = node.tag
         if tag not in _ALLOWED_TAGS:
             line, col = _pos(node)
             raise YamlSourceError(f"YAML tag {tag!r} is not allowed; only the core schema's tags are", line, col)
-        if isinstance(node, MappingNode):
+        if node.kind == "mapping":
             return self._mapping(node, path)
-        if isinstance(node, SequenceNode):
+        if node.kind == "sequence":
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-        assert isinstance(node, ScalarNode)
         value = _scalar(node, tag)
-        if not isinstance(value, str):
+        if isinstance(value, str):
+            return sys.intern(value)  # as keys: images, ports and policies repeat across the files
+        if self.record:
             self.positions.spelling.setdefault(path, str(node.value))
         return value
 
-    def _location(self, node: Node) -> Location:
-        return Location(self.positions.file, *_pos(node))
+    def _location(self, node: _Node) -> Location:
+        return Location(self.positions.file, node.line, node.col)
 
-    def _mapping(self, node: MappingNode, path: Path) -> dict[str, Any]:
+    def _mapping(self, node: _Node, path: Path) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        merges: list[Node] = []
+        merges: list[_Node] = []
         # Explicit keys first, so that their positions win over merged-in ones.
         for key_node, value_node in node.value:
-            tag = _tag(key_node)
+            tag = key_node.tag
             if tag == _CORE + "merge":
                 merges.append(value_node)
                 continue
             if tag not in _ALLOWED_TAGS:
                 line, col = _pos(key_node)
                 raise YamlSourceError(f"YAML tag {tag!r} is not allowed; only the core schema's tags are", line, col)
-            if not isinstance(key_node, ScalarNode):
+            if key_node.kind != "scalar":
                 line, col = _pos(key_node)
                 raise YamlSourceError("mapping keys must be plain scalars", line, col)
-            # Keys are names: `8000:` or `true:` become the strings they spell.
-            key = str(key_node.value)
+            # Keys are names: `8000:` or `true:` become the strings they spell. A large
+            # render repeats a few thousand names half a million times: keep one of each.
+            key = sys.intern(str(key_node.value))
             if key in result:
                 line, col = _pos(key_node)
                 first = self.positions.keys.get(path + (key,))
                 where = f"; it is set first at line {first.line}" if first is not None and first.file == self.positions.file else ""
                 raise YamlSourceError(f"duplicate key {key!r}{where}", line, col)
-            self.positions.keys.setdefault(path + (key,), self._location(key_node))
+            if self.record:
+                self.positions.keys.setdefault(path + (key,), self._location(key_node))
             result[key] = self.build(value_node, path + (key,))
         for merge in merges:
             for key, value in self._merge_sources(merge, path).items():
                 result.setdefault(key, value)
         return result
 
-    def _merge_sources(self, node: Node, path: Path) -> dict[str, Any]:
+    def _merge_sources(self, node: _Node, path: Path) -> dict[str, Any]:
         """YAML merge keys: earlier sources win, as do the mapping's own keys."""
-        sources = node.value if isinstance(node, SequenceNode) else [node]
+        sources = node.value if node.kind == "sequence" else [node]
         merged: dict[str, Any] = {}
         for source in sources:
             value = self.build(source, path)
@@ -178,7 +275,7 @@ class _Builder:
         return merged
 
 
-def _scalar(node: ScalarNode, tag: str) -> Any:
+def _scalar(node: _Node, tag: str) -> Any:
     text: str = node.value
     kind = tag[len(_CORE):]
     if kind in ("str", "timestamp", "value"):
@@ -343,27 +440,59 @@ def _unclosed_bracket(text: str) -> tuple[str, int, int] | None:
     return stack[-1] if stack else None
 
 
-def _compose_all(text: str, fast: bool) -> list[Node]:
+_MAP, _SEQ, _STR, _MERGE = _CORE + "map", _CORE + "seq", _CORE + "str", _CORE + "merge"
+
+
+@functools.cache
+def _yaml12_matchers() -> dict[str | None, tuple[tuple[str, Callable[[str], Any]], ...]]:
+    """ruamel's YAML 1.2 implicit resolvers, by a plain scalar's first character: each
+    (tag, regexp match) to try, in order; None: for any other character."""
+    table = VersionedResolver(version=(1, 2)).versioned_resolver
+    anywhere = tuple((str(tag), regexp.match) for tag, regexp in table.get(None, ()))
+    matchers: dict[str | None, tuple[tuple[str, Callable[[str], Any]], ...]] = {
+        first: tuple((str(tag), regexp.match) for tag, regexp in resolvers) + anywhere
+        for first, resolvers in table.items() if first is not None
+    }
+    matchers[None] = anywhere
+    return matchers
+
+
+def _yaml12_tag(value: str, implicit: tuple[bool, bool]) -> str:
+    """A scalar's tag as ruamel resolves libyaml's scalars: always by YAML 1.2, since
+    libyaml ignores ``%YAML`` directives. ruamel's resolver finds that version out anew
+    for every scalar by catching an AttributeError, and makes a Tag object for each:
+    that was half the time of reading a large file."""
+    if implicit[0]:
+        matchers = _yaml12_matchers()
+        for tag, match in matchers.get(value[:1]) or matchers[None]:
+            if match(value):
+                return tag
+    return _STR
+
+
+def _compose_all(text: str, fast: bool) -> list[_Node]:
     # fast: libyaml (ruamel.yaml.clib), about ten times quicker than the pure scanner,
     # with the same marks and tags, but YAML 1.1 syntax rules (no ':' inside flow
     # scalars). We parse our own artefacts with it, which also keeps them readable by
     # YAML 1.1 tools such as Go's; profiles, written by people, get full YAML 1.2.
     yaml = YAML(typ="safe", pure=not fast)
+    resolver = yaml.resolver
+    scalar_tag = _yaml12_tag if fast else (lambda value, implicit: str(resolver.resolve(ScalarNode, value, implicit)))
     try:
-        return list(yaml.compose_all(io.StringIO(text)))
+        return _Composer(yaml.parse(io.StringIO(text)), scalar_tag, fast).documents()
     except MarkedYAMLError as exc:
         message, line, col = _in_plain_words(exc, text)
         raise YamlSourceError(f"invalid YAML: {message}", line, col) from None
     except YAMLError as exc:
         raise YamlSourceError(f"invalid YAML: {exc}") from None
-    except RecursionError:
-        # The composer recursed before we could see where; blame the document start.
-        raise YamlSourceError(f"invalid YAML: nesting too deep (the limit is {MAX_DEPTH} levels)", 1, 1) from None
 
 
 def load_yaml(text: str, file: str, *, max_nodes: int = MAX_NODES, fast: bool = False) -> tuple[Any, Positions]:
     """Parse one YAML document into plain data plus the position of every path."""
-    documents = load_yaml_stream(text, file, max_nodes=max_nodes, fast=fast)
+    return _single(load_yaml_stream(text, file, max_nodes=max_nodes, fast=fast), file)
+
+
+def _single(documents: list[tuple[Any, Positions]], file: str) -> tuple[Any, Positions]:
     if len(documents) > 1:
         line = min(documents[1][1].values.values(), key=lambda loc: loc.line).line
         raise YamlSourceError("expected a single YAML document, found several", line, 1)
@@ -375,9 +504,150 @@ def load_yaml_stream(
 ) -> list[tuple[Any, Positions]]:
     """Parse a YAML stream (Kubernetes manifests) with positions per document. The
     node budget is shared by all documents."""
-    builder = _Builder(Positions(file), max_nodes)
+    return _stream(text, file, max_nodes, fast, record=True)
+
+
+def _stream(text: str, file: str, max_nodes: int, fast: bool, *, record: bool) -> list[tuple[Any, Positions]]:
+    builder = _Builder(Positions(file), max_nodes, record=record)
     result = []
     for document in _compose_all(text, fast):
         builder.positions = Positions(file)
         result.append((builder.build(document, ()), builder.positions))
     return result
+
+
+class DeferredPositions(Positions):
+    """One document's positions, found when first asked for. A rendered file needs
+    them only to place a finding, and every node's position of a large render takes
+    more memory than its data. A position is looked up in the document's node graph,
+    composed once per file: building every path's position as well would hold the
+    same information three times over. (The dictionaries ``values``, ``keys`` and
+    ``spelling`` are built when asked for, as is every answer below a merge key.)"""
+
+    def __init__(self, file: str, placer: _Placer, index: int):
+        self._placer, self._index = placer, index
+        self._built: Positions | None = None
+        super().__init__(file)
+
+    def value(self, path: Path) -> Location:
+        found = self._placer.walk(self._index, path)
+        if found is None:
+            return self._all().value(path)
+        node, _ = found
+        return Location(self.file, node.line, node.col)
+
+    def key(self, path: Path) -> Location:
+        found = self._placer.walk(self._index, path)
+        if found is None:
+            return self._all().key(path)
+        node, key_node = found
+        shown = key_node if key_node is not None else node
+        return Location(self.file, shown.line, shown.col)
+
+    def _all(self) -> Positions:
+        if self._built is None:
+            self._built = self._placer.positions(self._index)
+        return self._built
+
+    # Positions.__init__ sets these three to empty dictionaries; read, they are built.
+
+    @property
+    def values(self) -> dict[Path, Location]:
+        return self._all().values
+
+    @values.setter
+    def values(self, values: dict[Path, Location]) -> None:
+        pass
+
+    @property
+    def keys(self) -> dict[Path, Location]:
+        return self._all().keys
+
+    @keys.setter
+    def keys(self, keys: dict[Path, Location]) -> None:
+        pass
+
+    @property
+    def spelling(self) -> dict[Path, str]:
+        return self._all().spelling
+
+    @spelling.setter
+    def spelling(self, spelling: dict[Path, str]) -> None:
+        pass
+
+
+class _Placer:
+    """The node graph of every document of one rendered stream, composed once, when a
+    position is first asked for. Checks run in threads: the first to ask composes it
+    while the others wait, rather than each holding a copy of a large file's graph."""
+
+    def __init__(self, text: str, file: str, budget: int):
+        self.text, self.file, self.budget = text, file, budget
+        self.lock = threading.Lock()
+        self.roots: list[_Node] | None = None
+        self.mappings: dict[int, dict[str, tuple[_Node, _Node]] | None] = {}  # by id of a node of roots
+        self.built: list[Positions] | None = None
+
+    def walk(self, index: int, path: Path) -> tuple[_Node, _Node | None] | None:
+        """The node at the longest prefix of ``path`` that document ``index`` has (as
+        :meth:`Positions.value` falls back to the closest ancestor), and the key node of
+        ``path`` itself when it is a mapping entry. None when a mapping on the way has
+        a merge key: what it merges in has positions of its own, which only building says."""
+        with self.lock:
+            if self.roots is None:
+                self.roots = _compose_all(self.text, True)
+            node = self.roots[index]
+        key_node = None
+        for step in path:
+            if node.kind == "mapping":
+                entries = self._entries(node)
+                if entries is None:
+                    return None
+                entry = entries.get(step) if isinstance(step, str) else None
+                if entry is None:
+                    return node, None
+                key_node, node = entry
+            elif node.kind == "sequence" and isinstance(step, int) and 0 <= step < len(node.value):
+                key_node, node = None, node.value[step]
+            else:
+                return node, None
+        return node, key_node
+
+    def _entries(self, node: _Node) -> dict[str, tuple[_Node, _Node]] | None:
+        """A mapping's (key node, value node) by key, made on first use (a compose file's
+        services are looked up one by one); None when it has a merge key."""
+        if id(node) not in self.mappings:
+            pairs = node.value
+            merges = any(key.tag == _MERGE for key, _ in pairs)
+            self.mappings[id(node)] = None if merges else {str(key.value): (key, value) for key, value in pairs}
+        return self.mappings[id(node)]
+
+    def positions(self, index: int) -> Positions:
+        """Every path's positions, as :func:`load_yaml_stream` gives them."""
+        with self.lock:
+            if self.built is None:
+                self.built = [positions for _, positions in load_yaml_stream(self.text, self.file, max_nodes=self.budget, fast=True)]
+            return self.built[index]
+
+
+def load_rendered_stream(text: str, file: str) -> list[tuple[Any, Positions]]:
+    """Parse a YAML stream that we rendered: with libyaml, within a node budget that
+    grows with the text (a render of many services is large, and without aliases a
+    document cannot have more nodes than characters, so an alias bomb is still
+    refused), and with :class:`DeferredPositions`."""
+    budget = MAX_NODES + len(text)
+    try:
+        documents = [data for data, _ in _stream(text, file, budget, True, record=False)]
+    except YamlSourceError:
+        load_yaml_stream(text, file, max_nodes=budget, fast=True)  # the same error, worded with positions
+        raise
+
+    placer = _Placer(text, file, budget)
+    return [(data, DeferredPositions(file, placer, index)) for index, data in enumerate(documents)]
+
+
+def load_rendered(text: str, file: str) -> tuple[Any, Positions]:
+    """:func:`load_rendered_stream` for a file of one document."""
+    documents = load_rendered_stream(text, file)
+    return _single(documents, file)
+

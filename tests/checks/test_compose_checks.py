@@ -101,3 +101,58 @@ def test_swarm_redis_config_is_named_by_content():
 
     digest = hashlib.sha256(rendered("prod").files["redis/redis.conf"]).hexdigest()[:12]
     assert config["name"] == f"vitalyst-redis-conf-{digest}"
+
+
+# -- VR201 asks jsonschema-rs first: its verdicts are jsonschema's ----------------------------
+
+
+def _compose_corpus():
+    """Compose documents the schema passes and fails: every rendered one, each VR201
+    example's edit, and one change at a time to the prod file."""
+    import copy
+
+    from vitalyst_render.checks import registry
+    from vitalyst_render.yamlsource import load_yaml
+
+    from .support import rendered
+
+    documents = [rendered(name).artefacts[COMPOSE].data for name in ("dev", "staging", "prod", "open-stack")]
+    for example in registry()["VR201"].examples:
+        text = rendered(example.profile).files[COMPOSE].decode()
+        for edit in getattr(example, "edits", ()):
+            text = text.replace(edit.old, edit.new)
+        documents.append(load_yaml(text, COMPOSE, fast=True)[0])
+    prod = rendered("prod").artefacts[COMPOSE].data
+    oddities = [None, True, 0, -1, 1.5, float("inf"), "", "x", "10 seconds", "10s\n", [], {}, ["x"], {"x": 1}, 2**70]
+
+    def paths(node, path=()):
+        yield path
+        children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, child in children:
+            yield from paths(child, (*path, key))
+
+    for path in list(paths(prod))[1::7]:
+        for oddity in oddities[len(path) % 3::3]:
+            document = copy.deepcopy(prod)
+            parent = document
+            for key in path[:-1]:
+                parent = parent[key]
+            parent[path[-1]] = copy.deepcopy(oddity)
+            documents.append(document)
+    return documents
+
+
+def test_jsonschema_rs_and_jsonschema_agree_on_every_compose_document():
+    from vitalyst_render.schemas import fast_validator, validator
+
+    corpus = _compose_corpus()
+    verdicts = []
+    for document in corpus:
+        try:
+            fast = fast_validator("compose.schema.json").is_valid(document)
+        except (ValueError, TypeError, OverflowError):
+            fast = None  # it cannot read the document: is_valid asks jsonschema
+        verdicts.append((fast, validator("compose.schema.json").is_valid(document)))
+    assert sum(1 for _, slow in verdicts if not slow) > 100 and sum(1 for _, slow in verdicts if slow) >= 4
+    # Valid to jsonschema-rs is valid to jsonschema: VR201 trusts that verdict and reports nothing.
+    assert [index for index, (fast, slow) in enumerate(verdicts) if fast and not slow] == []

@@ -8,6 +8,8 @@ hard-coded."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from .support import context, first_container, kind, mutated, overlay, problems, rendered
 
@@ -190,6 +192,42 @@ def test_vr606_unused_secret_is_a_warning_at_the_profile():
     assert problem.message == "secret 'spare' is declared but nothing uses it" and problem.severity is Severity.WARNING
     assert problem.location.file.endswith("spare.yaml") and problem.location.line > 0
     assert problem.related[0].file == "out/spare/compose/docker-compose.yml"
+
+
+def _leaks_line_by_line(text):
+    """VR606's scan of a generated file as the check once ran it: each line on its own."""
+    import re
+
+    from vitalyst_render.checks.cross_secrets import KNOWN_FORMATS, entropy, looks_secret
+
+    assignment = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*[:=]\s*[\"']?([^\s\"',}]{12,})")
+    found = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        found += [(number, f"{label} found in a generated file") for label, pattern in KNOWN_FORMATS.items() if pattern.search(line)]
+        found += [(number, f"{key} is assigned a high-entropy value") for key, value in assignment.findall(line)
+                  if looks_secret(key) and not value.startswith("/") and entropy(value) > 3.5]
+    return found
+
+
+_PIECES = ["\n", "\r\n", " ", "\t", "\x0b", ":", "=", '"', "'", ",", "}", "/", "x", "9", "SECRET_KEY", "API_TOKEN",
+           "AKIAABCDEFGHIJKLMNOP", "9fK2xQ7mZp4vL8wR3tY6", "ghp_" + "a1" * 18, "-----BEGIN RSA PRIVATE KEY-----", "password",
+           "\u0130", "x-xoxb-AKIAABCDEFGHIJKLMNOPQR"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=40).map("".join))
+def test_vr606_scans_a_whole_file_as_it_would_each_line(text):
+    from vitalyst_render.checks.cross_secrets import _leaks
+
+    assert _leaks(text) == _leaks_line_by_line(text)
+
+
+def test_vr606_finds_a_leak_on_its_line_of_a_large_file():
+    from vitalyst_render.checks.cross_secrets import _leaks
+
+    text = "a: 1\n" * 5000 + "SESSION_SECRET: 9fK2xQ7mZp4vL8wR3tY6\nSESSION_SECRET:\n  9fK2xQ7mZp4vL8wR3tY6\n"
+    # The key and its value on one line are a leak; a value on the next line is not the key's.
+    assert _leaks(text) == [(5001, "SESSION_SECRET is assigned a high-entropy value")]
 
 
 # -- VR610 *_FILE variables name mounted secrets ------------------------------------------

@@ -140,3 +140,60 @@ def test_vr906_detail_lines_say_where():
 )
 def test_vr408_pass_label_keeping_functions(expr):
     assert lint("VR408", alert(expr, annotations={"summary": "s", "description": "{{ $labels.pod }}", "runbook_url": "u"})) == []
+
+
+# -- long `or` chains, as the rules over every service of a large stack are ---------------
+
+
+def _left_operands(tree):
+    import promql_parser as pql
+
+    operands = []
+    while isinstance(tree, pql.BinaryExpr) and str(tree.op).strip() == "or":
+        operands.append(tree.rhs)
+        tree = tree.lhs
+    return [tree, *reversed(operands)]
+
+
+@pytest.mark.parametrize("text", [
+    'absent(up{job="a"})\nor\nabsent(up{job="b"})\nor\nabsent(up{job="c"})',
+    'sum by (job) (rate(x_total{l="a or b"}[5m])) > 1 or (y unless on (job) z) or vector(0) > bool 1 or w # or not\n',
+    '(time() - last{cronjob="a"}) > 90000\nor ((time() - created{cronjob="a"}) > 90000\n  unless on (namespace, cronjob) last{cronjob="a"})',
+])
+def test_an_or_chain_is_parsed_operand_by_operand_into_the_trees_of_a_whole_parse(text):
+    import promql_parser as pql
+
+    from vitalyst_render.checks._promql import Union, parse
+
+    tree = parse(text)
+    assert isinstance(tree, Union)
+    assert [str(o) for o in tree.operands] == [str(o) for o in _left_operands(pql.parse(text))]
+
+
+@pytest.mark.parametrize("text", ["up or 1", "up[5m] or up", 'up or "a"', "up or down or sum(", "up or rate(up)"])
+def test_a_bad_or_chain_fails_as_a_whole_parse_does(text):
+    import promql_parser as pql
+
+    from vitalyst_render.checks._promql import parse
+
+    with pytest.raises(ValueError) as whole:
+        pql.parse(text)
+    assert isinstance(parse(text), ValueError) and str(parse(text)) == str(whole.value)
+
+
+def test_or_with_matching_modifiers_is_parsed_whole():
+    import promql_parser as pql
+
+    from vitalyst_render.checks._promql import parse
+
+    assert isinstance(parse("a or on (job) b or c"), pql.BinaryExpr)
+
+
+def test_a_thousand_absent_terms_parse_into_their_operands_and_keep_their_labels():
+    from vitalyst_render.checks._promql import Union, parse, result_labels
+
+    text = "\nor\n".join(f'absent(up{{job="job-{i}"}})' for i in range(1500))
+    tree = parse(text)
+    assert isinstance(tree, Union) and len(tree.operands) == 1500
+    assert result_labels(tree) is None  # a selector's labels are open, so are the chain's
+    assert result_labels(parse("sum by (a, b) (x) or sum by (b, c) (y)")) == frozenset({"b"})

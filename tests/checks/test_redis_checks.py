@@ -63,3 +63,26 @@ def test_vr907_proves_the_app_user_cannot_wipe_functions_or_scripts(redis_server
     found = [p.message for p in problems("VR907", context_of(old))]
     assert found == [f"the app user may run {command}; it must be denied" for command in SCRIPT_ADMIN]
 
+
+
+def test_vr907_boots_many_servers_side_by_side_and_blames_each_finding_on_its_own_config(redis_server):
+    # A dozen caches: more than boot at once. Two are broken, each its own way; each
+    # finding names its own file, and the findings come in the order of the configs.
+    import importlib.util
+
+    from ..conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("make_profile", REPO / "benchmarks" / "make_profile.py")
+    make = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make)
+    wide = overlay(make.make_profile(60), "wide")
+    caches = [f.path for _, f in wide.plan.files_of_format("redis.conf")]
+    assert len(caches) > 2 * 4
+    broken = {caches[3]: ("maxmemory-policy allkeys-lfu", "maxmemory-policy allkeys-lfu-ish"),
+              caches[9]: ("appendonly no", "appendonly no\nmaxmemory 100mb")}
+    replace = {path: wide.files[path].decode().replace(*edit) for path, edit in broken.items()}
+    found = [(p.location.file, p.message) for p in problems("VR907", context_of(wide, replace))]
+    assert [(file, message.split(":")[0]) for file, message in found] == [
+        (f"out/wide/{caches[3]}", "redis-server did not start"),
+        (f"out/wide/{caches[9]}", "CONFIG GET maxmemory returned '104857600'; rendered '241591910'"),
+    ]

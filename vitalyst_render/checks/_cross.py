@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from ..artefacts import Artefact
@@ -35,10 +36,11 @@ def seconds(value: Any) -> float | None:
 
 @dataclass(frozen=True)
 class RenderedProbe:
-    """A health check as one artefact renders it; None where the artefact says nothing."""
+    """A health check as one artefact renders it; None where the artefact says nothing.
+    Its place is found only for a finding: finding it reads the artefact's positions."""
 
     label: str
-    where: Location
+    locate: Callable[[], Location]
     argv: tuple[str, ...] | None = None
     port: int | None = None
     path: str | None = None
@@ -46,6 +48,10 @@ class RenderedProbe:
     timeout: float | None = None
     retries: int | None = None
     start_period: float | None = None
+
+    @property
+    def where(self) -> Location:
+        return self.locate()
 
 
 def final_stage(ctx: CheckContext, service: ServicePlan) -> tuple[Artefact, Stage] | None:
@@ -77,7 +83,7 @@ def dockerfile_probe(ctx: CheckContext, service: ServicePlan) -> RenderedProbe |
             argv = None
     retries = flags.get("retries", "")
     return RenderedProbe(
-        "Dockerfile HEALTHCHECK", ctx.location(artefact.path, instruction.line, 1), argv,
+        "Dockerfile HEALTHCHECK", partial(ctx.location, artefact.path, instruction.line, 1), argv,
         interval=seconds(flags.get("interval")), timeout=seconds(flags.get("timeout")),
         retries=int(retries) if retries.isdigit() else None, start_period=seconds(flags.get("start-period")),
     )
@@ -94,7 +100,7 @@ def compose_probe(ctx: CheckContext, name: str) -> RenderedProbe | None:
     argv = tuple(str(w).replace("$$", "$") for w in test[1:]) if isinstance(test, list) and test[:1] == ["CMD"] else None
     retries = health.get("retries")
     return RenderedProbe(
-        "compose healthcheck", ctx.where(view.artefact, "services", name, "healthcheck"), argv,
+        "compose healthcheck", partial(ctx.where, view.artefact, "services", name, "healthcheck"), argv,
         interval=seconds(health.get("interval")), timeout=seconds(health.get("timeout")),
         retries=retries if isinstance(retries, int) else None, start_period=seconds(health.get("start_period")),
     )
@@ -125,7 +131,7 @@ def kube_probes(ctx: CheckContext, service: ServicePlan) -> Iterator[tuple[str, 
             command = (spec.get("exec") or {}).get("command")
             port = http.get("port", tcp.get("port"))
             yield field, RenderedProbe(
-                f"{obj.label} {field}", obj.at(*path, field),
+                f"{obj.label} {field}", partial(obj.at, *path, field),
                 # Kubernetes expands $(VAR) in exec probes, so the rendered vector escapes $.
                 tuple(str(w).replace("$$", "$") for w in command) if isinstance(command, list) else None,
                 port if isinstance(port, int) else None, http.get("path"),
@@ -141,11 +147,12 @@ def kube_containers(ctx: CheckContext, service: ServicePlan) -> Iterator[tuple[K
             yield obj, found[0], found[1]
 
 
-def compose_service(ctx: CheckContext, name: str) -> tuple[dict[str, Any], Location] | None:
+def compose_service(ctx: CheckContext, name: str) -> tuple[dict[str, Any], Callable[[], Location]] | None:
+    """The service in the compose file, and how to find where it is (for a finding)."""
     view = ctx.compose
     if view is None or name not in view.services:
         return None
-    return view.services[name], ctx.where(view.artefact, "services", name)
+    return view.services[name], partial(ctx.where, view.artefact, "services", name)
 
 
 # -- an overlay the examples of the Redis and cross checks share ------------------------------

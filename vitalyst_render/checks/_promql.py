@@ -4,6 +4,7 @@ sets its results can carry."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Iterator
@@ -35,16 +36,78 @@ class Expression:
     monitoring: MonitoringPlan | None = None  # the platform whose rules or dashboard hold it
 
 
+@dataclass(frozen=True)
+class Union:
+    """``a or b or c ...``, a chain of plain ``or`` at the top of an expression, as its operands.
+
+    promql-parser's memory grows with the square of a chain's length (a chain of a
+    thousand takes hundreds of megabytes), and the rules that watch every service of a
+    large stack are such chains (``absent(...) or absent(...) ...``). So a chain is
+    parsed two operands at a time: each ``x or y`` proves both are instant vectors, which is all the
+    chain needs to be valid, and yields the very subtrees a parse of the whole would."""
+
+    operands: tuple[Any, ...]
+
+
 @lru_cache(maxsize=1024)
 def parse(text: str) -> Any:
-    """The AST, or the ValueError promql-parser raised."""
+    """The AST (a :class:`Union` for a chain of ``or``), or the ValueError promql-parser raised."""
+    operands = union_operands(text)
+    if operands is not None:
+        trees: list[Any] = []
+        for index in range(0, len(operands), 2):
+            pair = operands[index:index + 2]
+            try:
+                tree = pql.parse(f"{pair[0]} or {pair[-1]}")
+            except ValueError:
+                break  # the whole expression's parse says why, as it would have
+            if not (isinstance(tree, pql.BinaryExpr) and str(tree.op).strip() == "or"):
+                break
+            trees += [tree.lhs, tree.rhs][:len(pair)]
+        else:
+            return Union(tuple(trees))
     try:
         return pql.parse(text)
     except ValueError as exc:
         return exc
 
 
+_WORD = re.compile(r"[A-Za-z0-9_:]")
+
+
+def union_operands(text: str) -> list[str] | None:
+    """The operands of a top-level chain of plain ``or`` (no ``on``/``ignoring``), outside
+    brackets, strings and comments; None when the text is no such chain."""
+    operands: list[str] = []
+    depth, start, index, length = 0, 0, 0, len(text)
+    while index < length:
+        char = text[index]
+        if char in "\"'`":
+            index += 1
+            while index < length and text[index] != char:
+                index += 2 if text[index] == "\\" and char != "`" else 1
+        elif char == "#":
+            newline = text.find("\n", index)
+            index = length if newline < 0 else newline
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif (depth == 0 and text.startswith("or", index) and not (index and _WORD.match(text[index - 1]))
+              and not (index + 2 < length and _WORD.match(text[index + 2]))):
+            if re.match(r"\s*(on|ignoring)\b", text[index + 2:]):
+                return None
+            operands.append(text[start:index])
+            start = index + 2
+            index += 1
+        index += 1
+    operands.append(text[start:])
+    return operands if len(operands) > 1 and all(o.strip() for o in operands) else None
+
+
 def children(node: Any) -> list[Any]:
+    if isinstance(node, Union):
+        return list(node.operands)
     if isinstance(node, pql.BinaryExpr):
         return [node.lhs, node.rhs]
     if isinstance(node, pql.AggregateExpr):
@@ -111,6 +174,15 @@ def result_labels(node: Any) -> LabelSet:
         return result_labels(node.vector_selector)
     if isinstance(node, pql.BinaryExpr):
         return _binary_labels(node)
+    if isinstance(node, Union):
+        # `or` keeps the labels every operand carries, as in _binary_labels.
+        kept: LabelSet = None
+        for operand in node.operands:
+            carried = result_labels(operand)
+            if carried is None:
+                return None
+            kept = carried if kept is None else kept & carried
+        return kept
     return None  # selectors and subqueries: whatever the series carry
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 
 from .base import Problem, Severity, check
 from .context import COMPOSE, CheckContext
@@ -74,16 +75,16 @@ def compose_ports(ctx: CheckContext) -> Iterable[Problem]:
         joined = service.get("networks") or []
         internal_only = bool(joined) and all((networks.get(n) or {}).get("internal") for n in joined)
         for index, port in enumerate(service.get("ports") or []):
-            location = ctx.where(view.artefact, "services", name, "ports", index)
+            location = partial(ctx.where, view.artefact, "services", name, "ports", index)  # for a finding
             if internal_only:
                 yield Problem(f"service {name} publishes {port!r} but joins only internal networks, where Docker publishes nothing",
-                              location, hint="drop the port, or attach the service to a non-internal network")
+                              location(), hint="drop the port, or attach the service to a non-internal network")
                 continue
             if local:
                 host_ip = port.get("host_ip") if isinstance(port, dict) else (str(port).split(":")[0] if str(port).count(":") == 2 else None)
                 if host_ip != "127.0.0.1":
-                    yield Problem(f"service {name} publishes {port!r} beyond 127.0.0.1", location,
+                    yield Problem(f"service {name} publishes {port!r} beyond 127.0.0.1", location(),
                                   hint='bind as "127.0.0.1:HOST:CONTAINER"')
             elif (planned := ctx.plan.services.get(name)) is None or planned.expose is None:
-                yield Problem(f"service {name} is published in a swarm, but only exposed services may be", location,
+                yield Problem(f"service {name} is published in a swarm, but only exposed services may be", location(),
                               hint=f"set services.{name}.expose, or drop the port")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..schemas import validator
+from ..schemas import is_valid, validator
 from .base import Problem, Severity, check
 from .context import COMPOSE, CheckContext
 from .examples import ADD_DOCS, ADD_WORKER, Edit, Expect, Fail, Pass
 
+SCHEMA = "compose.schema.json"
 _FRONTEND_HEALTHCHECK = """    healthcheck:
       test: [CMD, node, "-e", "require('http').get('http://127.0.0.1:3000/health', { timeout: 5000 }, (res) => process.exit(res.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))"]
       interval: "15s"
@@ -67,9 +68,9 @@ def compose_schema(ctx: CheckContext) -> Iterable[Problem]:
     more, but anything outside this subset is a template change that needs review.
     """
     view = ctx.compose
-    if view is None:
+    if view is None or is_valid(SCHEMA, view.data):
         return
-    errors = sorted(validator("compose.schema.json").iter_errors(view.data), key=lambda e: list(map(str, e.absolute_path)))
+    errors = sorted(validator(SCHEMA).iter_errors(view.data), key=lambda e: list(map(str, e.absolute_path)))
     for error in errors:
         path = tuple(error.absolute_path)
         shown = ".".join(str(p) for p in path) or "(top level)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 
 from .base import Problem, Severity, check
 from .context import COMPOSE, CheckContext
@@ -48,24 +49,24 @@ def compose_stack_version(ctx: CheckContext) -> Iterable[Problem]:
     if view is None:
         return
     version = view.data.get("version")
-    where = ctx.where(view.artefact, "version") if version is not None else ctx.where(view.artefact)
+    where = partial(ctx.where, view.artefact, "version") if version is not None else partial(ctx.where, view.artefact)  # for a finding
     if ctx.plan.local:
         if version is not None:
             yield Problem(
                 f"the local compose file declares version {str(version)!r}; docker compose v2 ignores it and warns that it is obsolete",
-                where,
+                where(),
                 hint="remove the version key",
             )
         return
     if version is None:
         yield Problem(
             "the swarm stack file has no version key; docker CLI 20.10 reads it as version 1.0 and refuses it",
-            where,
+            where(),
             hint=f'version: "{STACK_VERSION}"',
         )
     elif str(version) != STACK_VERSION:
         yield Problem(
             f"the swarm stack file declares version {str(version)!r}; expected {STACK_VERSION!r}, the newest format docker CLI 20.10 loads",
-            where,
+            where(),
             hint=f'version: "{STACK_VERSION}"',
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 
 from .base import Problem, Severity, check
 from .context import COMPOSE, CheckContext
@@ -89,20 +90,20 @@ def compose_updates(ctx: CheckContext) -> Iterable[Problem]:
     local = ctx.profile.environment.compose_mode == "local"
     for name, service in view.services.items():
         deploy = service.get("deploy") or {}
-        here = ctx.where(view.artefact, "services", name)
+        here = partial(ctx.where, view.artefact, "services", name)  # for a finding
         if local:
             # on-failure may carry a retry limit: on-failure:5.
             if str(service.get("restart", "")).split(":")[0] not in ("always", "unless-stopped", "on-failure"):
-                yield Problem(f"service {name} is not restarted after a crash", here, hint="restart: unless-stopped")
+                yield Problem(f"service {name} is not restarted after a crash", here(), hint="restart: unless-stopped")
             continue
         if "restart_policy" not in deploy:
-            yield Problem(f"service {name} has no deploy.restart_policy", here)
+            yield Problem(f"service {name} has no deploy.restart_policy", here())
         update = deploy.get("update_config") or {}
         if update.get("failure_action") != "rollback":
-            yield Problem(f"service {name} does not roll back a failed update", here, hint="update_config.failure_action: rollback")
+            yield Problem(f"service {name} does not roll back a failed update", here(), hint="update_config.failure_action: rollback")
         planned = ctx.plan.services.get(name)
         expected = planned.update_order if planned is not None else "start-first"
         if update.get("order") != expected:
-            yield Problem(f"service {name} updates {update.get('order') or 'stop-first (default)'}; expected {expected}", here)
+            yield Problem(f"service {name} updates {update.get('order') or 'stop-first (default)'}; expected {expected}", here())
         if "rollback_config" not in deploy:
-            yield Problem(f"service {name} has no rollback_config", here)
+            yield Problem(f"service {name} has no rollback_config", here())

@@ -21,7 +21,7 @@ from ..dockerfile import Dockerfile
 from ..errors import Location
 from ..kube import DocPath, containers_of, pod_spec
 from ..monitoring import MonitoringPlan
-from ..plan import StackPlan
+from ..plan import StackPlan, grouped
 from ..profile.loader import LoadedProfile
 from ..profile.models import Profile
 from ..yamlsource import Positions
@@ -268,9 +268,67 @@ class CheckContext:
                     found.append(Expression(text, self.location(dashboard.path, line), "panel", None, parse(text), files.plan))
         return tuple(found)
 
+    # -- indexes: checks that look at each service ask these once per service -------------
+
+    def objects_of_kind(self, kind: str) -> tuple[KubeObject, ...]:
+        """The Kubernetes objects of one kind, in document order."""
+        return self._objects_by_kind.get(kind, ())
+
+    @cached_property
+    def _objects_by_kind(self) -> dict[str, tuple[KubeObject, ...]]:
+        return grouped((o.kind, o) for o in self.kube_objects)
+
     def service_objects(self, service: str) -> tuple[KubeObject, ...]:
         """The Deployments or StatefulSets that run ``service`` (both colours in blue-green)."""
-        return tuple(o for o in self.kube_objects if o.kind in ("Deployment", "StatefulSet") and pod_labels(o).get("app.kubernetes.io/name") == service)
+        return self._workloads_by_app.get(service, ())
+
+    @cached_property
+    def _workloads_by_app(self) -> dict[str | None, tuple[KubeObject, ...]]:
+        return grouped((app_label(pod_labels(o)), o) for o in self.kube_objects if o.kind in ("Deployment", "StatefulSet"))
+
+    def pods_of(self, app: str) -> tuple[Pod, ...]:
+        """The pods (of any workload) labelled ``app``."""
+        return self._pods_by_app.get(app, ())
+
+    @cached_property
+    def _pods_by_app(self) -> dict[str | None, tuple[Pod, ...]]:
+        return grouped((app_label(pod_labels(pod.obj)), pod) for pod in self.pods)
+
+    def selecting(self, app: str) -> tuple[KubeObject, ...]:
+        """The Services and NetworkPolicies whose selector requires the label ``app``."""
+        return tuple(o for _, o in self._by_selected_app.get(app, ()))
+
+    def may_select(self, app: str) -> tuple[KubeObject, ...]:
+        """The Services and NetworkPolicies that may select pods labelled ``app``: those
+        that require it, and those whose selector says nothing about the app label."""
+        found = [*self._by_selected_app.get(app, ()), *self._by_selected_app.get(None, ())]
+        return tuple(o for _, o in sorted(found, key=lambda item: item[0]))
+
+    @cached_property
+    def _by_selected_app(self) -> dict[str | None, tuple[tuple[int, KubeObject], ...]]:
+        """Selector-bearing objects by the app label their selector requires (None: none),
+        each with its place among the objects, to merge groups in document order."""
+        return grouped((selected_app(o), (index, o)) for index, o in enumerate(self.kube_objects)
+                        if o.kind in ("Service", "NetworkPolicy"))
+
+
+#: The label every workload, Service and NetworkPolicy of the stack selects its pods by.
+APP = "app.kubernetes.io/name"
+
+
+def selected_app(obj: KubeObject) -> str | None:
+    """The app label a Service's or NetworkPolicy's selector requires; None when it requires none."""
+    selector = obj.spec.get("selector") if obj.kind == "Service" else (obj.spec.get("podSelector") or {}).get("matchLabels")
+    return app_label(selector)
+
+
+def app_label(labels: Any) -> str | None:
+    """The app label of a label map or selector, as an index key: None when it has none,
+    or one that is not a string (which matches no app name)."""
+    value = labels.get(APP) if isinstance(labels, dict) else None
+    return value if isinstance(value, str) else None
+
+
 
 
 def _panel_exprs(dashboard: Any) -> Iterator[str]:

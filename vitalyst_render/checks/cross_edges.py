@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import Location
 
 from .base import Problem, Severity, check
-from .context import CheckContext
+from .context import CheckContext, KubeObject
 from .examples import ADD_CACHE, ADD_WORKER, Edit, Expect, Fail, Pass
 
 APP = "app.kubernetes.io/name"
@@ -57,10 +57,10 @@ def _peer_app(peer: dict[str, Any]) -> str | None:
     return app if isinstance(app, str) else None
 
 
-def _policy_paths(ctx: CheckContext, direction: str) -> dict[Path, Location]:
-    """Pod-to-pod paths the policies open in one direction, each at its rule."""
+def _policy_paths(ctx: CheckContext, direction: str) -> dict[Path, tuple[KubeObject, int]]:
+    """Pod-to-pod paths the policies open in one direction, each with its policy and rule."""
     peers_key = "from" if direction == "ingress" else "to"
-    table: dict[Path, Location] = {}
+    table: dict[Path, tuple[KubeObject, int]] = {}
     for policy in ctx.kube_objects:
         if policy.kind != "NetworkPolicy":
             continue
@@ -75,7 +75,7 @@ def _policy_paths(ctx: CheckContext, direction: str) -> dict[Path, Location]:
                     continue
                 for port in ports:
                     path = (other, target, port) if direction == "ingress" else (target, other, port)
-                    table.setdefault(path, policy.at("spec", direction, r))
+                    table.setdefault(path, (policy, r))
     return table
 
 
@@ -95,15 +95,14 @@ def network_edges(ctx: CheckContext) -> Iterable[Problem]:
     planned = {(e.caller, e.callee, e.port) for e in ctx.plan.edges}
     policies = [o for o in ctx.kube_objects if o.kind == "NetworkPolicy"]
     if policies:
-        anchor = policies[0].at()
         for direction in ("ingress", "egress"):
             table = _policy_paths(ctx, direction)
-            for path, location in sorted(table.items(), key=lambda item: str(item[0])):
+            for path, (policy, rule) in sorted(table.items(), key=lambda item: str(item[0])):
                 if path not in planned:
                     yield Problem(f"{direction} policy opens {path[0]} → {path[1]}:{path[2]}, which the plan does not have",
-                                  location, related=(_depends_on(ctx, path[0]),))
+                                  policy.at("spec", direction, rule), related=(_depends_on(ctx, path[0]),))
             for path in sorted(planned - set(table)):
-                yield Problem(f"planned edge {path[0]} → {path[1]}:{path[2]} has no {direction} rule", anchor,
+                yield Problem(f"planned edge {path[0]} → {path[1]}:{path[2]} has no {direction} rule", policies[0].at(),
                               related=(_depends_on(ctx, path[0]),))
     view = ctx.compose
     if view is None:
@@ -114,9 +113,14 @@ def network_edges(ctx: CheckContext) -> Iterable[Problem]:
         if edge.caller in networks_of and edge.callee in networks_of and not networks_of[edge.caller] & networks_of[edge.callee]:
             yield Problem(f"compose: {edge.caller} cannot reach {edge.callee} (no shared network), though the plan has that edge",
                           ctx.where(view.artefact, "services", edge.caller, "networks"), related=(_depends_on(ctx, edge.caller),))
-    for a, b in combinations(sorted(networks_of), 2):
+    # The pairs that share a network, from each network's members: never every pair of services.
+    members: dict[str, list[str]] = {}
+    for name in sorted(networks_of):
+        for network in networks_of[name]:
+            members.setdefault(network, []).append(name)
+    for a, b in sorted({pair for names in members.values() for pair in combinations(names, 2)}):
         shared = networks_of[a] & networks_of[b]
-        if shared and frozenset((a, b)) not in joined:
+        if frozenset((a, b)) not in joined:
             yield Problem(f"compose: {a} and {b} share network {sorted(shared)[0]!r}, though no edge joins them",
                           ctx.where(view.artefact, "services", a, "networks"), related=(_depends_on(ctx, a),))
 

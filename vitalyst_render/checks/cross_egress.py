@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from ..errors import Location
@@ -85,7 +86,11 @@ EXAMPLES = (
 @dataclass(frozen=True)
 class _Route:
     why: str
-    where: Location
+    locate: Callable[[], Location]  # found only for a finding: it reads the compose file's positions
+
+    @property
+    def where(self) -> Location:
+        return self.locate()
 
 
 def _outside(peer: Any) -> bool:
@@ -111,19 +116,19 @@ def _selects(policy: KubeObject, labels: dict[str, Any]) -> bool:
     return all(labels.get(k) == v for k, v in (selector.get("matchLabels") or {}).items())
 
 
-def kube_outside(ctx: CheckContext, app: str) -> tuple[set[int | None], Location | None, str]:
+def kube_outside(ctx: CheckContext, app: str) -> tuple[set[int | None], Callable[[], Location] | None, str]:
     """The ports (None: every port) on which the pods labelled ``app`` may reach outside
-    the cluster, with the first rule that allows it and its name; no ports: none."""
-    workloads = [o for o in ctx.pods if pod_labels(o.obj).get("app.kubernetes.io/name") == app]
+    the cluster, with how to find the first rule that allows it and its name; no ports: none."""
+    workloads = ctx.pods_of(app)
     if not workloads:
         return set(), None, ""
     labels = pod_labels(workloads[0].obj)
-    policies = [p for p in ctx.kube_objects if p.kind == "NetworkPolicy" and "Egress" in (p.spec.get("policyTypes") or [])
+    policies = [p for p in ctx.may_select(app) if p.kind == "NetworkPolicy" and "Egress" in (p.spec.get("policyTypes") or [])
                 and _selects(p, labels)]
     if not policies:
-        return {None}, workloads[0].obj.at("metadata"), "no egress NetworkPolicy selects it"
+        return {None}, partial(workloads[0].obj.at, "metadata"), "no egress NetworkPolicy selects it"
     ports: set[int | None] = set()
-    where: Location | None = None
+    where: Callable[[], Location] | None = None
     label = ""
     for policy in policies:
         for index, item in enumerate(policy.spec.get("egress") or []):
@@ -133,13 +138,13 @@ def kube_outside(ctx: CheckContext, app: str) -> tuple[set[int | None], Location
                 numbers = [p.get("port") if isinstance(p, dict) else p for p in rule.get("ports") or []]
                 ports |= set(numbers) if numbers else {None}
                 if where is None:
-                    where, label = policy.at("spec", "egress", index), f"NetworkPolicy {policy.name} egress[{index}]"
+                    where, label = partial(policy.at, "spec", "egress", index), f"NetworkPolicy {policy.name} egress[{index}]"
     return ports, where, label
 
 
-def _compose_routes(ctx: CheckContext, compose_name: str) -> tuple[list[_Route], Location | None]:
+def _compose_routes(ctx: CheckContext, compose_name: str) -> tuple[list[_Route], Callable[[], Location] | None]:
     """The compose service's networks without ``internal: true`` (each a route out), and
-    where its published ports are (None: it publishes nothing)."""
+    how to find its published ports (None: it publishes nothing)."""
     view = ctx.compose
     if view is None or compose_name not in view.services:
         return [], None
@@ -148,10 +153,10 @@ def _compose_routes(ctx: CheckContext, compose_name: str) -> tuple[list[_Route],
     routes = []
     for index, network in enumerate(list(networks) if isinstance(networks, (list, dict)) and networks else ["default"]):
         if not (view.networks.get(network) or {}).get("internal"):
-            where = ctx.where(view.artefact, "services", compose_name, "networks", index) if networks else \
-                ctx.where(view.artefact, "services", compose_name)
+            where = partial(ctx.where, view.artefact, "services", compose_name, "networks", index) if networks else \
+                partial(ctx.where, view.artefact, "services", compose_name)
             routes.append(_Route(f"network {network!r} is not internal", where))
-    published = ctx.where(view.artefact, "services", compose_name, "ports") if service.get("ports") else None
+    published = partial(ctx.where, view.artefact, "services", compose_name, "ports") if service.get("ports") else None
     return routes, published
 
 
@@ -188,7 +193,7 @@ def egress_parity(ctx: CheckContext) -> Iterable[Problem]:
     """
     plan = ctx.plan
     swarm = plan.profile.environment.compose_mode == "swarm"
-    on_kubernetes = any(o.kind == "NetworkPolicy" for o in ctx.kube_objects) or bool(ctx.pods)
+    on_kubernetes = bool(ctx.objects_of_kind("NetworkPolicy")) or bool(ctx.pods)
     for service in plan.services.values():
         name = service.name
         declared = set(service.egress_ports)
@@ -201,7 +206,7 @@ def egress_parity(ctx: CheckContext) -> Iterable[Problem]:
                 # docker_gwbridge whatever its networks are.
                 how = "its tasks join docker_gwbridge" if swarm else "Docker publishes only from a network without internal: true"
                 yield Problem(f"service {name}: {'swarm' if swarm else 'compose'} lets it reach outside (it is published, and "
-                              f"{how}), but the profile declares no egress_ports", published, related=related,
+                              f"{how}), but the profile declares no egress_ports", published(), related=related,
                               severity=Severity.WARNING,
                               hint=f"declare services.{name}.egress_ports if it must reach out; publishing gives it a route out "
                                    "either way, so stop publishing it or suppress VR611 with the reason")
@@ -239,10 +244,10 @@ def _kube_parity(ctx: CheckContext, app: str, declared: set[int], related: tuple
         else:
             message = (f"{what} {app}: Kubernetes lets it reach outside the cluster on {_ports(ports)} ({rule}), but the "
                        "profile declares no egress_ports")
-        yield Problem(message, where or ctx.location(POLICIES), related=related,
+        yield Problem(message, where() if where is not None else ctx.location(POLICIES), related=related,
                       hint="Kubernetes may reach outside only on the declared egress_ports; do not add rules by hand")
     elif declared and not reaches:
-        policies = [o for o in ctx.kube_objects if o.kind == "NetworkPolicy"]
+        policies = ctx.objects_of_kind("NetworkPolicy")
         anchor = next((p.at() for p in policies if p.name == f"{app}-egress"), policies[0].at() if policies else ctx.location(POLICIES))
         yield Problem(f"{what} {app}: the profile declares egress_ports {sorted(declared)}, but Kubernetes lets it reach "
                       "nothing outside the cluster", anchor, related=related,

@@ -66,7 +66,7 @@ def image_parity(ctx: CheckContext) -> Iterable[Problem]:
         if compose is not None:
             image = compose[0].get("image")
             if image != service.image:
-                yield Problem(f"service {service.name}: compose runs {image!r} but the plan says {service.image!r}", compose[1], related=related)
+                yield Problem(f"service {service.name}: compose runs {image!r} but the plan says {service.image!r}", compose[1](), related=related)
         for obj, container, path in kube_containers(ctx, service):
             colour = obj.metadata.get("labels", {}).get("vitalyst.io/color")
             wanted = service.images_by_colour.get(colour, service.image)
@@ -74,7 +74,7 @@ def image_parity(ctx: CheckContext) -> Iterable[Problem]:
             if image != wanted:
                 yield Problem(f"service {service.name}: {obj.label} runs {image!r} but the plan says {wanted!r}"
                               + (f" (compose runs {service.image!r})" if compose is not None else ""),
-                              obj.at(*path, "image"), related=tuple(x for x in [compose[1] if compose else None] if x) + related)
+                              obj.at(*path, "image"), related=((compose[1](),) if compose else ()) + related)
         if prod and "@sha256:" not in service.image:
-            where = compose[1] if compose is not None else ctx.in_profile("services", service.name)
+            where = compose[1]() if compose is not None else ctx.in_profile("services", service.name)
             yield Problem(f"service {service.name}: prod image {service.image!r} has no digest", where, related=related)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 
 from .. import redisconf
 from ..errors import Location
@@ -84,8 +85,14 @@ def _config_value(ctx: CheckContext, source: MemorySource) -> tuple[str, Locatio
     return (found.arguments[0], ctx.location(artefact.path, found.line)) if found else None
 
 
-def _budget(ctx: CheckContext, service: ServicePlan, budget: MemoryBudget, env: Mapping[str, str] | None, where: Location | None) -> Iterable[Problem]:
-    """One reading of the budget: env values from one artefact, config values from their files."""
+def _known(location: Location) -> Callable[[], Location]:
+    return lambda: location
+
+
+def _budget(ctx: CheckContext, service: ServicePlan, budget: MemoryBudget, env: Mapping[str, str] | None,
+            where: Callable[[], Location] | None) -> Iterable[Problem]:
+    """One reading of the budget: env values from one artefact (found at ``where``, for a finding), config values from
+    their files."""
     total = 0
     location = where
     for source in budget.sources:
@@ -97,7 +104,7 @@ def _budget(ctx: CheckContext, service: ServicePlan, budget: MemoryBudget, env: 
             found = _config_value(ctx, source)
             if found is None:
                 return
-            value, location = found[0], location or found[1]
+            value, location = found[0], location or _known(found[1])
         amount = _bytes(str(value), source.unit)
         if amount is None:
             return
@@ -105,7 +112,7 @@ def _budget(ctx: CheckContext, service: ServicePlan, budget: MemoryBudget, env: 
     limit = memory_bytes(service.resources.limits.memory)
     if location is not None and total > budget.share * limit:
         yield Problem(f"service {service.name}: {budget.why} is {total / 2**30:.2f} GiB, more than {budget.share:.0%} of its "
-                      f"{service.resources.limits.memory} memory limit", location,
+                      f"{service.resources.limits.memory} memory limit", location(),
                       related=(ctx.in_profile("services", service.name, "resources", "limits", "memory"),))
 
 
@@ -159,14 +166,14 @@ def memory_budget(ctx: CheckContext) -> Iterable[Problem]:
         if compose is not None:
             environment = compose[0].get("environment") or {}
             env = {str(k): str(v) for k, v in environment.items()} if isinstance(environment, dict) else {}
-            yield from _budget(ctx, service, budget, env, ctx.where(ctx.compose.artefact, "services", name, "environment") if ctx.compose else compose[1])
+            yield from _budget(ctx, service, budget, env, partial(ctx.where, ctx.compose.artefact, "services", name, "environment") if ctx.compose else compose[1])
         for obj, container, path in kube_containers(ctx, service):
-            yield from _budget(ctx, service, budget, _kube_env(container), obj.at(*path, "env"))
+            yield from _budget(ctx, service, budget, _kube_env(container), partial(obj.at, *path, "env"))
 
 
-def _compose_amounts(name: str, kind: str, given: dict[str, object], planned: ResourceAmounts, where: Location,
+def _compose_amounts(name: str, kind: str, given: dict[str, object], planned: ResourceAmounts, where: Callable[[], Location],
                      related: tuple[Location, ...]) -> Iterable[Problem]:
     if "memory" in given and compose_bytes(given["memory"]) != memory_bytes(planned.memory):
-        yield Problem(f"service {name}: compose {kind} memory {given['memory']} differs from the profile's {planned.memory}", where, related=related)
+        yield Problem(f"service {name}: compose {kind} memory {given['memory']} differs from the profile's {planned.memory}", where(), related=related)
     if "cpus" in given and compose_cpu(given["cpus"]) != cpu_millis(planned.cpu):
-        yield Problem(f"service {name}: compose {kind} cpus {given['cpus']} differs from the profile's {planned.cpu}", where, related=related)
+        yield Problem(f"service {name}: compose {kind} cpus {given['cpus']} differs from the profile's {planned.cpu}", where(), related=related)

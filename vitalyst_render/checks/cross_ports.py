@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 
 from ..artefacts import Artefact
 from ..errors import Location
@@ -48,13 +49,13 @@ EXAMPLES = (
 )
 
 
-def _scrape_ports(ctx: CheckContext) -> list[tuple[str, dict[str, tuple[int, Location]]]]:
-    """Per platform's prometheus.yml: (platform, scrape job → (port, location))."""
+def _scrape_ports(ctx: CheckContext) -> list[tuple[str, dict[str, tuple[int, Callable[[], Location]]]]]:
+    """Per platform's prometheus.yml: (platform, scrape job → (port, how to find the job for a finding))."""
     return [(files.plan.platform, _ports_of(ctx, files.config)) for files in ctx.monitoring if files.config is not None]
 
 
-def _ports_of(ctx: CheckContext, artefact: Artefact) -> dict[str, tuple[int, Location]]:
-    found: dict[str, tuple[int, Location]] = {}
+def _ports_of(ctx: CheckContext, artefact: Artefact) -> dict[str, tuple[int, Callable[[], Location]]]:
+    found: dict[str, tuple[int, Callable[[], Location]]] = {}
     if not isinstance(artefact.data, dict):
         return found
     for index, job in enumerate(artefact.data.get("scrape_configs") or []):
@@ -65,7 +66,7 @@ def _ports_of(ctx: CheckContext, artefact: Artefact) -> dict[str, tuple[int, Loc
         for sd in job.get("dns_sd_configs") or []:
             port = sd.get("port", port)
         if port is not None:
-            found[str(job.get("job_name"))] = (port, ctx.where(artefact, "scrape_configs", index))
+            found[str(job.get("job_name"))] = (port, partial(ctx.where, artefact, "scrape_configs", index))
     return found
 
 
@@ -107,17 +108,17 @@ def port_parity(ctx: CheckContext) -> Iterable[Problem]:
                 target = port.get("target") if isinstance(port, dict) else int(re.split(r"[:/]", str(port))[-2])
                 if target not in declared:
                     yield Problem(f"service {name}: compose publishes container port {target}, which the service does not listen on",
-                                  compose[1], related=related)
+                                  compose[1](), related=related)
         for platform, config_ports in scrape:
             if service.scrape is None or service.scrape.job not in config_ports:
                 continue
-            port, location = config_ports[service.scrape.job]
+            port, locate = config_ports[service.scrape.job]
             if port != service.scrape.port:
-                yield Problem(f"service {name}: Prometheus scrapes port {port} but metrics are on {service.scrape.port}", location,
+                yield Problem(f"service {name}: Prometheus scrapes port {port} but metrics are on {service.scrape.port}", locate(),
                               related=(ctx.in_profile("services", name),))
             if platform == "kubernetes" and pod_ports and port not in pod_ports:
-                yield Problem(f"service {name}: Prometheus scrapes port {port}, which no container of the pod exposes", location)
-        for obj in ctx.kube_objects:
+                yield Problem(f"service {name}: Prometheus scrapes port {port}, which no container of the pod exposes", locate())
+        for obj in ctx.selecting(name):
             spec = obj.spec
             if obj.kind == "Service" and (spec.get("selector") or {}).get("app.kubernetes.io/name") == name:
                 names = {p.name: p.port for p in service.ports}

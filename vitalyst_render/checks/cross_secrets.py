@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from typing import Any
 
 from ..errors import Location
 from ..kube import secret_references
 
-from ._support import looks_secret
+from ._support import SECRET_PAIRS, SECRET_SUFFIXES, SECRET_WORDS, looks_secret
 from .base import Problem, Severity, check
 from .context import COMPOSE, CheckContext
 from .examples import ADD_CACHE, ADD_WORKER, Edit, Expect, Fail, Pass
@@ -28,7 +30,13 @@ KNOWN_FORMATS = {
     "Stripe key": re.compile(r"\b[rs]k_live_[A-Za-z0-9]{16,}"),
     "Google API key": re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),
 }
-_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*[:=]\s*[\"']?([^\s\"',}]{12,})")
+#: Each format without its leading ``\b``: it matches wherever the format does, and a
+#: pattern that starts with a literal is searched some hundred times faster.
+_CANDIDATES = {label: re.compile(pattern.pattern.removeprefix("\\b")) for label, pattern in KNOWN_FORMATS.items()}
+#: What every name looks_secret accepts spells (a word, a suffix, a word of a pair).
+_SECRET_WORD = re.compile("|".join(sorted({w.lower() for w in SECRET_WORDS | SECRET_SUFFIXES | {w for pair in SECRET_PAIRS for w in pair}})))
+#: A key given a value on one line (the spaces around ``:`` or ``=`` never run on into the next).
+_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[^\S\n]*[:=][^\S\n]*[\"']?([^\s\"',}]{12,})")
 
 
 def entropy(text: str) -> float:
@@ -92,25 +100,26 @@ def secrets_everywhere(ctx: CheckContext) -> Iterable[Problem]:
     """
     declared = set(ctx.profile.secrets)
     used: set[str] = set()
-    referenced: list[tuple[Any, Location]] = []  # the name as written: None where a volume names none
+    # The name as written (None where a volume names none), and how to find it for a finding.
+    referenced: list[tuple[Any, Callable[[], Location]]] = []
     view = ctx.compose
     if view is not None:
         for name, service in view.services.items():
             for index, mount in enumerate(service.get("secrets") or []):
                 source = mount.get("source") if isinstance(mount, dict) else mount
-                referenced.append((source, ctx.where(view.artefact, "services", name, "secrets", index)))
+                referenced.append((source, partial(ctx.where, view.artefact, "services", name, "secrets", index)))
     for pod in ctx.pods:
         # Secret volumes, projected sources and env references alike.
         for name, path in secret_references(pod.spec, pod.path):
-            referenced.append((name, pod.obj.at(*path)))
+            referenced.append((name, partial(pod.obj.at, *path)))
     for artefact in ctx.artefacts.values():
-        for number, line in enumerate(artefact.text.split("\n"), start=1):
-            for match in _RUN_SECRETS.finditer(line):
-                referenced.append((match.group(1), ctx.location(artefact.path, number)))
-    for name, location in referenced:
+        line_of = _line_numbers(artefact.text)
+        for match in _RUN_SECRETS.finditer(artefact.text):
+            referenced.append((match.group(1), partial(ctx.location, artefact.path, line_of(match.start()))))
+    for name, locate in referenced:
         used.add(name)
         if name not in declared:
-            yield Problem(f"secret {name!r} is used but not declared in the profile", location, related=(ctx.in_profile("secrets"),))
+            yield Problem(f"secret {name!r} is used but not declared in the profile", locate(), related=(ctx.in_profile("secrets"),))
     for name in sorted(declared - used):
         yield Problem(f"secret {name!r} is declared but nothing uses it", ctx.in_profile("secrets", name),
                       severity=Severity.WARNING, related=(ctx.location(COMPOSE),))
@@ -125,13 +134,55 @@ def secrets_everywhere(ctx: CheckContext) -> Iterable[Problem]:
                               hint=f"declare a secret and set {key}_FILE=/run/secrets/<name>",
                               related=(ctx.in_profile("services", service_name, "env", key), *_env_related(ctx, service_name, key)))
     for artefact in ctx.artefacts.values():
-        for number, line in enumerate(artefact.text.split("\n"), start=1):
-            for label, pattern in KNOWN_FORMATS.items():
-                if pattern.search(line):
-                    yield Problem(f"{label} found in a generated file", ctx.location(artefact.path, number))
-            for key, value in _ASSIGNMENT.findall(line):
-                if looks_secret(key) and not value.startswith("/") and entropy(value) > 3.5:
-                    yield Problem(f"{key} is assigned a high-entropy value", ctx.location(artefact.path, number))
+        for number, message in _leaks(artefact.text):
+            yield Problem(message, ctx.location(artefact.path, number))
+
+
+def _line_numbers(text: str) -> Callable[[int], int]:
+    """The 1-based line number of an offset into ``text``; the lines are found on first use."""
+    newlines: list[int] = []
+
+    def line_of(offset: int) -> int:
+        if not newlines:
+            newlines.extend(match.start() for match in re.finditer("\n", text))
+            newlines.append(len(text))
+        return bisect.bisect_left(newlines, offset) + 1
+
+    return line_of
+
+
+def _leaks(text: str) -> list[tuple[int, str]]:
+    """(line, message) of each credential in the text, line by line: on each line each
+    known format that occurs there, then each secret-named key given a high-entropy value.
+
+    The patterns run over the whole text at once, not line by line: none of them
+    matches across a line break, so they find what a line-by-line search finds."""
+    line_of = _line_numbers(text)
+    found: list[tuple[int, int, int, str]] = []  # (line, formats before assignments, order, message)
+    for rank, (label, pattern) in enumerate(KNOWN_FORMATS.items()):
+        if not _CANDIDATES[label].search(text):
+            continue  # not even without its leading \b: the format is not there
+        for number in dict.fromkeys(line_of(match.start()) for match in pattern.finditer(text)):
+            found.append((number, 0, rank, f"{label} found in a generated file"))
+    for order, match in enumerate(_assignments(text)):
+        key, value = match.groups()
+        if looks_secret(key) and not value.startswith("/") and entropy(value) > 3.5:
+            found.append((line_of(match.start()), 1, order, f"{key} is assigned a high-entropy value"))
+    return [(number, message) for number, _, _, message in sorted(found)]
+
+
+def _assignments(text: str) -> Iterator[re.Match[str]]:
+    """The _ASSIGNMENT matches of the lines that could hold a secret-named key: those that
+    spell one of the words looks_secret looks for. No match runs past its line, so
+    scanning those lines finds what scanning the whole text finds whose key could count."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a character that lowers into two: offsets would not agree
+        yield from _ASSIGNMENT.finditer(text)
+        return
+    starts = dict.fromkeys(lowered.rfind("\n", 0, word.start()) + 1 for word in _SECRET_WORD.finditer(lowered))
+    for start in starts:
+        end = text.find("\n", start)
+        yield from _ASSIGNMENT.finditer(text, start, len(text) if end < 0 else end)
 
 
 def _env_location(ctx: CheckContext, service: str, key: str) -> Location:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .base import Problem, Severity, check
-from .context import CheckContext, pod_labels
+from ..plan import grouped
+from .context import CheckContext, app_label, pod_labels
 from .examples import ADD_WORKER, Edit, Expect, Fail, Pass
 
 BACKEND = "kubernetes/backend.yaml"
@@ -46,13 +47,18 @@ def pdb_and_hpa(ctx: CheckContext) -> Iterable[Problem]:
     one replica; the templates add PDBs for all.
     """
     objects = ctx.kube_objects
-    pdb_selectors = [(o.spec.get("selector") or {}).get("matchLabels") or {} for o in objects if o.kind == "PodDisruptionBudget"]
-    hpa_targets = {(o.spec.get("scaleTargetRef") or {}).get("name") for o in objects if o.kind == "HorizontalPodAutoscaler"}
+    # By the app label each selector requires (None: it requires none): a workload is
+    # held only against the budgets that may select it.
+    budgets = [(o.spec.get("selector") or {}).get("matchLabels") or {} for o in ctx.objects_of_kind("PodDisruptionBudget")]
+    pdb_selectors = grouped((app_label(selector), selector) for selector in budgets)
+    hpa_targets = {(o.spec.get("scaleTargetRef") or {}).get("name") for o in ctx.objects_of_kind("HorizontalPodAutoscaler")}
     for obj in objects:
         if obj.kind not in ("Deployment", "StatefulSet"):
             continue
         labels = pod_labels(obj)
-        if not any(selector and all(labels.get(k) == v for k, v in selector.items()) for selector in pdb_selectors):
+        app = app_label(labels)
+        candidates = [*(pdb_selectors.get(app, ()) if app is not None else ()), *pdb_selectors.get(None, ())]
+        if not any(selector and all(labels.get(k) == v for k, v in selector.items()) for selector in candidates):
             yield Problem(f"{obj.label} has no PodDisruptionBudget", obj.at("metadata"))
         spec = obj.spec
         if obj.kind != "Deployment" or obj.name in hpa_targets:

@@ -85,10 +85,9 @@ def _planned(window: MaintenanceWindow) -> set[tuple[str, str, str, str]]:
     return {(verb, r.resource, r.api_group, name) for r in window.rules for verb in r.verbs for name in (r.names or ("*",))}
 
 
-def _window_access(objects: tuple[KubeObject, ...], window: MaintenanceWindow) -> Iterable[Problem]:
+def _window_access(roles: dict[str, KubeObject], bindings: list[KubeObject], window: MaintenanceWindow) -> Iterable[Problem]:
     """The window's account is bound by RoleBindings only, to Roles that grant what the plan says."""
-    roles = {o.name: o for o in objects if o.kind == "Role"}
-    for binding in (o for o in objects if o.kind in ("RoleBinding", "ClusterRoleBinding")):
+    for binding in bindings:
         subjects = binding.document.get("subjects") or []
         if not any(isinstance(s, dict) and s.get("kind") == "ServiceAccount" and s.get("name") == window.account for s in subjects):
             continue
@@ -137,5 +136,7 @@ def service_account(ctx: CheckContext) -> Iterable[Problem]:
         if (token is True or (token is not False and accounts.get(name) is not False)) and name not in windows:
             yield Problem(f"{obj.label} mounts a service account token", obj.at(*prefix),
                           hint="automountServiceAccountToken: false")
+    roles = {o.name: o for o in ctx.objects_of_kind("Role")}
+    bindings = [o for o in ctx.kube_objects if o.kind in ("RoleBinding", "ClusterRoleBinding")]
     for window in windows.values():
-        yield from _window_access(ctx.kube_objects, window)
+        yield from _window_access(roles, bindings, window)

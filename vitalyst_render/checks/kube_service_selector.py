@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .base import Problem, Severity, check
-from .context import CheckContext, KubeObject, pod_labels
+from .context import CheckContext, KubeObject, pod_labels, selected_app
 from .examples import ADD_DOCS, Edit, Expect, Fail, Pass
 
 BACKEND = "kubernetes/backend.yaml"
@@ -87,14 +87,16 @@ def service_selector(ctx: CheckContext) -> Iterable[Problem]:
             for p, path in enumerate(((rule.get("http") or {}).get("paths")) or []):
                 backend = ((path.get("backend") or {}).get("service")) or {}
                 target = services.get(backend.get("name"))
-                where = obj.at("spec", "rules", r, "http", "paths", p, "backend")
+                where = ("spec", "rules", r, "http", "paths", p, "backend")
                 if target is None:
-                    yield Problem(f"Ingress {obj.name} sends traffic to Service {backend.get('name')!r}, which is not rendered", where)
+                    yield Problem(f"Ingress {obj.name} sends traffic to Service {backend.get('name')!r}, which is not rendered",
+                                  obj.at(*where))
                     continue
                 port = backend.get("port") or {}
                 ports = target.spec.get("ports") or []
                 if not any(port.get("name") == p_.get("name") or port.get("number") == p_.get("port") for p_ in ports):
-                    yield Problem(f"Ingress {obj.name} targets port {port} of Service {target.name}, which has no such port", where)
+                    yield Problem(f"Ingress {obj.name} targets port {port} of Service {target.name}, which has no such port",
+                                  obj.at(*where))
     for obj in objects:
         if obj.kind != "Service":
             continue
@@ -103,7 +105,10 @@ def service_selector(ctx: CheckContext) -> Iterable[Problem]:
         if not selector:
             continue  # selector-less Services are wired by hand (Endpoints) on purpose
         namespace = obj.metadata.get("namespace")
-        matches = [pod for w, labels, pod in workloads if w.metadata.get("namespace") == namespace and _matches(selector, labels)]
+        # Only the workloads labelled with the app the selector requires can match it.
+        app = selected_app(obj)
+        candidates = [(pod.obj, pod_labels(pod.obj), pod.spec) for pod in ctx.pods_of(app)] if app is not None else workloads
+        matches = [pod for w, labels, pod in candidates if w.metadata.get("namespace") == namespace and _matches(selector, labels)]
         if not matches:
             yield Problem(f"Service {obj.name} selects {selector}, which no pod carries", obj.at("spec", "selector"))
             continue

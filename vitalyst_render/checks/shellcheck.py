@@ -8,7 +8,10 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
+from ._tools import run_tool
+from .verdicts import VerdictCache
 from .base import Problem, Severity, check
 from ..errors import Location
 from .context import CheckContext
@@ -38,28 +41,53 @@ EXAMPLES = (
 _SHELLS = {"bash": "bash", "sh": "sh", "/bin/bash": "bash", "/bin/sh": "sh"}
 
 
-def job_scripts(ctx: CheckContext) -> list[tuple[str, str, Location]]:
+def job_scripts(ctx: CheckContext) -> list[tuple[str, str, Callable[[], Location]]]:
     """Each ``bash -c`` / ``sh -c`` script of a Job or CronJob container: (shell, the
-    script as Kubernetes runs it, the location of its first line)."""
-    found = []
+    script as Kubernetes runs it, how to find the line before its first, for a finding)."""
+    found: list[tuple[str, str, Callable[[], Location]]] = []
     for container in ctx.containers:
         if container.obj.kind not in ("Job", "CronJob"):
             continue
         command = container.container.get("command") or []
         if len(command) >= 3 and command[0] in _SHELLS and command[1] == "-c" and isinstance(command[2], str):
-            start = container.obj.at(*container.path, "command", 2)
             script = command[2].replace("$$", "$")  # Kubernetes' own escape of $ in a command
-            found.append((_SHELLS[command[0]], script, Location(start.file, start.line + 1, 1)))
+            found.append((_SHELLS[command[0]], script, partial(container.obj.at, *container.path, "command", 2)))
     return found
 
 
-def _comments(ctx: CheckContext, shell: str, files: dict[str, str]) -> list[dict[str, object]] | None:
-    run = ctx.run_tool("shellcheck", [f"--shell={shell}", "--format=json1", "--severity=info", *files], files)
+def _comments(shell: str, files: dict[str, str], verdicts: VerdictCache | None = None) -> list[dict[str, object]] | None:
+    """shellcheck's comments on ``files``, in the order of the files. shellcheck reads each
+    file on its own (nothing is sourced) at some 100 KB a second, and a runbook of a
+    thousand services holds megabytes: the files are shared out among one process per core."""
+    groups = _shares(files, min(os.cpu_count() or 1, len(files)))
+    with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+        answers = list(pool.map(lambda group: _run(shell, {name: files[name] for name in group}, verdicts), groups))
+    if any(answer is None for answer in answers):
+        return None
+    order = {name: index for index, name in enumerate(files)}
+    found = [comment for answer in answers for comment in answer or []]
+    return sorted(found, key=lambda comment: order.get(str(comment.get("file")), len(order)))
+
+
+def _run(shell: str, files: dict[str, str], verdicts: VerdictCache | None = None) -> list[dict[str, object]] | None:
+    run = run_tool("shellcheck", [f"--shell={shell}", "--format=json1", "--severity=info", *files], files, verdicts=verdicts)
     try:
         comments = json.loads(run.output or "{}").get("comments", [])
     except ValueError:
         return None
     return list(comments)
+
+
+def _shares(files: dict[str, str], count: int) -> list[list[str]]:
+    """The file names in ``count`` groups of about the same size, each in file order."""
+    groups: list[list[str]] = [[] for _ in range(max(count, 1))]
+    sizes = [0] * len(groups)
+    for name in sorted(files, key=lambda name: -len(files[name])):
+        smallest = sizes.index(min(sizes))
+        groups[smallest].append(name)
+        sizes[smallest] += len(files[name])
+    order = {name: index for index, name in enumerate(files)}
+    return [sorted(group, key=order.__getitem__) for group in groups if group]
 
 
 def shell_blocks(text: str) -> list[tuple[int, str]]:
@@ -93,46 +121,28 @@ def shellcheck_runbook(ctx: CheckContext) -> Iterable[Problem]:
     Remediation: fix ``templates/docs/RUNBOOK.md.j2`` (every profile value in a command
     goes through ``|sh``) or the role's script.
     """
-    # Each batch: (shell, files, where the batch's "did not answer" problem goes, placer).
-    batches: list[tuple[str, dict[str, str], Location, Callable[[dict[str, object]], Location]]] = []
     runbook = ctx.artefacts.get(RUNBOOK)
     if runbook is not None:
-        blocks = {f"block-{start}.sh": text for start, text in shell_blocks(runbook.text)}
-
-        def in_runbook(comment: dict[str, object]) -> Location:
-            start = int(str(comment.get("file", "block-0.sh")).removeprefix("block-").removesuffix(".sh"))
-            return ctx.location(RUNBOOK, start + int(str(comment.get("line", 1))) - 1, int(str(comment.get("column", 0))))
-
-        # shellcheck reads each file on its own, so a long runbook splits across cores.
-        for part in _parts(blocks):
-            batches.append(("sh", part, ctx.location(RUNBOOK), in_runbook))
+        files = {f"block-{start}.sh": text for start, text in shell_blocks(runbook.text)}
+        if files:
+            comments = _comments("sh", files, ctx.verdicts)
+            if comments is None:
+                yield Problem("shellcheck did not answer in JSON", ctx.location(RUNBOOK))
+                return
+            for comment in comments:
+                start = int(str(comment.get("file", "block-0.sh")).removeprefix("block-").removesuffix(".sh"))
+                line = start + int(str(comment.get("line", 1))) - 1
+                yield Problem(f"SC{comment.get('code')} ({comment.get('level')}): {comment.get('message')}",
+                              ctx.location(RUNBOOK, line, int(str(comment.get("column", 0)))))
     scripts = job_scripts(ctx)
     for shell in sorted({shell for shell, _, _ in scripts}):
         mine = {f"script-{index}.sh": (text, where) for index, (dialect, text, where) in enumerate(scripts) if dialect == shell}
-
-        def in_manifest(comment: dict[str, object], mine: dict[str, tuple[str, Location]] = mine) -> Location:
-            where = mine[str(comment.get("file"))][1]
-            return Location(where.file, where.line + int(str(comment.get("line", 1))) - 1, int(str(comment.get("column", 0))))
-
-        batches.append((shell, {name: text for name, (text, _) in mine.items()}, mine[next(iter(mine))][1], in_manifest))
-    with ThreadPoolExecutor(max_workers=max(1, min(len(batches), os.cpu_count() or 1))) as pool:
-        answers = list(pool.map(lambda batch: _comments(ctx, batch[0], batch[1]), batches))
-    for (_, _, fallback, place), comments in zip(batches, answers):
+        comments = _comments(shell, {name: text for name, (text, _) in mine.items()}, ctx.verdicts)
         if comments is None:
-            yield Problem("shellcheck did not answer in JSON", fallback)
-            continue
+            command_at = mine[next(iter(mine))][1]()
+            yield Problem("shellcheck did not answer in JSON", Location(command_at.file, command_at.line + 1, 1))
+            return
         for comment in comments:
-            yield Problem(f"SC{comment.get('code')} ({comment.get('level')}): {comment.get('message')}", place(comment))
-
-
-#: Below this many files one shellcheck process is cheaper than two.
-_SPLIT_FROM = 24
-
-
-def _parts(files: dict[str, str]) -> list[dict[str, str]]:
-    names = list(files)
-    if not names:
-        return []
-    count = max(1, min(os.cpu_count() or 1, len(names) // _SPLIT_FROM))
-    size = -(-len(names) // count)
-    return [{name: files[name] for name in names[i:i + size]} for i in range(0, len(names), size)]
+            command_at = mine[str(comment.get("file"))][1]()  # the script starts on the next line
+            yield Problem(f"SC{comment.get('code')} ({comment.get('level')}): {comment.get('message')}",
+                          Location(command_at.file, command_at.line + int(str(comment.get("line", 1))), int(str(comment.get("column", 0)))))

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..kube import pod_spec, secret_references
-from ..yamlsource import load_yaml_stream
+from ..yamlsource import load_rendered_stream
 from .model import Change, DeployError, Event, Release, ServiceState, digest_of, last_line, probe_outcome, run_cli
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def manifests(files: Mapping[str, str]) -> list[Manifest]:
     """Every object of the rendered kubernetes/*.yaml files, in file order."""
     found = []
     for path in sorted(p for p in files if p.startswith(FOLDER) and p.endswith(".yaml")):
-        found += [Manifest(path, document) for document, _ in load_yaml_stream(files[path], path, fast=True) if isinstance(document, dict)]
+        found += [Manifest(path, document) for document, _ in load_rendered_stream(files[path], path) if isinstance(document, dict)]
     return found
 
 

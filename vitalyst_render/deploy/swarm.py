@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..yamlsource import load_yaml
+from ..yamlsource import load_rendered
 from .model import Change, DeployError, Event, Release, ServiceState, digest_of, probe_outcome, run_cli
 
 STACK_FILE = "compose/docker-compose.yml"
@@ -32,7 +32,7 @@ Emit = Callable[[Event], None]
 
 
 def _document(files: Mapping[str, str]) -> dict[str, Any]:
-    data, _ = load_yaml(files[STACK_FILE], STACK_FILE, fast=True)
+    data, _ = load_rendered(files[STACK_FILE], STACK_FILE)
     if not isinstance(data, dict):
         raise DeployError(f"{STACK_FILE} is not a YAML map")
     return data

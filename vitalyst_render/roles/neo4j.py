@@ -359,6 +359,13 @@ class Neo4jRole(Role):
         other = {**present, label: naming.service("backend"), "name": naming.container("backend")["name"]}
         absent = {naming.scope_label: naming.project, label: naming.service(first.name)}
         replaced = {**present, "name": naming.container(first.name, task="n8m7b6v5c4")["name"], "id": "/system.slice/docker-8c9d0e1f.scope"}
+        # The rule has one absent() per Neo4j service: the others keep running in every
+        # scenario, or each would fire for its own missing series.
+        running = {
+            f"container_last_seen{selector({**present, label: naming.service(s.name), 'name': naming.container(s.name)['name'], 'image': s.image})}":
+                "1700000000+60x30"
+            for s in services[1:]
+        }
         return Alert(
             "Neo4jDown",
             "\nor\n".join(f'absent(container_last_seen{{{naming.scope}, {label}="{naming.service(s.name)}"}})' for s in services),
@@ -366,10 +373,10 @@ class Neo4jRole(Role):
             "No Neo4j container is running",
             "No container of {{ $labels." + label + " }} has run for " + context.alert_for + ": the graph is unavailable.",
             Scenario({f"container_last_seen{selector(other)}": "1700000000+60x30",
-                      f"container_last_seen{selector(present)}": "1700000000+60x2"}, "15m", [{**absent, "severity": "critical"}]),
+                      f"container_last_seen{selector(present)}": "1700000000+60x2", **running}, "15m", [{**absent, "severity": "critical"}]),
             # The container was replaced (a new task, a new name): Neo4j still runs.
             Scenario({f"container_last_seen{selector(present)}": "1700000000+60x5",
-                      f"container_last_seen{selector(replaced)}": "_x5 1700000360+60x25"}, "15m"),
+                      f"container_last_seen{selector(replaced)}": "_x5 1700000360+60x25", **running}, "15m"),
         )
 
     def _window_stuck(self, services: Sequence[ServicePlan], context: AlertContext) -> list[Alert]:
