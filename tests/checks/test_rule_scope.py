@@ -157,6 +157,8 @@ def test_a_rule_file_that_cannot_be_scoped_still_gets_promtools_verdict():
     [
         ('up{job="a"} == 0', False),
         ('absent(up{job="a"}) or absent(up{job="b"})', False),
+        ('absent(up{job="a"}) or absent(up{job="b"}) or absent(up{job="c"})', False),  # a chain of or, parsed as one
+        ('absent(up{job="a"}) or absent(up{job="b"}) or absent(up{job="c"}) or a / on () b', True),
         ("sum by (job) (rate(http_requests_total[5m])) > 1", False),
         ("(a or b) > 1", False),  # a filter keeps each series' name
         ("time() - max(b) > 3600", False),

@@ -35,7 +35,7 @@ from typing import Any
 
 import promql_parser as pql
 
-from ._promql import is_scalar, parse, walk
+from ._promql import Union, is_scalar, parse, walk
 
 RULE_FILE = "rules.yml"
 #: Series an alerting rule writes, which another rule may read.
@@ -125,6 +125,8 @@ def _plain(node: Any) -> bool | None:
         return False
     if isinstance(node, (pql.ParenExpr, pql.SubqueryExpr)):
         return _plain(node.expr)
+    if isinstance(node, Union):  # a chain of `or`: plain when every operand is
+        return True if all(_plain(operand) is not None for operand in node.operands) else None
     if isinstance(node, pql.UnaryExpr):
         return _dropping_name(_plain(node.expr))
     if isinstance(node, pql.AggregateExpr):
