@@ -227,15 +227,19 @@ def _boot(binary: str, conf_text: str, acl_template: str | None, facts: Mapping[
         try:
             client = _connect(folder / SOCKET, process)
             if client is None:
-                output = process.communicate(timeout=5)[0] if process.poll() is not None else ""
-                detail = " | ".join(line.strip() for line in output.splitlines() if line.strip())[-600:]
-                detail = re.sub(r" \(Redis [0-9][0-9.]*\)", "", detail)  # the same finding on every 7.x
-                yield Problem(f"redis-server did not start: {detail or 'no output'}", where)
+                yield _not_started(process, where)
                 return
             try:
                 yield from _probe(client, passwords, facts, where)
             except OSError as exc:
-                yield Problem(f"redis-server dropped the connection while being probed: {exc}", where)
+                # The socket can accept before the server has read its ACL file and
+                # given up on it: a server that has exited did not start.
+                try:
+                    process.wait(timeout=2)
+                except subprocess.TimeoutExpired:
+                    yield Problem(f"redis-server dropped the connection while being probed: {exc}", where)
+                else:
+                    yield _not_started(process, where)
             finally:
                 client.close()
         finally:
@@ -245,6 +249,13 @@ def _boot(binary: str, conf_text: str, acl_template: str | None, facts: Mapping[
             process.wait()
             if process.stdout is not None:
                 process.stdout.close()
+
+
+def _not_started(process: subprocess.Popen[str], where: Location) -> Problem:
+    output = process.communicate(timeout=5)[0] if process.poll() is not None else ""
+    detail = " | ".join(line.strip() for line in output.splitlines() if line.strip())[-600:]
+    detail = re.sub(r" \(Redis [0-9][0-9.]*\)", "", detail)  # the same finding on every 7.x
+    return Problem(f"redis-server did not start: {detail or 'no output'}", where)
 
 
 def _connect(path: Path, process: subprocess.Popen[str]) -> _Resp | None:

@@ -11,6 +11,10 @@ from .base import BUILT_IN, Check, Finding, Problem, Report, Severity, Skip, Sup
 from .context import CheckContext
 
 
+#: Enough threads for every adapter at once, plus some for the checks in Python.
+_THREADS = 12
+
+
 def validate_suppressions(context: CheckContext) -> None:
     """A suppression must name a registered check: a typo would silence nothing."""
     known = registry()
@@ -56,8 +60,11 @@ def run_checks(context: CheckContext, *, tools: bool = True, strict_tools: bool 
     silenced: dict[str, list[Finding]] = {}
     checks = list(registry().values())
     # Adapters wait on external processes; running checks side by side overlaps them.
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        timed = list(pool.map(lambda check: _timed(check, context, tools), checks))
+    # They start first, each on its own thread, and the checks in Python fill the gaps.
+    started_first = sorted(checks, key=lambda check: check.tool is None)
+    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+        done = dict(zip((c.id for c in started_first), pool.map(lambda check: _timed(check, context, tools), started_first)))
+    timed = [done[check.id] for check in checks]
     for check, (outcome, _) in zip(checks, timed):
         if isinstance(outcome, ToolUnavailable):
             if not strict_tools:
