@@ -5,7 +5,9 @@ plain Python data ourselves, so that we control what the YAML may contain: only 
 keys, a single mapping or sequence document, and a bounded number of nodes (an alias
 bomb expands exponentially when constructed naively). Every key and value gets a
 1-based ``(line, col)`` keyed by its path, which later turns a pydantic error path
-into ``file:line:col``.
+into ``file:line:col``. The files we render ourselves are read straight from the events
+when they hold no anchors (they never do), and their positions are looked up only when
+a finding needs one.
 """
 
 from __future__ import annotations
@@ -220,7 +222,10 @@ class _Builder:
             return self._mapping(node, path)
         if node.kind == "sequence":
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-        value = _scalar(node, tag)
+        try:
+            value = _scalar(node.value, tag)
+        except _TooManyDigits:
+            raise YamlSourceError("integer has more than 100 digits", node.line, node.col) from None
         if isinstance(value, str):
             return sys.intern(value)  # as keys: images, ports and policies repeat across the files
         if self.record:
@@ -275,8 +280,11 @@ class _Builder:
         return merged
 
 
-def _scalar(node: _Node, tag: str) -> Any:
-    text: str = node.value
+class _TooManyDigits(ValueError):
+    pass
+
+
+def _scalar(text: str, tag: str) -> Any:
     kind = tag[len(_CORE):]
     if kind in ("str", "timestamp", "value"):
         # YAML 1.2's core schema has no timestamps or `=`: they are the strings they spell.
@@ -291,8 +299,7 @@ def _scalar(node: _Node, tag: str) -> Any:
         if not _INT_RE.fullmatch(text):
             return text  # e.g. 0b101 or 1_000: ints in YAML 1.1, strings in 1.2's core schema
         if len(text) > 100:
-            line, col = _pos(node)
-            raise YamlSourceError("integer has more than 100 digits", line, col)
+            raise _TooManyDigits
         return int(text, 0) if text.startswith(("0o", "0x")) else int(text)
     if kind == "float":
         lowered = text.lower().lstrip("+")
@@ -630,6 +637,66 @@ class _Placer:
             return self.built[index]
 
 
+class _Unusual(Exception):
+    """What the quick reader leaves to the composer and builder: an anchor, an alias, a
+    merge key, or anything they would refuse, which they then word and place."""
+
+
+def _quick_documents(text: str, budget: int) -> list[Any]:
+    """The data of each document, built straight from libyaml's events, as the builder
+    builds it from the node graph for a document without anchors or merge keys (our
+    rendered files are such documents): the graph of a large file is never made."""
+    events = YAML(typ="safe", pure=False).parse(io.StringIO(text))
+    left = [budget]
+    documents = []
+    try:
+        for event in events:
+            if type(event) is DocumentStartEvent:
+                documents.append(_quick(next(events), events, 0, left))
+                next(events)  # its DocumentEndEvent
+    except (YAMLError, _TooManyDigits) as exc:
+        raise _Unusual from exc
+    return documents
+
+
+def _quick(event: Any, events: Iterator[Any], depth: int, left: list[int]) -> Any:
+    kind = type(event)
+    if kind is AliasEvent or event.anchor is not None or depth > MAX_DEPTH:
+        raise _Unusual
+    left[0] -= 1
+    if left[0] < 0:
+        raise _Unusual
+    tag = event.ctag
+    explicit = tag is not None and str(tag) != "!"
+    if kind is ScalarEvent:
+        tag = str(tag) if explicit else _yaml12_tag(event.value, event.implicit)
+        if tag not in _ALLOWED_TAGS or tag == _MERGE:
+            raise _Unusual
+        value = _scalar(event.value, tag)
+        return sys.intern(value) if isinstance(value, str) else value
+    if explicit and str(tag) not in _ALLOWED_TAGS:
+        raise _Unusual
+    item = next(events)
+    if kind is SequenceStartEvent:
+        items = []
+        while type(item) is not SequenceEndEvent:
+            items.append(_quick(item, events, depth + 1, left))
+            item = next(events)
+        return items
+    mapping: dict[str, Any] = {}
+    while type(item) is not MappingEndEvent:
+        if type(item) is not ScalarEvent or item.anchor is not None:
+            raise _Unusual
+        key_tag = item.ctag
+        key_tag = str(key_tag) if key_tag is not None and str(key_tag) != "!" else _yaml12_tag(item.value, item.implicit)
+        key = sys.intern(str(item.value))
+        if key_tag not in _ALLOWED_TAGS or key_tag == _MERGE or key in mapping or depth + 1 > MAX_DEPTH:
+            raise _Unusual
+        mapping[key] = _quick(next(events), events, depth + 1, left)
+        item = next(events)
+    return mapping
+
+
 def load_rendered_stream(text: str, file: str) -> list[tuple[Any, Positions]]:
     """Parse a YAML stream that we rendered: with libyaml, within a node budget that
     grows with the text (a render of many services is large, and without aliases a
@@ -637,10 +704,13 @@ def load_rendered_stream(text: str, file: str) -> list[tuple[Any, Positions]]:
     refused), and with :class:`DeferredPositions`."""
     budget = MAX_NODES + len(text)
     try:
-        documents = [data for data, _ in _stream(text, file, budget, True, record=False)]
-    except YamlSourceError:
-        load_yaml_stream(text, file, max_nodes=budget, fast=True)  # the same error, worded with positions
-        raise
+        documents = _quick_documents(text, budget)
+    except _Unusual:
+        try:
+            documents = [data for data, _ in _stream(text, file, budget, True, record=False)]
+        except YamlSourceError:
+            load_yaml_stream(text, file, max_nodes=budget, fast=True)  # the same error, worded with positions
+            raise
 
     placer = _Placer(text, file, budget)
     return [(data, DeferredPositions(file, placer, index)) for index, data in enumerate(documents)]
