@@ -12,6 +12,7 @@ import posixpath
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from ._version import __version__
@@ -65,7 +66,9 @@ def _render_artefacts(plan: StackPlan, engine: Engine, targets: Sequence[Target]
             check_output_path(job.path)
             if job.path in artefacts:
                 raise TemplateError(f"two jobs write {job.path!r} (the second from target {target.name!r})")
-            context = {**base, "files": dict(rendered), **job.context}
+            # A read-only view rather than a copy per job (which grew with the square of the
+            # files): a template looks up files rendered before it, which the view holds.
+            context = {**base, "files": MappingProxyType(rendered), **job.context}
             text = engine.render(job.template, job.syntax, context).text
             rendered[job.path] = text
             artefact = Artefact(job.path, text, job.template, job.syntax, job.parse_as)
