@@ -112,10 +112,12 @@ class _Composer:
     undefined alias is a ComposerError, and an anchor defined twice is a warning in the
     pure-Python composer and an error in libyaml's."""
 
-    def __init__(self, events: Iterator[Any], scalar_tag: Callable[[str, tuple[bool, bool]], str], fast: bool):
+    def __init__(self, events: Iterator[Any], scalar_tag: Callable[[str, tuple[bool, bool]], str], fast: bool,
+                 scalars: bool = True):
         self.events = events
         self.scalar_tag = scalar_tag  # the resolved tag of an untagged scalar
         self.fast = fast
+        self.scalars = scalars  # False: keep the text of keys only (a graph to look positions up in)
         self.anchors: dict[str, tuple[_Node, Any]] = {}  # anchor → its node and where it was set
         self.depth = 0
 
@@ -128,7 +130,7 @@ class _Composer:
                 next(self.events)  # its DocumentEndEvent
         return found
 
-    def _node(self, event: Any) -> _Node:
+    def _node(self, event: Any, key: bool = False) -> _Node:
         kind = type(event)
         if kind is AliasEvent:
             if event.anchor not in self.anchors:
@@ -148,7 +150,8 @@ class _Composer:
         tag = event.ctag
         explicit = tag is not None and str(tag) != "!"
         if kind is ScalarEvent:
-            node = _Node("scalar", str(tag) if explicit else self.scalar_tag(event.value, event.implicit), event.value,
+            text = event.value if self.scalars else sys.intern(event.value) if key else None
+            node = _Node("scalar", str(tag) if explicit else self.scalar_tag(event.value, event.implicit), text,
                          mark.line + 1, mark.column + 1)
             if anchor is not None:
                 self._anchor(anchor, node, event)
@@ -168,7 +171,7 @@ class _Composer:
                 item = next(events)
         else:
             while type(item) is not MappingEndEvent:
-                items.append((self._node(item), self._node(next(events))))
+                items.append((self._node(item, key=True), self._node(next(events))))
                 item = next(events)
         self.depth -= 1
         return node
@@ -477,7 +480,7 @@ def _yaml12_tag(value: str, implicit: tuple[bool, bool]) -> str:
     return _STR
 
 
-def _compose_all(text: str, fast: bool) -> list[_Node]:
+def _compose_all(text: str, fast: bool, *, scalars: bool = True) -> list[_Node]:
     # fast: libyaml (ruamel.yaml.clib), about ten times quicker than the pure scanner,
     # with the same marks and tags, but YAML 1.1 syntax rules (no ':' inside flow
     # scalars). We parse our own artefacts with it, which also keeps them readable by
@@ -486,7 +489,7 @@ def _compose_all(text: str, fast: bool) -> list[_Node]:
     resolver = yaml.resolver
     scalar_tag = _yaml12_tag if fast else (lambda value, implicit: str(resolver.resolve(ScalarNode, value, implicit)))
     try:
-        return _Composer(yaml.parse(io.StringIO(text)), scalar_tag, fast).documents()
+        return _Composer(yaml.parse(io.StringIO(text)), scalar_tag, fast, scalars).documents()
     except MarkedYAMLError as exc:
         message, line, col = _in_plain_words(exc, text)
         raise YamlSourceError(f"invalid YAML: {message}", line, col) from None
@@ -602,7 +605,7 @@ class _Placer:
         a merge key: what it merges in has positions of its own, which only building says."""
         with self.lock:
             if self.roots is None:
-                self.roots = _compose_all(self.text, True)
+                self.roots = _compose_all(self.text, True, scalars=False)
             node = self.roots[index]
         key_node = None
         for step in path:
