@@ -296,3 +296,22 @@ def test_unwritable_out_is_an_artefact_error(tmp_path, dev):
     blocker.write_text("x")
     with pytest.raises(vr.ArtefactError, match="file system error"):
         vr.write(dev, blocker / "sub")
+
+
+def test_the_staged_files_are_on_disk_before_the_swap(tmp_path, dev, monkeypatch):
+    events = []
+    real_fsync, real_syncfs, real_swap = os.fsync, output._syncfs, output._swap_in
+    monkeypatch.setattr(output.os, "fsync", lambda fd: (events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}"))), real_fsync(fd))[1])
+    monkeypatch.setattr(output, "_syncfs", lambda path: (events.append(("syncfs", str(path))), real_syncfs(path))[1])
+    monkeypatch.setattr(output, "_swap_in", lambda staging, folder: (events.append(("swap", str(staging))), real_swap(staging, folder))[1])
+    vr.write(dev, tmp_path)
+    # Linux: one syncfs for the whole staged tree, then its folder, then the swap.
+    assert [kind for kind, _ in events] == ["syncfs", "fsync", "swap"]
+    # Without syncfs, each written file is fsynced before the swap.
+    events.clear()
+    monkeypatch.setattr(output, "_syncfs", lambda path: False)
+    vr.write(dataclasses.replace(dev, files={**dev.files, "compose/docker-compose.yml": b"changed: true\n"}), tmp_path)
+    synced = [path for kind, path in events if kind == "fsync"]
+    staging = events[-1][1]
+    assert [kind for kind, _ in events][-1] == "swap"
+    assert sorted(synced[:-1]) == sorted(f"{staging}/{path}" for path in dev.files) and synced[-1] == staging

@@ -9,6 +9,7 @@ from ruamel.yaml.error import ReusedAnchorWarning
 
 from vitalyst_render.errors import Location
 from vitalyst_render.yamlsource import (
+    MAX_NODES,
     DeferredPositions,
     Positions,
     YamlSourceError,
@@ -331,3 +332,48 @@ def test_a_rendered_file_that_does_not_parse_fails_as_an_eager_parse_does():
         load_rendered(text, "f.yaml")
     assert (rendered.value.message, rendered.value.line, rendered.value.col) == (eager.value.message, eager.value.line, eager.value.col)
     assert "it is set first at line 1" in rendered.value.message
+
+
+TRICKY = ["a: &x 1\nb: &x 2\nc: *x\n", "a: *y\n", "a: &r [*r]\n", "? [1]\n: 2\n", "*x : 1\n", "a: 1\na: 2\n", "x: !!omap []\n",
+          "a: &a {x: 1}\nb: &b {x: 2, z: 3}\nc:\n  <<: [*a, *b]\n  w: 0\n", "x: &a [1, 2]\ny: {<<: *a}\n", "%YAML 1.1\n---\na: yes\n",
+          "a: 1\n---\nb: [2, {c: ~}]\n", "", "---\n", "- - - 1\n", "k: !!str 123\nb: !!int '42'\nc: !!float '1'\n", "8000: a\ntrue: b\n",
+          "a: [1, 2\n", "a: 'x\n", "{a: 1, b: [x, {c: d}]}\n", "a: 1.50\nb: .inf\nc: 0x1F\nd: ~\ne: 0o17\n", "? a\n? b\n",
+          "a: &k key\n*k : v\n", "x: " + "[" * 70 + "]" * 70 + "\n", "a: " + "9" * 101 + "\n", "a: <<\n", "!!str a: b\n", "a: !!map {b: 1}\n",
+          "- !foo x\n", "a: ! 12\n", "<<: {a: 1}\n"]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_a_rendered_file_reads_as_the_node_graph_reads_it(text):
+    # Read straight from the events, or handed to the composer and builder when unusual:
+    # the data, or the refusal, is the same.
+    try:
+        expected = [data for data, _ in load_yaml_stream(text, "f.yaml", max_nodes=MAX_NODES + len(text), fast=True)]
+    except YamlSourceError as refusal:
+        with pytest.raises(YamlSourceError) as rendered:
+            load_rendered_stream(text, "f.yaml")
+        assert (rendered.value.message, rendered.value.line, rendered.value.col) == (refusal.message, refusal.line, refusal.col)
+    else:
+        assert [data for data, _ in load_rendered_stream(text, "f.yaml")] == expected
+
+
+def test_every_rendered_file_of_a_profile_reads_as_the_node_graph_reads_it():
+    import vitalyst_render as vr
+
+    rendering = vr.render(vr.load_profile("prod"))
+    for artefact in rendering.artefacts.values():
+        if artefact.parse_as in ("yaml", "yaml-stream"):
+            text = artefact.text
+            assert [d for d, _ in load_rendered_stream(text, artefact.path)] == [
+                d for d, _ in load_yaml_stream(text, artefact.path, max_nodes=MAX_NODES + len(text), fast=True)], artefact.path
+
+
+def test_an_ordinary_rendered_file_is_read_without_a_node_graph(monkeypatch):
+    from vitalyst_render import yamlsource
+
+    def no_graph(*args, **kwargs):
+        raise AssertionError("composed a node graph")
+
+    monkeypatch.setattr(yamlsource, "_compose_all", no_graph)
+    assert [d for d, _ in load_rendered_stream("a: [1, {b: c}]\n---\nd: 2\n", "f.yaml")] == [{"a": [1, {"b": "c"}]}, {"d": 2}]
+    with pytest.raises(AssertionError, match="node graph"):
+        load_rendered_stream("a: &x 1\nb: *x\n", "f.yaml")  # an alias: the composer's to read

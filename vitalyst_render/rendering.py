@@ -12,6 +12,7 @@ import posixpath
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from ._version import __version__
@@ -72,13 +73,16 @@ def _render_artefacts(plan: StackPlan, engine: Engine, targets: Sequence[Target]
             check_output_path(job.path)
             if job.path in artefacts:
                 raise TemplateError(f"two jobs write {job.path!r} (the second from target {target.name!r})")
+            # A read-only view rather than a copy per job (which grew with the square of the
+            # files): a template looks up files rendered before it, which the view holds.
             with stopwatch.phase("render"):
-                context = {**base, "files": dict(rendered), **job.context}
+                context = {**base, "files": MappingProxyType(rendered), **job.context}
                 text = engine.render(job.template, job.syntax, context).text
-            rendered[job.path] = text
             artefact = Artefact(job.path, text, job.template, job.syntax, job.parse_as)
             with stopwatch.phase("parse"):
+                # Before the file joins the view: a blame re-renders with what the job saw.
                 artefacts[job.path] = parse_artefact(artefact, _blamer(job, engine, context))
+            rendered[job.path] = text
     return artefacts
 
 

@@ -5,7 +5,9 @@ plain Python data ourselves, so that we control what the YAML may contain: only 
 keys, a single mapping or sequence document, and a bounded number of nodes (an alias
 bomb expands exponentially when constructed naively). Every key and value gets a
 1-based ``(line, col)`` keyed by its path, which later turns a pydantic error path
-into ``file:line:col``.
+into ``file:line:col``. The files we render ourselves are read straight from the events
+when they hold no anchors (they never do), and their positions are looked up only when
+a finding needs one.
 """
 
 from __future__ import annotations
@@ -110,10 +112,12 @@ class _Composer:
     undefined alias is a ComposerError, and an anchor defined twice is a warning in the
     pure-Python composer and an error in libyaml's."""
 
-    def __init__(self, events: Iterator[Any], scalar_tag: Callable[[str, tuple[bool, bool]], str], fast: bool):
+    def __init__(self, events: Iterator[Any], scalar_tag: Callable[[str, tuple[bool, bool]], str], fast: bool,
+                 scalars: bool = True):
         self.events = events
         self.scalar_tag = scalar_tag  # the resolved tag of an untagged scalar
         self.fast = fast
+        self.scalars = scalars  # False: keep the text of keys only (a graph to look positions up in)
         self.anchors: dict[str, tuple[_Node, Any]] = {}  # anchor → its node and where it was set
         self.depth = 0
 
@@ -126,7 +130,7 @@ class _Composer:
                 next(self.events)  # its DocumentEndEvent
         return found
 
-    def _node(self, event: Any) -> _Node:
+    def _node(self, event: Any, key: bool = False) -> _Node:
         kind = type(event)
         if kind is AliasEvent:
             if event.anchor not in self.anchors:
@@ -146,7 +150,8 @@ class _Composer:
         tag = event.ctag
         explicit = tag is not None and str(tag) != "!"
         if kind is ScalarEvent:
-            node = _Node("scalar", str(tag) if explicit else self.scalar_tag(event.value, event.implicit), event.value,
+            text = event.value if self.scalars else sys.intern(event.value) if key else None
+            node = _Node("scalar", str(tag) if explicit else self.scalar_tag(event.value, event.implicit), text,
                          mark.line + 1, mark.column + 1)
             if anchor is not None:
                 self._anchor(anchor, node, event)
@@ -166,7 +171,7 @@ class _Composer:
                 item = next(events)
         else:
             while type(item) is not MappingEndEvent:
-                items.append((self._node(item), self._node(next(events))))
+                items.append((self._node(item, key=True), self._node(next(events))))
                 item = next(events)
         self.depth -= 1
         return node
@@ -220,7 +225,10 @@ class _Builder:
             return self._mapping(node, path)
         if node.kind == "sequence":
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-        value = _scalar(node, tag)
+        try:
+            value = _scalar(node.value, tag)
+        except _TooManyDigits:
+            raise YamlSourceError("integer has more than 100 digits", node.line, node.col) from None
         if isinstance(value, str):
             return sys.intern(value)  # as keys: images, ports and policies repeat across the files
         if self.record:
@@ -275,8 +283,11 @@ class _Builder:
         return merged
 
 
-def _scalar(node: _Node, tag: str) -> Any:
-    text: str = node.value
+class _TooManyDigits(ValueError):
+    pass
+
+
+def _scalar(text: str, tag: str) -> Any:
     kind = tag[len(_CORE):]
     if kind in ("str", "timestamp", "value"):
         # YAML 1.2's core schema has no timestamps or `=`: they are the strings they spell.
@@ -291,8 +302,7 @@ def _scalar(node: _Node, tag: str) -> Any:
         if not _INT_RE.fullmatch(text):
             return text  # e.g. 0b101 or 1_000: ints in YAML 1.1, strings in 1.2's core schema
         if len(text) > 100:
-            line, col = _pos(node)
-            raise YamlSourceError("integer has more than 100 digits", line, col)
+            raise _TooManyDigits
         return int(text, 0) if text.startswith(("0o", "0x")) else int(text)
     if kind == "float":
         lowered = text.lower().lstrip("+")
@@ -470,7 +480,7 @@ def _yaml12_tag(value: str, implicit: tuple[bool, bool]) -> str:
     return _STR
 
 
-def _compose_all(text: str, fast: bool) -> list[_Node]:
+def _compose_all(text: str, fast: bool, *, scalars: bool = True) -> list[_Node]:
     # fast: libyaml (ruamel.yaml.clib), about ten times quicker than the pure scanner,
     # with the same marks and tags, but YAML 1.1 syntax rules (no ':' inside flow
     # scalars). We parse our own artefacts with it, which also keeps them readable by
@@ -479,7 +489,7 @@ def _compose_all(text: str, fast: bool) -> list[_Node]:
     resolver = yaml.resolver
     scalar_tag = _yaml12_tag if fast else (lambda value, implicit: str(resolver.resolve(ScalarNode, value, implicit)))
     try:
-        return _Composer(yaml.parse(io.StringIO(text)), scalar_tag, fast).documents()
+        return _Composer(yaml.parse(io.StringIO(text)), scalar_tag, fast, scalars).documents()
     except MarkedYAMLError as exc:
         message, line, col = _in_plain_words(exc, text)
         raise YamlSourceError(f"invalid YAML: {message}", line, col) from None
@@ -595,7 +605,7 @@ class _Placer:
         a merge key: what it merges in has positions of its own, which only building says."""
         with self.lock:
             if self.roots is None:
-                self.roots = _compose_all(self.text, True)
+                self.roots = _compose_all(self.text, True, scalars=False)
             node = self.roots[index]
         key_node = None
         for step in path:
@@ -630,6 +640,66 @@ class _Placer:
             return self.built[index]
 
 
+class _Unusual(Exception):
+    """What the quick reader leaves to the composer and builder: an anchor, an alias, a
+    merge key, or anything they would refuse, which they then word and place."""
+
+
+def _quick_documents(text: str, budget: int) -> list[Any]:
+    """The data of each document, built straight from libyaml's events, as the builder
+    builds it from the node graph for a document without anchors or merge keys (our
+    rendered files are such documents): the graph of a large file is never made."""
+    events = YAML(typ="safe", pure=False).parse(io.StringIO(text))
+    left = [budget]
+    documents = []
+    try:
+        for event in events:
+            if type(event) is DocumentStartEvent:
+                documents.append(_quick(next(events), events, 0, left))
+                next(events)  # its DocumentEndEvent
+    except (YAMLError, _TooManyDigits) as exc:
+        raise _Unusual from exc
+    return documents
+
+
+def _quick(event: Any, events: Iterator[Any], depth: int, left: list[int]) -> Any:
+    kind = type(event)
+    if kind is AliasEvent or event.anchor is not None or depth > MAX_DEPTH:
+        raise _Unusual
+    left[0] -= 1
+    if left[0] < 0:
+        raise _Unusual
+    tag = event.ctag
+    explicit = tag is not None and str(tag) != "!"
+    if kind is ScalarEvent:
+        tag = str(tag) if explicit else _yaml12_tag(event.value, event.implicit)
+        if tag not in _ALLOWED_TAGS or tag == _MERGE:
+            raise _Unusual
+        value = _scalar(event.value, tag)
+        return sys.intern(value) if isinstance(value, str) else value
+    if explicit and str(tag) not in _ALLOWED_TAGS:
+        raise _Unusual
+    item = next(events)
+    if kind is SequenceStartEvent:
+        items = []
+        while type(item) is not SequenceEndEvent:
+            items.append(_quick(item, events, depth + 1, left))
+            item = next(events)
+        return items
+    mapping: dict[str, Any] = {}
+    while type(item) is not MappingEndEvent:
+        if type(item) is not ScalarEvent or item.anchor is not None:
+            raise _Unusual
+        key_tag = item.ctag
+        key_tag = str(key_tag) if key_tag is not None and str(key_tag) != "!" else _yaml12_tag(item.value, item.implicit)
+        key = sys.intern(str(item.value))
+        if key_tag not in _ALLOWED_TAGS or key_tag == _MERGE or key in mapping or depth + 1 > MAX_DEPTH:
+            raise _Unusual
+        mapping[key] = _quick(next(events), events, depth + 1, left)
+        item = next(events)
+    return mapping
+
+
 def load_rendered_stream(text: str, file: str) -> list[tuple[Any, Positions]]:
     """Parse a YAML stream that we rendered: with libyaml, within a node budget that
     grows with the text (a render of many services is large, and without aliases a
@@ -637,10 +707,13 @@ def load_rendered_stream(text: str, file: str) -> list[tuple[Any, Positions]]:
     refused), and with :class:`DeferredPositions`."""
     budget = MAX_NODES + len(text)
     try:
-        documents = [data for data, _ in _stream(text, file, budget, True, record=False)]
-    except YamlSourceError:
-        load_yaml_stream(text, file, max_nodes=budget, fast=True)  # the same error, worded with positions
-        raise
+        documents = _quick_documents(text, budget)
+    except _Unusual:
+        try:
+            documents = [data for data, _ in _stream(text, file, budget, True, record=False)]
+        except YamlSourceError:
+            load_yaml_stream(text, file, max_nodes=budget, fast=True)  # the same error, worded with positions
+            raise
 
     placer = _Placer(text, file, budget)
     return [(data, DeferredPositions(file, placer, index)) for index, data in enumerate(documents)]

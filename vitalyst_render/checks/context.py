@@ -107,8 +107,9 @@ class ComposeView:
     artefact: Artefact
     data: dict[str, Any]
 
-    @property
+    @cached_property
     def services(self) -> dict[str, dict[str, Any]]:
+        """The services that are mappings, by name (made once: checks look services up one by one)."""
         services = self.data.get("services") or {}
         return {name: s for name, s in services.items() if isinstance(s, dict)} if isinstance(services, dict) else {}
 
