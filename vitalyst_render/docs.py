@@ -7,7 +7,6 @@ Run ``python -m vitalyst_render.docs`` (or ``make docs``) after changing a check
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from .checks import registry

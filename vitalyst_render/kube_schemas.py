@@ -11,7 +11,6 @@ import json
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import jsonschema_rs
 

@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import Location
 
 from ._tools import missing_tool
-from .base import Problem, Severity, ToolUnavailable, check
+from .base import Problem, Severity, check
 from .context import CheckContext
 from .examples import ADD_CACHE, Edit, Expect, Fail, Pass
 
