@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from vitalyst_render.checks._rule_scope import Unprovable, _rules, scoped_files
+from vitalyst_render.checks._rule_scope import Unprovable, _rules, rules_file_of, scoped_files
 from vitalyst_render.checks._tools import ToolRun, run_tool
-from vitalyst_render.checks.promtool import failures_reported, rules_file_of
+from vitalyst_render.checks.promtool import failures_reported
 from vitalyst_render.yamlsource import load_yaml
 
 from ..conftest import OUT, require_tool

@@ -295,13 +295,19 @@ def scoped_files(rules: Any, tests: Any) -> tuple[dict[str, str], list[str]]:
     settings = {key: value for key, value in tests.items() if key not in ("rule_files", "tests", "group_eval_order")}
     for number, (kept, scenarios) in enumerate(shards.items()):
         groups = _kept_groups(rules, parsed, kept)
-        rule_file, test_file = f"scope-{number}.rules.yml", f"scope-{number}.test.yml"
+        test_file = f"scope-{number}.test.yml"
+        rule_file = rules_file_of(test_file)
         order = [name for name in tests.get("group_eval_order") or [] if name in {g.get("name") for g in groups}]
         files[rule_file] = json.dumps({**rules, "groups": groups})
         files[test_file] = json.dumps({"rule_files": [rule_file], **settings, **({"group_eval_order": order} if order else {}),
                                        "tests": scenarios})
         names.append(test_file)
     return files, names
+
+
+def rules_file_of(test_file: str) -> str:
+    """The rule file a scoped test file loads."""
+    return test_file.replace(".test.yml", ".rules.yml")
 
 
 def _kept_groups(document: dict[str, Any], parsed: Sequence[Rule], kept: frozenset[int]) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..artefacts import Artefact
-from ._rule_scope import Unprovable, scoped_files
+from ._rule_scope import Unprovable, rules_file_of, scoped_files
 from ._tools import ToolRun, line_of
 from .base import Problem, Severity, check
 from .context import CheckContext
@@ -187,10 +187,6 @@ def _unit_test_runs(rules: Artefact, tests: Artefact) -> list[tuple[list[str], d
     chunks = [test_files[i:i + size] for i in range(0, len(test_files), size)]
     return [(["test", "rules", *chunk], {name: files[name] for test_file in chunk for name in (test_file, rules_file_of(test_file))})
             for chunk in chunks]
-
-
-def rules_file_of(test_file: str) -> str:
-    return test_file.replace(".test.yml", ".rules.yml")
 
 
 def failures_reported(run: ToolRun) -> list[str]:
