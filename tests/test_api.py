@@ -37,3 +37,186 @@ def test_check_refuses_a_suppression_of_an_unknown_check(tmp_path):
     rendering = vr.render(vr.load_profile(path))
     with pytest.raises(vr.ProfileError, match="unknown check ID 'VR999'"):
         vr.check(rendering)
+
+
+# -- the library holds the same line as the CLI (issue 15, class 8) ------------------------
+
+import dataclasses
+import json
+import os
+import sys
+import types
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def dev_loaded():
+    return vr.load_profile("dev")
+
+
+@pytest.fixture(scope="module")
+def dev_rendering(dev_loaded):
+    return vr.render(dev_loaded)
+
+
+def _tree(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+
+
+def test_a_rendering_is_read_only(dev_rendering):
+    with pytest.raises(TypeError):
+        dev_rendering.files["../../escape"] = b"x"  # type: ignore[index]
+    with pytest.raises(TypeError):
+        del dev_rendering.files["manifest.json"]  # type: ignore[attr-defined]
+    with pytest.raises(TypeError):
+        dev_rendering.artefacts["x"] = dev_rendering.artefacts["redis/redis.conf"]  # type: ignore[index]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        dev_rendering.files = {}  # type: ignore[misc]
+    # A copy made with other files is read-only too, and does not share the caller's dict.
+    given = dict(dev_rendering.files)
+    copy = dataclasses.replace(dev_rendering, files=given)
+    given["../../escape"] = b"x"
+    assert "../../escape" not in copy.files
+    with pytest.raises(TypeError):
+        copy.files["x"] = b"x"  # type: ignore[index]
+
+
+HOSTILE_NAMES = [
+    "../../escape", "../escape", "a/../../escape", "ABSOLUTE", "kubernetes/../../escape", "", ".", "./x",
+    "a//b", "kubernetes/", "back\\slash", "nul\x00byte", "new\nline", "tab\there", "esc\x1b[0m", "del\x7f",
+    "x" * 300,
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES, ids=repr)
+@pytest.mark.parametrize("action", ["write", "diff"])
+def test_write_and_diff_refuse_any_name_outside_the_profile_folder(tmp_path, dev_rendering, name, action):
+    out = tmp_path / "a" / "b" / "out"
+    name = str(tmp_path / "escape-abs") if name == "ABSOLUTE" else name
+    hostile = dataclasses.replace(dev_rendering, files={**dev_rendering.files, name: b"escaped\n"})
+    with pytest.raises(vr.ArtefactError) as caught:
+        getattr(vr, action)(hostile, out)
+    assert "\n" not in str(caught.value) and "name" in str(caught.value)
+    assert _tree(tmp_path) == []  # nothing written, not even out/
+
+
+def test_write_refuses_a_rendering_whose_files_were_swapped_behind_its_back(tmp_path, dev_rendering):
+    # Past the dataclass: a plain dict set on the frozen object.
+    hostile = dataclasses.replace(dev_rendering)
+    object.__setattr__(hostile, "files", {**dev_rendering.files, "../escape": b"x"})
+    with pytest.raises(vr.ArtefactError, match="'../escape'"):
+        vr.write(hostile, tmp_path / "out")
+    # A file that would sit where another is a folder, a manifest that lists other
+    # files, no manifest, and text instead of bytes.
+    manifest = json.loads(dev_rendering.files["manifest.json"])
+    manifest["files"]["kubernetes/foreign.yaml"] = "sha256:0"
+    bad_files = [
+        {**dev_rendering.files, "redis": b"x"},
+        {**dev_rendering.files, "manifest.json": json.dumps(manifest).encode()},
+        {k: v for k, v in dev_rendering.files.items() if k != "manifest.json"},
+        {**dev_rendering.files, "redis/redis.conf": "text"},
+        {**dev_rendering.files, "manifest.json": b"not json"},
+    ]
+    for files in bad_files:
+        hostile = dataclasses.replace(dev_rendering, files=files)
+        with pytest.raises(vr.ArtefactError):
+            vr.write(hostile, tmp_path / "out")
+    assert _tree(tmp_path) == []
+
+
+def test_write_refuses_a_profile_name_that_leaves_out(tmp_path, dev_rendering):
+    for name in ["../escape", "/abs", "..", "", "Dev"]:
+        hostile = dataclasses.replace(dev_rendering, loaded=dataclasses.replace(dev_rendering.loaded, name=name))
+        for action in (vr.write, vr.diff):
+            with pytest.raises(vr.ArtefactError, match="profile name"):
+                action(hostile, tmp_path / "out")
+    assert _tree(tmp_path) == []
+
+
+def test_write_refuses_an_object_that_is_not_a_rendering(tmp_path, dev_rendering):
+    fake = types.SimpleNamespace(**{f.name: getattr(dev_rendering, f.name) for f in dataclasses.fields(dev_rendering)})
+    fake.files = {**dev_rendering.files, "../escape": b"x"}
+    fake.profile = "dev"
+    with pytest.raises(vr.UsageError, match=r"^write\(\): rendering must be a Rendering from render\(\), got SimpleNamespace$"):
+        vr.write(fake, tmp_path / "out")
+    assert _tree(tmp_path) == []
+
+
+def test_a_fair_rendering_still_writes(tmp_path, dev_rendering):
+    changed = dataclasses.replace(dev_rendering, files={**dev_rendering.files, "redis/redis.conf": b"changed\n"})
+    vr.write(changed, tmp_path)
+    assert (tmp_path / "dev" / "redis" / "redis.conf").read_bytes() == b"changed\n"
+    assert [d.path for d in vr.diff(changed, tmp_path)] == []
+
+
+class _Anything:
+    pass
+
+
+# (call, the argument its message names, the words of what it expects)
+def _bad_calls(loaded, rendering, tmp):
+    out = tmp / "out"
+    return [
+        (lambda: vr.load_profile(None), "load_profile(): name_or_path", "a profile name or a path"),
+        (lambda: vr.load_profile(5), "load_profile(): name_or_path", "a profile name or a path"),
+        (lambda: vr.load_profile({"name": "dev"}), "load_profile(): name_or_path", "a profile name or a path"),
+        (lambda: vr.load_profile(b"dev"), "load_profile(): name_or_path", "a profile name or a path"),
+        (lambda: vr.load_profile(""), "load_profile(): name_or_path", "a profile name or a path"),
+        (lambda: vr.load_profile("dev", profiles_dir=5), "load_profile(): profiles_dir", "a path"),
+        (lambda: vr.load_profile("dev", values="x.yaml"), "load_profile(): values", "a list"),
+        (lambda: vr.load_profile("dev", values=[5]), "load_profile(): values", "a list"),
+        (lambda: vr.load_profile("dev", overrides="a=b"), "load_profile(): overrides", "a list"),
+        (lambda: vr.load_profile("dev", overrides=[None]), "load_profile(): overrides", "a list"),
+        (lambda: vr.load_profile("dev", use_lock="no"), "load_profile(): use_lock", "True or False"),
+        (lambda: vr.render("dev"), "render(): profile", "a LoadedProfile from load_profile()"),
+        (lambda: vr.render(None), "render(): profile", "a LoadedProfile from load_profile()"),
+        (lambda: vr.render(Path("profiles/dev.yaml")), "render(): profile", "a LoadedProfile from load_profile()"),
+        (lambda: vr.render(rendering), "render(): profile", "a LoadedProfile from load_profile()"),
+        (lambda: vr.render(loaded, out=None), "render(): out", "a path"),
+        (lambda: vr.render(loaded, out=5), "render(): out", "a path"),
+        (lambda: vr.render(loaded, templates=5), "render(): templates", "a path"),
+        (lambda: vr.render(loaded, templates={}), "render(): templates", "a path"),
+        (lambda: vr.check("dev"), "check(): rendering", "a Rendering from render()"),
+        (lambda: vr.check(loaded), "check(): rendering", "a Rendering from render()"),
+        (lambda: vr.check(rendering, tools="no"), "check(): tools", "True or False"),
+        (lambda: vr.check(rendering, strict_tools=None), "check(): strict_tools", "True or False"),
+        (lambda: vr.check(rendering, cache=1), "check(): cache", "True or False"),
+        (lambda: vr.write("dev", out), "write(): rendering", "a Rendering from render()"),
+        (lambda: vr.write(loaded, out), "write(): rendering", "a Rendering from render()"),
+        (lambda: vr.write(rendering, None), "write(): out", "a path"),
+        (lambda: vr.write(rendering, 5), "write(): out", "a path"),
+        (lambda: vr.write(rendering, ""), "write(): out", "a path"),
+        (lambda: vr.write(rendering, "o\x00ut"), "write(): out", "a path"),
+        (lambda: vr.write(rendering, out, only="redis"), "write(): only", "a list"),
+        (lambda: vr.write(rendering, out, only=[5]), "write(): only", "a list"),
+        (lambda: vr.diff(None, out), "diff(): rendering", "a Rendering from render()"),
+        (lambda: vr.diff(rendering, None), "diff(): out", "a path"),
+        (lambda: vr.diff(rendering, out, only="redis"), "diff(): only", "a list"),
+        (lambda: vr.profile_names(5), "profile_names(): profiles_dir", "a path"),
+        (lambda: vr.profile_names(include_abstract="yes"), "profile_names(): include_abstract", "True or False"),
+        (lambda: vr.redis_acl("dev", {}), "redis_acl(): profile", "a LoadedProfile from load_profile()"),
+        (lambda: vr.redis_acl(loaded, None), "redis_acl(): passwords", "a mapping"),
+        (lambda: vr.redis_acl(loaded, {"app": 5}), "redis_acl(): passwords", "a mapping"),
+        (lambda: vr.redis_acl(loaded, {}, service=5), "redis_acl(): service", "a service name"),
+        (lambda: vr.CheckContext.of("dev"), "CheckContext.of(): rendering", "a Rendering from render()"),
+        (lambda: vr.check(_Anything()), "check(): rendering", "a Rendering from render()"),
+    ]
+
+
+def test_every_public_function_refuses_wrong_argument_types_in_one_line(tmp_path, dev_loaded, dev_rendering):
+    for call, argument, expected in _bad_calls(dev_loaded, dev_rendering, tmp_path):
+        with pytest.raises(vr.UsageError) as caught:
+            call()
+        message = str(caught.value)
+        assert message.startswith(f"{argument} must be ") and expected in message and "\n" not in message, message
+        assert " got " in message, message
+    assert _tree(tmp_path) == []
+
+
+def test_the_public_api_is_covered_by_the_type_guard():
+    called = {argument.split("(")[0] for _, argument, _ in _bad_calls(None, None, Path("/nonexistent"))}
+    functions = {name for name in vr.__all__ if callable(getattr(vr, name)) and not isinstance(getattr(vr, name), type)}
+    assert functions <= called

@@ -78,11 +78,15 @@ def render(profile: LoadedProfile, *, out: str | Path = "out", templates: str | 
     the stack plan, the files (``manifest.json`` included) and the parsed artefacts;
     pass it to :func:`check`, :func:`write` or :func:`diff`.
     """
+    from . import boundary
     from .rendering import render_profile
     from .targets import registry as target_registry
 
+    profile = boundary.loaded_profile(profile, "render(): profile")
+    out_path = boundary.path(out, "render(): out")
+    templates = boundary.optional_path(templates, "render(): templates")
     targets = target_registry()
-    return render_profile(profile, _engine(templates, targets), targets, out_prefix=Path(out).as_posix())
+    return render_profile(profile, _engine(templates, targets), targets, out_prefix=out_path.as_posix())
 
 
 def check(rendering: Rendering, *, tools: bool = True, strict_tools: bool = False, cache: bool = True) -> Report:
@@ -95,10 +99,15 @@ def check(rendering: Rendering, *, tools: bool = True, strict_tools: bool = Fals
     tool afresh instead of taking a verdict the same tool build gave on the same bytes
     from the cache (see :mod:`vitalyst_render.checks.verdicts`).
     """
+    from . import boundary
     from .checks.context import CheckContext
     from .checks.runner import run_checks
     from .checks.verdicts import VerdictCache
 
+    rendering = boundary.rendering(rendering, "check(): rendering")
+    tools = boundary.flag(tools, "check(): tools")
+    strict_tools = boundary.flag(strict_tools, "check(): strict_tools")
+    cache = boundary.flag(cache, "check(): cache")
     verdicts = VerdictCache() if cache else None
     return run_checks(CheckContext.of(rendering, verdicts), tools=tools, strict_tools=strict_tools)
 
@@ -110,8 +119,13 @@ def redis_acl(profile: LoadedProfile, passwords: Mapping[str, str], service: str
     may be omitted when the profile has one redis service. The text holds hashes
     only: pipe it into ``docker secret create`` rather than writing it anywhere.
     """
+    from . import boundary
     from .roles.redis import RedisService, filled_acl
 
+    profile = boundary.loaded_profile(profile, "redis_acl(): profile")
+    passwords = boundary.str_mapping(passwords, "redis_acl(): passwords", "a mapping of user name to password (str to str)")
+    if service is not None and not isinstance(service, str):
+        raise boundary.refuse("redis_acl(): service", "a service name (str) or None", service)
     candidates = {name: spec for name, spec in profile.profile.services.items() if isinstance(spec, RedisService)}
     if service is None:
         if len(candidates) != 1:

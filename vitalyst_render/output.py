@@ -32,6 +32,8 @@ from typing import Iterator, Literal
 
 from .errors import ArtefactError, Location, UsageError
 from .artefacts import GROUPS, MANIFEST, group_of
+from . import boundary
+from .boundary import name_problem
 from .rendering import Rendering, file_digests, manifest_of
 
 
@@ -64,13 +66,7 @@ class FileDiff:
 
 def _safe_name(name: object) -> bool:
     """A manifest entry we may act on: relative, normalised, inside the folder."""
-    return (
-        isinstance(name, str)
-        and bool(name)
-        and not name.startswith("/")
-        and posixpath.normpath(name) == name
-        and ".." not in name.split("/")
-    )
+    return name_problem(name) is None
 
 
 def _previous_entries(folder: Path) -> dict[str, object] | None:
@@ -154,7 +150,7 @@ def _plan(rendering: Rendering, out: Path, only: Collection[str] | None = None) 
     entries = _previous_entries(folder)
     previous = _owned(entries)
     existing = _on_disk(folder)
-    files = rendering.files if only is None else _subset_files(rendering, entries or {}, in_scope)
+    files = dict(rendering.files) if only is None else _subset_files(rendering, entries or {}, in_scope)
     foreign = [p for p in existing if p not in previous]
     clashes = sorted(p for p in foreign if p in files or any(f.startswith(p + "/") for f in files))
     if clashes:
@@ -192,6 +188,7 @@ def _locked(out: Path) -> Iterator[None]:
 
 def check_writable(rendering: Rendering, out: str | Path = "out", *, only: Collection[str] | None = None) -> None:
     """Raise :class:`ArtefactError` if :func:`write` would refuse ``rendering``; write nothing."""
+    rendering, out, only = _arguments("write", rendering, out, only)
     with _io_errors(Path(out)):
         _plan(rendering, Path(out), only)
 
@@ -201,8 +198,11 @@ def write(rendering: Rendering, out: str | Path = "out", *, only: Collection[str
 
     ``only`` names top-level folders (``kubernetes``, ``compose``, ...): then only their
     files are written or removed, and everything else in the folder stays as it was.
+    Every argument is checked first, and every file name again (see
+    :func:`vitalyst_render.boundary.writable`): a rendering a caller made or changed
+    that names a file outside the folder is refused before anything is written.
     """
-    out = Path(out)
+    rendering, out, only = _arguments("write", rendering, out, only)
     with _io_errors(out):
         out.mkdir(parents=True, exist_ok=True)
         with _locked(out):
@@ -349,7 +349,7 @@ def diff(rendering: Rendering, out: str | Path = "out", *, only: Collection[str]
     Only files found inside the folder are read; links are not followed. ``only``
     compares just those top-level folders (and not the manifest).
     """
-    out = Path(out)
+    rendering, out, only = _arguments("diff", rendering, out, only)
     folder = out / rendering.profile
     shown = folder.as_posix()
     in_scope = _scope(only)
@@ -387,6 +387,14 @@ def foreign_applied(rendering: Rendering, out: str | Path = "out") -> tuple[str,
     return tuple(
         sorted(p for p in on_disk if group_of(p) in APPLIED_FOLDERS and "/" in p and p not in previous and p not in rendering.files)
     )
+
+
+def _arguments(function: str, rendering: object, out: object, only: object) -> tuple[Rendering, Path, tuple[str, ...] | None]:
+    """What :func:`write` and :func:`diff` were given, checked: the rendering afresh."""
+    checked = boundary.writable(rendering, f"{function}()", MANIFEST)
+    where = boundary.path(out, f"{function}(): out")
+    groups = None if only is None else boundary.items(only, f"{function}(): only", "a list of top-level folder names or None")
+    return checked, where, groups
 
 
 def _unified(name: str, before: bytes | None, after: bytes | None) -> str:

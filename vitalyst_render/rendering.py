@@ -17,6 +17,7 @@ from typing import Any
 
 from ._version import __version__
 from .artefacts import MANIFEST, Artefact, Blame, ParseFailure, parse_artefact
+from .boundary import name_problem
 from .engine import Engine
 from .errors import Location, TemplateError
 from .plan import StackPlan, build_plan
@@ -28,15 +29,26 @@ from .timings import Phases, Stopwatch
 
 @dataclass(frozen=True)
 class Rendering:
-    """Everything one profile renders to, ready to check, write or diff."""
+    """Everything one profile renders to, ready to check, write or diff.
+
+    It is read-only: ``files`` and ``artefacts`` are read-only views of copies made when
+    it is created (``dataclasses.replace`` included), so no one can change what a
+    rendering holds after the fact; ``write`` and ``diff`` check every name again anyway.
+    """
 
     loaded: LoadedProfile
     plan: StackPlan
-    artefacts: dict[str, Artefact]
-    files: dict[str, bytes]
+    artefacts: Mapping[str, Artefact]
+    files: Mapping[str, bytes]
     out_prefix: str = "out"
     seconds: float = field(default=0.0, compare=False)
     phases: Phases = field(default=(), compare=False)  # plan, render (templates), parse (back), in seconds
+
+    def __post_init__(self) -> None:
+        for name in ("artefacts", "files"):
+            value = getattr(self, name)
+            if isinstance(value, Mapping):
+                object.__setattr__(self, name, MappingProxyType(dict(value.items())))
 
     @property
     def profile(self) -> str:
@@ -87,9 +99,11 @@ def _render_artefacts(plan: StackPlan, engine: Engine, targets: Sequence[Target]
 
 
 def check_output_path(path: str) -> None:
-    normalised = posixpath.normpath(path)
-    if path.startswith("/") or normalised != path or normalised.startswith("..") or path == MANIFEST:
-        raise TemplateError(f"target wants to write outside its profile folder: {path!r}")
+    problem = name_problem(path)
+    if path == MANIFEST:
+        problem = "is the manifest's"
+    if problem is not None:
+        raise TemplateError(f"target wants to write outside its profile folder: {path!r} (the name {problem})")
 
 
 def _blamer(job: Job, engine: Engine, context: dict[str, Any]) -> Blame:

@@ -157,7 +157,10 @@ class CheckContext:
 
     @classmethod
     def of(cls, rendering: Rendering, verdicts: VerdictCache | None = None) -> CheckContext:
-        return cls(rendering.loaded, rendering.plan, rendering.artefacts, rendering.folder, verdicts)
+        from ..boundary import rendering as checked
+
+        rendering = checked(rendering, "CheckContext.of(): rendering")
+        return cls(rendering.loaded, rendering.plan, dict(rendering.artefacts), rendering.folder, verdicts)
 
     def run_tool(self, program: str, arguments: list[str], files: dict[str, str], **options: Any) -> ToolRun:
         """:func:`._tools.run_tool` with this run's verdict cache."""

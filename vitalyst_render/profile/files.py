@@ -54,6 +54,10 @@ def profile_files(search: Sequence[Path]) -> dict[str, Path]:
 def profile_names(profiles_dir: Path | None = None, *, include_abstract: bool = False) -> list[str]:
     """Names of the profiles on the search path (see :func:`profile_search_path`): those
     of the first folder first, each name once; abstract ones only when asked."""
+    from .. import boundary
+
+    profiles_dir = boundary.optional_path(profiles_dir, "profile_names(): profiles_dir")
+    include_abstract = boundary.flag(include_abstract, "profile_names(): include_abstract")
     named = profile_files(profile_search_path(profiles_dir))
     return [name for name, path in named.items() if include_abstract or not _is_abstract(path)]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import os
 import re
 import time
 from collections.abc import Sequence
@@ -88,6 +89,7 @@ def load_profile(
     ``use_lock`` is false.
     """
     started = time.perf_counter()
+    name_or_path, profiles_dir, use_lock, values, overrides = _arguments(name_or_path, profiles_dir, use_lock, values, overrides)
     search = profile_search_path(profiles_dir)
     if isinstance(name_or_path, Path) or "/" in str(name_or_path) or str(name_or_path).endswith((".yaml", ".yml")):
         path = Path(name_or_path)
@@ -128,6 +130,28 @@ def load_profile(
     nearest = locks[0]
     return LoadedProfile(name, path, profile, chain, positions, tuple(lock.path for lock in locks), locked, nearest.unpinned,
                          nearest.unpinned_at, dropped, phases)
+
+
+def _arguments(name_or_path: object, profiles_dir: object, use_lock: object, values: object,
+               overrides: object) -> tuple[str | Path, Path | None, bool, tuple[Path, ...], tuple[str, ...]]:
+    """:func:`load_profile`'s arguments, checked (see :mod:`vitalyst_render.boundary`)."""
+    from .. import boundary
+
+    where = "load_profile(): "
+    expected = "a profile name or a path to a profile file (str or os.PathLike)"
+    if isinstance(name_or_path, str) and not name_or_path:
+        raise UsageError(f"{where}name_or_path must be {expected}, got an empty string")
+    if not isinstance(name_or_path, str):
+        name_or_path = boundary.path(name_or_path, where + "name_or_path") if isinstance(name_or_path, os.PathLike) else name_or_path
+        if not isinstance(name_or_path, Path):
+            raise boundary.refuse(where + "name_or_path", expected, name_or_path)
+    elif "\0" in name_or_path:
+        raise UsageError(f"{where}name_or_path must be {expected}, got a string with a NUL byte")
+    folder = boundary.optional_path(profiles_dir, where + "profiles_dir")
+    lock = boundary.flag(use_lock, where + "use_lock")
+    files = tuple(Path(f) for f in boundary.items(values, where + "values", "a list of paths to values files", paths=True))
+    sets = boundary.items(overrides, where + "overrides", "a list of path=value strings")
+    return name_or_path, folder, lock, files, sets
 
 
 def _read_values(path: Path) -> Layer:
