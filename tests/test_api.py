@@ -220,3 +220,80 @@ def test_the_public_api_is_covered_by_the_type_guard():
     called = {argument.split("(")[0] for _, argument, _ in _bad_calls(None, None, Path("/nonexistent"))}
     functions = {name for name in vr.__all__ if callable(getattr(vr, name)) and not isinstance(getattr(vr, name), type)}
     assert functions <= called
+
+
+# -- a render depends on nothing an earlier render left behind ------------------------------
+
+def test_a_render_reads_the_templates_as_they_are_now(tmp_path, dev_loaded):
+    templates = tmp_path / "templates"
+    (templates / "redis").mkdir(parents=True)
+    bundled = (REPO / "templates" / "redis" / "redis.conf.j2").read_text()
+    override = templates / "redis" / "redis.conf.j2"
+    override.write_text(bundled + "# first\n")
+    first = vr.render(dev_loaded, templates=templates)
+    override.write_text(bundled + "# second\n")
+    second = vr.render(dev_loaded, templates=templates)
+    assert first.files["redis/redis.conf"].endswith(b"# first\n")
+    assert second.files["redis/redis.conf"].endswith(b"# second\n")
+    # An override that appears later shadows the bundled template it names, and one
+    # that goes away gives the bundled template back.
+    (templates / "redis" / "users.acl.template.j2").write_text("# shadowed\n")
+    assert vr.render(dev_loaded, templates=templates).files["redis/redis.users.acl.template"] == b"# shadowed\n"
+    (templates / "redis" / "users.acl.template.j2").unlink()
+    plain = vr.render(dev_loaded)
+    assert vr.render(dev_loaded, templates=templates).files["redis/redis.users.acl.template"] == plain.files["redis/redis.users.acl.template"]
+    # A folder removed since the last render is an error now, as it would be in a fresh process.
+    for path in sorted(templates.rglob("*"), reverse=True):
+        path.rmdir() if path.is_dir() else path.unlink()
+    templates.rmdir()
+    with pytest.raises(vr.UsageError, match="templates folder not found"):
+        vr.render(dev_loaded, templates=templates)
+
+
+_ALONE = """
+import hashlib, json, sys
+import vitalyst_render as vr
+source, templates = sys.argv[1], sys.argv[2] or None
+rendering = vr.render(vr.load_profile(source), templates=templates)
+report = vr.check(rendering, tools=False)
+print(json.dumps([{k: hashlib.sha256(v).hexdigest() for k, v in rendering.files.items()}, repr(report.findings), repr(report.skipped)]))
+"""
+
+
+def _fingerprint(source: str, templates: str) -> list:
+    import hashlib
+
+    rendering = vr.render(vr.load_profile(source), templates=templates or None)
+    report = vr.check(rendering, tools=False)
+    return [{k: hashlib.sha256(v).hexdigest() for k, v in rendering.files.items()}, repr(report.findings), repr(report.skipped)]
+
+
+def test_renders_interleaved_in_threads_match_renders_alone(tmp_path):
+    # Profiles that differ in what they render: the shipped ones, one of another folder,
+    # two of the same name in different folders, and one with an override template.
+    twins = []
+    for parent in ("dev", "prod"):
+        folder = tmp_path / f"twin-of-{parent}"
+        folder.mkdir()
+        (folder / "twin.yaml").write_text(f"extends: {parent}\n")
+        twins.append(str(folder / "twin.yaml"))
+    templates = tmp_path / "templates"
+    (templates / "redis").mkdir(parents=True)
+    (templates / "redis" / "redis.conf.j2").write_text((REPO / "templates" / "redis" / "redis.conf.j2").read_text() + "# override\n")
+    sources = [("dev", ""), ("staging", ""), ("prod", ""), (str(REPO / "tests" / "profiles" / "open-stack.yaml"), ""),
+               *[(twin, "") for twin in twins], ("staging", str(templates))]
+    alone = {}
+    for source, folder in sources:
+        completed = subprocess.run([sys.executable, "-c", _ALONE, source, folder], capture_output=True, text=True, check=True, cwd=REPO)
+        alone[source, folder] = json.loads(completed.stdout)
+    # A then B, for every pair, in this one process.
+    for source, folder in sources:
+        for other, other_folder in sources:
+            _fingerprint(other, other_folder)
+            assert _fingerprint(source, folder) == alone[source, folder], (other, source)
+    # Several rounds of all of them at once, interleaved.
+    order = [item for _ in range(3) for item in (sources if _ % 2 == 0 else reversed(sources))]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda item: (item, _fingerprint(*item)), order))
+    for item, fingerprint in results:
+        assert fingerprint == alone[item], item

@@ -61,11 +61,14 @@ def _engine(templates: str | Path | None, targets: tuple[Target, ...]) -> Engine
     search = [Path(templates)] if templates is not None else []
     search += [t.templates for t in targets if t.templates is not None]
     key = tuple(p.resolve() for p in [*search, bundled])
+    # Checked on every render, not only the first: a folder removed since is an error.
+    if templates is not None and not Path(templates).is_dir():
+        raise UsageError(f"templates folder not found: {templates}")
+    # Kept for the process (compiling the templates costs more than a render); the
+    # engine's loader re-reads a template whose file changed since (see engine.py).
     engine = _engines.get(key)
     if engine is None:
-        if templates is not None and not Path(templates).is_dir():
-            raise UsageError(f"templates folder not found: {templates}")
-        engine = _engines[key] = Engine(key, bundled=bundled)
+        engine = _engines.setdefault(key, Engine(key, bundled=bundled))
     return engine
 
 

@@ -379,6 +379,26 @@ class Rendered:
     template: str
 
 
+class _CurrentLoader(jinja2.FileSystemLoader):
+    """A search-path loader whose compiled templates stay in use only while they are
+    what the search path gives now: the same file, with the same text. An engine lives
+    as long as the process (one per search path), so a template edited, added to an
+    override folder or removed between two renders is read afresh rather than served
+    from the cache of an earlier render (Jinja's own check compares mtimes only)."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        source, filename, _ = super().get_source(environment, template)
+
+        def uptodate() -> bool:
+            try:
+                now, now_filename, _ = jinja2.FileSystemLoader.get_source(self, environment, template)
+            except jinja2.TemplateNotFound:
+                return False
+            return now_filename == filename and now == source
+
+        return source, filename, uptodate
+
+
 class Engine:
     """One sandboxed environment per syntax, sharing a loader and its template cache.
 
@@ -393,7 +413,7 @@ class Engine:
         self.search_path = tuple(Path(f).resolve() for f in folders)
         self.templates_dir = self.search_path[-1]
         self._bundled = Path(bundled).resolve() if bundled is not None else self.templates_dir
-        self._loader = jinja2.FileSystemLoader([str(f) for f in self.search_path], followlinks=False)
+        self._loader = _CurrentLoader([str(f) for f in self.search_path], followlinks=False)
         self._envs = {syntax: self._environment(syntax) for syntax in SYNTAXES}
         self._traced: dict[str, ImmutableSandboxedEnvironment] = {}
 
@@ -413,7 +433,7 @@ class Engine:
             lstrip_blocks=True,
             autoescape=False,
             finalize=_strict(_FINALIZE[syntax]),
-            auto_reload=False,
+            auto_reload=True,  # asks _CurrentLoader whether each cached template is current
         )
         env.filters.update(filters_for(syntax))
         env.globals.pop("lipsum", None)
