@@ -297,3 +297,14 @@ def test_renders_interleaved_in_threads_match_renders_alone(tmp_path):
         results = list(pool.map(lambda item: (item, _fingerprint(*item)), order))
     for item, fingerprint in results:
         assert fingerprint == alone[item], item
+
+
+def test_what_a_process_makes_once_for_every_render_is_read_only():
+    from vitalyst_render import roles, targets
+    from vitalyst_render.checks import registry as checks
+
+    with pytest.raises(TypeError):
+        roles.registry()["redis"] = roles.registry()["image"]  # type: ignore[index]
+    assert isinstance(targets.registry(), tuple)
+    checks().clear()  # a copy: the next caller still gets every check
+    assert "VR001" in checks()

@@ -8,7 +8,9 @@ entry point names a :class:`~vitalyst_render.roles.base.Role` subclass or instan
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
+from types import MappingProxyType
 from typing import Annotated, Any, Union
 
 from pydantic import Field, create_model
@@ -39,8 +41,9 @@ def _instance(loaded: Any, origin: str) -> Role:
 
 
 @cache
-def registry(*, plugins: bool = True) -> dict[str, Role]:
-    """Every role by kind: the built-in ones, then those of installed plugins."""
+def registry(*, plugins: bool = True) -> Mapping[str, Role]:
+    """Every role by kind: the built-in ones, then those of installed plugins (read-only:
+    it is made once per process, and every render after uses it)."""
     roles = {role.kind: role for role in BUILT_IN}
     if plugins:
         for origin, loaded in load(ENTRY_POINT_GROUP):
@@ -48,7 +51,7 @@ def registry(*, plugins: bool = True) -> dict[str, Role]:
             if role.kind in roles:
                 raise UsageError(f"plugin role {origin} registers kind {role.kind!r}, which exists already")
             roles[role.kind] = role
-    return roles
+    return MappingProxyType(roles)
 
 
 @cache
