@@ -253,18 +253,18 @@ def test_a_render_reads_the_templates_as_they_are_now(tmp_path, dev_loaded):
 _ALONE = """
 import hashlib, json, sys
 import vitalyst_render as vr
-source, templates = sys.argv[1], sys.argv[2] or None
+source, templates, tools = sys.argv[1], sys.argv[2] or None, sys.argv[3] == "tools"
 rendering = vr.render(vr.load_profile(source), templates=templates)
-report = vr.check(rendering, tools=False)
+report = vr.check(rendering, tools=tools, cache=False)
 print(json.dumps([{k: hashlib.sha256(v).hexdigest() for k, v in rendering.files.items()}, repr(report.findings), repr(report.skipped)]))
 """
 
 
-def _fingerprint(source: str, templates: str) -> list:
+def _fingerprint(source: str, templates: str, tools: bool = False) -> list:
     import hashlib
 
     rendering = vr.render(vr.load_profile(source), templates=templates or None)
-    report = vr.check(rendering, tools=False)
+    report = vr.check(rendering, tools=tools)
     return [{k: hashlib.sha256(v).hexdigest() for k, v in rendering.files.items()}, repr(report.findings), repr(report.skipped)]
 
 
@@ -284,15 +284,13 @@ def test_renders_interleaved_in_threads_match_renders_alone(tmp_path):
                *[(twin, "") for twin in twins], ("staging", str(templates))]
     alone = {}
     for source, folder in sources:
-        completed = subprocess.run([sys.executable, "-c", _ALONE, source, folder], capture_output=True, text=True, check=True, cwd=REPO)
+        completed = subprocess.run([sys.executable, "-c", _ALONE, source, folder, ""], capture_output=True, text=True, check=True, cwd=REPO)
         alone[source, folder] = json.loads(completed.stdout)
-    # A then B, for every pair, in this one process.
-    for source, folder in sources:
-        for other, other_folder in sources:
-            _fingerprint(other, other_folder)
-            assert _fingerprint(source, folder) == alone[source, folder], (other, source)
-    # Several rounds of all of them at once, interleaved.
-    order = [item for _ in range(3) for item in (sources if _ % 2 == 0 else reversed(sources))]
+    # One after another in this process, forwards then backwards: each follows two others.
+    for item in [*sources, *reversed(sources)]:
+        assert _fingerprint(*item) == alone[item], item
+    # Then all of them at once, interleaved, twice over.
+    order = [*sources, *reversed(sources)]
     with ThreadPoolExecutor(max_workers=6) as pool:
         results = list(pool.map(lambda item: (item, _fingerprint(*item)), order))
     for item, fingerprint in results:
@@ -308,3 +306,17 @@ def test_what_a_process_makes_once_for_every_render_is_read_only():
     assert isinstance(targets.registry(), tuple)
     checks().clear()  # a copy: the next caller still gets every check
     assert "VR001" in checks()
+
+
+def test_checks_with_tools_interleaved_in_threads_match_checks_alone():
+    # The external tools too, their verdicts shared through the cache: each profile's
+    # report is the one a fresh process gives without the cache.
+    sources = ["dev", "prod", str(REPO / "tests" / "profiles" / "open-stack.yaml")]
+    alone = {}
+    for source in sources:
+        completed = subprocess.run([sys.executable, "-c", _ALONE, source, "", "tools"], capture_output=True, text=True, check=True, cwd=REPO)
+        alone[source] = json.loads(completed.stdout)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda source: (source, _fingerprint(source, "", True)), [*sources, *reversed(sources)]))
+    for source, fingerprint in results:
+        assert fingerprint == alone[source], source
