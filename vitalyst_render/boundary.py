@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ArtefactError, Location, UsageError
+from .profile.scalars import DNS_LABEL
 
 if TYPE_CHECKING:
     from .profile.loader import LoadedProfile
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 #: Longest name of one file or folder (Linux's NAME_MAX, in bytes).
 NAME_MAX = 255
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\\]")
-_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
 PATH = "a path (str or os.PathLike)"
 BOOL = "True or False"
@@ -102,8 +102,11 @@ def rendering(value: object, where: str) -> Rendering:
 
 
 def str_mapping(value: object, where: str, expected: str) -> Mapping[str, str]:
-    if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+    if not isinstance(value, Mapping):
         raise refuse(where, expected, value)
+    for key, item in value.items():
+        if not isinstance(key, str) or not isinstance(item, str):
+            raise UsageError(f"{where} must be {expected}, got a {got(key)} key with a {got(item)} value")
     return value
 
 
@@ -147,7 +150,7 @@ def writable(value: object, where: str, manifest_name: str) -> Rendering:
 
     given = rendering(value, f"{where}: rendering")
     name = getattr(given.loaded, "name", None)
-    if not isinstance(name, str) or not _DNS_LABEL.fullmatch(name):
+    if not isinstance(name, str) or not re.fullmatch(DNS_LABEL, name):
         raise ArtefactError(f"{where} refuses the rendering: its profile name {name!r} is not a DNS-1123 label (it names the output folder)")
     if not isinstance(given.files, Mapping):
         raise ArtefactError(f"{where} refuses the rendering: its files are a {got(given.files)}, not a mapping of name to bytes")

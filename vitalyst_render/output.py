@@ -21,7 +21,6 @@ import errno
 import fcntl
 import json
 import os
-import posixpath
 import shutil
 import tempfile
 from collections.abc import Callable, Collection, Mapping
