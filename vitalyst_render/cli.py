@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shlex
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -84,6 +85,19 @@ def _render_format() -> str | None:
     return fmt if isinstance(fmt, str) else None
 
 
+def _output_root(ctx: click.Context, param: click.Parameter, value: str) -> Path:
+    """--out as given (a Path of "" is "."): an empty or blank value would make the
+    working directory itself the output root."""
+    if not value.strip():
+        raise click.BadParameter("is empty; give a folder (the default is out)")
+    return Path(value)
+
+
+def _folder_given(path: Path) -> bool:
+    """Whether ``path`` is a folder; False, never an exception, for a symlink loop or a name too long."""
+    return os.path.isdir(path)
+
+
 def _overlay_options(command: Callable[..., None]) -> Callable[..., None]:
     """--values and --set: what a run changes in its profiles (see load_profile)."""
     command = click.option(
@@ -97,7 +111,32 @@ def _overlay_options(command: Callable[..., None]) -> Callable[..., None]:
     )(command)
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+def _die_of_broken_pipe() -> NoReturn:
+    """The reader of stdout went away (``render ... | head``): end as other Unix tools do,
+    killed by SIGPIPE (a shell shows status 141), with no traceback and nothing on stderr.
+    SIGPIPE is ignored while we run (Python's default), so that a tool's closed pipe is an
+    error the checks handle; it is let through only here, at the end."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # nothing left to flush into the broken pipe
+    except (OSError, ValueError):
+        pass
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGPIPE)
+    sys.exit(128 + signal.SIGPIPE)  # where a signal cannot end the process
+
+
+class _RenderGroup(click.Group):
+    """The ``render`` group: a write to a closed stdout ends the command by SIGPIPE."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            _die_of_broken_pipe()
+
+
+@click.group(cls=_RenderGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--profile", "-p", "profiles", multiple=True, metavar="NAME", shell_complete=_complete_profiles, help="Profile to render (repeatable).")
 @click.option("--all", "all_profiles", is_flag=True, help="Render every non-abstract profile.")
 @click.option(
@@ -114,7 +153,10 @@ def _overlay_options(command: Callable[..., None]) -> Callable[..., None]:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder of templates searched before the bundled ones: override single files (e.g. kubernetes/workload.yaml.j2).",
 )
-@click.option("--out", "out", default="out", show_default=True, type=click.Path(file_okay=False, path_type=Path), help="Output root; each profile writes OUT/NAME/.")
+@click.option(
+    "--out", "out", default="out", show_default=True, type=click.Path(file_okay=False), callback=_output_root,
+    help="Output root; each profile writes OUT/NAME/.",
+)
 @click.option("--check", is_flag=True, help="Render in memory and compare with OUT; write nothing; exit 1 on drift.")
 @click.option("--format", "fmt", type=click.Choice(_FORMATS), default="text", show_default=True, help="Report format.")
 @click.option("--strict-tools", is_flag=True, help="Treat a missing external tool as an error instead of a skip.")
@@ -163,10 +205,12 @@ def cli(
     """
     if ctx.invoked_subcommand is not None:
         return
-    if profiles_dir is not None and not profiles_dir.is_dir():
-        _fail(UsageError(f"profiles folder not found: {profiles_dir}"))
-    if templates is not None and not templates.is_dir():
-        _fail(UsageError(f"templates folder not found: {templates}"))
+    from .errors import clipped
+
+    if profiles_dir is not None and not _folder_given(profiles_dir):
+        _fail(UsageError(f"profiles folder not found: {clipped(str(profiles_dir), 200)}"))
+    if templates is not None and not _folder_given(templates):
+        _fail(UsageError(f"templates folder not found: {clipped(str(templates), 200)}"))
     if list_profiles:
         from .profile.files import profile_names
 
@@ -263,23 +307,24 @@ def _load(
     values: tuple[Path, ...] = (), overrides: tuple[str, ...] = (),
 ) -> list[LoadedProfile]:
     """Load and validate everything first: bad input stops the run before any write."""
-    from .profile.files import profile_names, profile_search_path
+    from .profile.files import profile_names, profile_search_path, resolved
     from .profile.loader import load_profile
-    from .profile.scalars import DNS_LABEL
+    from .profile.scalars import DNS_LABEL, named
 
     for name in profiles:
         if not re.fullmatch(DNS_LABEL, name):
-            raise UsageError(f"--profile takes a profile name, got {name!r}; use --profile-file for a path")
-    names = list(profiles)
+            raise UsageError(f"--profile takes a profile name, got {named(name)}; use --profile-file for a path")
+    names = list(dict.fromkeys(profiles))  # `-p prod -p prod` loads prod once
     if all_profiles:
         names += [n for n in profile_names(profiles_dir) if n not in names]
         if not names and not profile_files:
             raise UsageError(f"no profiles found in {' or '.join(map(str, profile_search_path(profiles_dir)))}")
-    sources: list[str | Path] = [*names, *profile_files]
+    files = list({resolved(path): path for path in reversed(profile_files)}.values())[::-1]  # the first of each file
+    sources: list[str | Path] = [*names, *files]
     loaded = [load_profile(source, profiles_dir=profiles_dir, values=values, overrides=overrides) for source in sources]
     seen: dict[str, LoadedProfile] = {}
     for item in loaded:
-        if item.name in seen and seen[item.name].path.resolve() != item.path.resolve():
+        if item.name in seen and resolved(seen[item.name].path) != resolved(item.path):
             raise UsageError(f"two profiles named {item.name!r} would write the same folder: {seen[item.name].path} and {item.path}")
         seen[item.name] = item
     return list(seen.values())
@@ -299,6 +344,8 @@ def _settle(
             rendering, report, folder, drift=tuple(diff(rendering, out, only=only)), checked=True, only=scope, foreign=foreign_applied(rendering, out)
         )
     written = write(rendering, out, only=only) if write_files else None
+    for stale in written.cleaned if written is not None else ():
+        click.echo(f"render: removed {stale.as_posix()}, left by a render that was killed mid-write", err=True, color=_colour())
     return ProfileOutcome(rendering, report, folder, written=written, only=scope, streamed=streamed, foreign=foreign_applied(rendering, out))
 
 
@@ -572,7 +619,10 @@ def _finish(outcome: Outcome, printer: _EventPrinter) -> None:
 
 @cli.group("deploy", invoke_without_command=True)
 @_deploy_options
-@click.option("--out", default="out", show_default=True, type=click.Path(file_okay=False, path_type=Path), help="Where the committed render lives (OUT/NAME/).")
+@click.option(
+    "--out", default="out", show_default=True, type=click.Path(file_okay=False), callback=_output_root,
+    help="Where the committed render lives (OUT/NAME/).",
+)
 @click.option("--dry-run", is_flag=True, help="Preflight and plan only: print what would change and change nothing.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=600, show_default=True, help="Seconds to wait for the release to converge.")
 @click.pass_context

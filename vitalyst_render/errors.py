@@ -9,6 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: How many characters of an offending text a message quotes: a file that is not a
+#: profile at all (a log, a binary, one long line) must not be echoed whole.
+MAX_QUOTED = 80
+
+
+def clipped(text: str, limit: int = MAX_QUOTED) -> str:
+    """``text`` cut to ``limit`` characters, the cut marked with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
 
 @dataclass(frozen=True)
 class Location:
@@ -40,7 +49,7 @@ class RenderError(Exception):
         if self.location is not None:
             parts.append(str(self.location))
         if self.field:
-            parts.append(self.field)
+            parts.append(clipped(self.field, MAX_QUOTED + 40))  # a key can be a whole line of the file
         parts.append(self.message)
         # Keep the contract of one line per error, whatever the message carries.
         return ": ".join(parts).replace("\r", "\\r").replace("\n", "\\n")

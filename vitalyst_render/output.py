@@ -4,7 +4,16 @@ A render is staged in a sibling folder, then swapped in with one atomic
 ``renameat2(RENAME_EXCHANGE)``, so a killed render leaves the old tree or the new one,
 never a mix. Files that the previous ``manifest.json`` did not list belong to someone
 else: they are carried over untouched (hard links to the same inodes), and a render
-that would overwrite one stops instead.
+that would overwrite one stops instead. So are folders that no listed file lives in
+(an empty one included), and every folder keeps its mode across the swap.
+
+Links inside ``out/<profile>/`` are never followed. A symbolic link is never ours, even
+at a path the manifest lists: it is carried over as it is, a render that would replace
+it stops, and ``manifest.json`` itself as a link is an error (as an unreadable one is).
+
+A render killed mid-write leaves its staging folder (``out/.<profile>.new-*``) behind;
+the next write to ``out/`` removes every such folder first and says which
+(:attr:`WriteSummary.cleaned`).
 
 A write or diff may be limited to some groups (the top-level folders, ``only``).
 Everything outside them, files and their manifest entries alike, is carried over as it
@@ -21,7 +30,9 @@ import errno
 import fcntl
 import json
 import os
+import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Collection, Mapping
 from contextlib import contextmanager
@@ -42,6 +53,8 @@ class WriteSummary:
     written: tuple[str, ...]
     removed: tuple[str, ...]
     unchanged: bool
+    #: Staging folders of killed renders that this write removed first (``out/.<profile>.new-*``).
+    cleaned: tuple[Path, ...] = ()
 
 
 #: How a file on disk differs from the render (``render --check``):
@@ -69,12 +82,26 @@ def _safe_name(name: object) -> bool:
 
 
 def _previous_entries(folder: Path) -> dict[str, object] | None:
-    """The previous manifest's files (path → its recorded hash); None without a manifest."""
+    """The previous manifest's files (path → its recorded hash); None without a manifest.
+    A manifest that is a link is never followed: it is refused, as an unreadable one is."""
     path = folder / MANIFEST
-    if not path.exists():
-        return None
     try:
-        files = json.loads(path.read_text("utf-8"))["files"]
+        mode = os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError:
+        mode = 0
+    if stat.S_ISLNK(mode):
+        raise ArtefactError(
+            "manifest.json is a symbolic link, and vitalyst-render never follows links in the output folder; "
+            "remove it (and the files it listed) to render again",
+            Location(str(path)),
+        )
+    try:
+        raw = _read(path)
+        if raw is None:
+            raise ValueError
+        files = json.loads(raw.decode("utf-8"))["files"]
         if not isinstance(files, dict):
             raise TypeError
     except (OSError, ValueError, KeyError, TypeError):
@@ -127,6 +154,28 @@ def _on_disk(folder: Path) -> dict[str, Path]:
     return found
 
 
+def _folders_on_disk(folder: Path) -> dict[str, int]:
+    """Every folder of ``folder`` (itself as ``""``) with its permission bits; links not followed."""
+    found: dict[str, int] = {}
+    if folder.is_symlink() or not folder.is_dir():
+        return found
+    for root, dirs, _ in os.walk(folder):
+        here = Path(root)
+        relative = here.relative_to(folder).as_posix()
+        found["" if relative == "." else relative] = stat.S_IMODE(os.lstat(here).st_mode)
+        dirs[:] = [d for d in dirs if not (here / d).is_symlink()]
+    return found
+
+
+def _parents(paths: Collection[str]) -> set[str]:
+    """Every folder that holds one of ``paths`` (relative, POSIX), the top as ``""``."""
+    found = {""}
+    for path in paths:
+        parts = path.split("/")[:-1]
+        found.update("/".join(parts[:depth]) for depth in range(1, len(parts) + 1))
+    return found
+
+
 def _target_folder(rendering: Rendering, out: Path) -> Path:
     folder = out / rendering.profile
     if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
@@ -139,6 +188,7 @@ class _Plan:
     folder: Path
     files: dict[str, bytes]  # what the new tree gets from this render
     carried: dict[str, Path]  # what it keeps as it is: foreign files, and ours outside the subset
+    folders: dict[str, int]  # folders the old tree had that the new one keeps, with their modes
     written: tuple[str, ...]
     removed: tuple[str, ...]
 
@@ -149,19 +199,26 @@ def _plan(rendering: Rendering, out: Path, only: Collection[str] | None = None) 
     entries = _previous_entries(folder)
     previous = _owned(entries)
     existing = _on_disk(folder)
+    old_folders = _folders_on_disk(folder)
     files = dict(rendering.files) if only is None else _subset_files(rendering, entries or {}, in_scope)
-    foreign = [p for p in existing if p not in previous]
-    clashes = sorted(p for p in foreign if p in files or any(f.startswith(p + "/") for f in files))
+    # A link is never ours, even where the manifest lists it: vitalyst-render makes none.
+    links = {p for p, full in existing.items() if full.is_symlink()}
+    owned_folders = _parents(previous)
+    foreign_folders = [d for d in old_folders if d not in owned_folders]  # no listed file lives in them
+    foreign = [p for p in existing if p not in previous or p in links] + foreign_folders
+    needed_folders = _parents(files)
+    clashes = sorted(p for p in foreign if p in files or (p in needed_folders and p not in old_folders))
     if clashes:
-        raise ArtefactError(
-            f"refusing to overwrite {clashes[0]!r}: vitalyst-render did not make it (not in manifest.json); move it away",
-            Location(str(folder / clashes[0])),
-        )
-    ours = {p for p in existing if p in previous and in_scope(p)}
+        what = "it is a symbolic link, which vitalyst-render never makes" if clashes[0] in links else (
+            "vitalyst-render did not make it (not in manifest.json)")
+        raise ArtefactError(f"refusing to overwrite {clashes[0]!r}: {what}; move it away", Location(str(folder / clashes[0])))
+    ours = {p for p in existing if p in previous and p not in links and in_scope(p)}
     carried = {p: existing[p] for p in existing if p not in files and p not in ours}
+    kept = needed_folders | _parents([*carried, *(f"{d}/" for d in foreign_folders)])  # "a/b/": a and a/b
+    folders = {d: mode for d, mode in old_folders.items() if d in kept}
     written = tuple(p for p, data in files.items() if _read(existing.get(p)) != data)
     removed = tuple(sorted(p for p in ours if p not in files))
-    return _Plan(folder, files, carried, written, removed)
+    return _Plan(folder, files, carried, folders, written, removed)
 
 
 @contextmanager
@@ -205,12 +262,12 @@ def write(rendering: Rendering, out: str | Path = "out", *, only: Collection[str
     with _io_errors(out):
         out.mkdir(parents=True, exist_ok=True)
         with _locked(out):
-            _recover(out, rendering.profile)
+            cleaned = _recover(out)
             plan = _plan(rendering, out, only)
             if plan.folder.is_dir() and not plan.written and not plan.removed:
-                return WriteSummary(plan.folder, (), (), True)
+                return WriteSummary(plan.folder, (), (), True, cleaned)
             _stage_and_swap(rendering.profile, out, plan)
-    return WriteSummary(plan.folder, plan.written, plan.removed, False)
+    return WriteSummary(plan.folder, plan.written, plan.removed, False, cleaned)
 
 
 def _stage_and_swap(profile: str, out: Path, plan: _Plan) -> None:
@@ -221,20 +278,42 @@ def _stage_and_swap(profile: str, out: Path, plan: _Plan) -> None:
             _write_file(staging / path, data)
         for path, source in plan.carried.items():
             _carry(source, staging / path)
+        _keep_folders(staging, plan.folders)
         _flush(staging, [staging / path for path in plan.files])
         _swap_in(staging, plan.folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def _keep_folders(staging: Path, folders: Mapping[str, int]) -> None:
+    """Give the staged tree the old tree's folders: the foreign ones (an empty one too)
+    made, and each with its mode, the deepest first, so that a folder closed to writes
+    is closed after everything inside it is in place."""
+    for folder in sorted(folders, key=lambda d: (d.count("/"), d)):
+        if folder:
+            (staging / folder).mkdir(parents=True, exist_ok=True)
+    for folder in sorted(folders, key=lambda d: (-d.count("/") - bool(d), d)):
+        os.chmod(staging / folder if folder else staging, folders[folder])
+
+
 def _read(path: Path | None) -> bytes | None:
-    """A regular file's bytes; None for anything else (missing, a link, a folder)."""
-    if path is None or path.is_symlink() or not path.is_file():
+    """A regular file's bytes; None for anything else (missing, a link, a folder, a FIFO).
+    Never follows a link and never blocks (O_NOFOLLOW, O_NONBLOCK, then fstat)."""
+    if path is None:
         return None
     try:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def _write_file(path: Path, data: bytes) -> None:
@@ -328,18 +407,31 @@ def _swap_in(staging: Path, folder: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _recover(out: Path, profile: str) -> None:
-    """Clean up after a render that was killed mid-write."""
+#: The staging folders a write makes beside ``out/<profile>/``: the new tree, and (in the
+#: rename fallback) the old one moved aside.
+_STAGING = re.compile(r"\.(?P<profile>[a-z0-9]([-a-z0-9]*[a-z0-9])?)\.(?P<kind>new|old)-.+")
+
+
+def _recover(out: Path) -> tuple[Path, ...]:
+    """Clean up after renders that were killed mid-write, of every profile in ``out``
+    (the caller holds the lock, so no staging folder there is in use): an old tree moved
+    aside goes back if its folder is missing, every other staging folder is removed.
+    Returns what was removed."""
     if not out.is_dir():
-        return
-    folder = out / profile
-    for leftover in sorted(out.glob(f".{profile}.old-*")):
-        if not folder.exists():
-            os.rename(leftover, folder)
-        else:
-            shutil.rmtree(leftover, ignore_errors=True)
-    for leftover in out.glob(f".{profile}.new-*"):
+        return ()
+    removed: list[Path] = []
+    for leftover in sorted(out.iterdir()):
+        match = _STAGING.fullmatch(leftover.name)
+        if match is None or leftover.is_symlink() or not leftover.is_dir():
+            continue
+        folder = out / match["profile"]
+        if match["kind"] == "old" and not os.path.lexists(folder):
+            os.rename(leftover, folder)  # killed between the fallback's two renames
+            continue
         shutil.rmtree(leftover, ignore_errors=True)
+        if not os.path.lexists(leftover):
+            removed.append(leftover)
+    return tuple(removed)
 
 
 def diff(rendering: Rendering, out: str | Path = "out", *, only: Collection[str] | None = None) -> list[FileDiff]:
@@ -384,7 +476,10 @@ def foreign_applied(rendering: Rendering, out: str | Path = "out") -> tuple[str,
         on_disk = _on_disk(folder)
         previous = _owned(_previous_entries(folder)) if MANIFEST in on_disk else set()
     return tuple(
-        sorted(p for p in on_disk if group_of(p) in APPLIED_FOLDERS and "/" in p and p not in previous and p not in rendering.files)
+        sorted(
+            p for p in on_disk
+            if group_of(p) in APPLIED_FOLDERS and "/" in p and (p not in previous or on_disk[p].is_symlink()) and p not in rendering.files
+        )
     )
 
 

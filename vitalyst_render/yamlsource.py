@@ -31,7 +31,7 @@ from ruamel.yaml.events import AliasEvent, DocumentStartEvent, MappingEndEvent, 
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver
 
-from .errors import Location
+from .errors import Location, clipped
 
 #: Upper bound on constructed nodes, counting every alias expansion.
 MAX_NODES = 100_000
@@ -220,7 +220,7 @@ class _Builder:
         tag = node.tag
         if tag not in _ALLOWED_TAGS:
             line, col = _pos(node)
-            raise YamlSourceError(f"YAML tag {tag!r} is not allowed; only the core schema's tags are", line, col)
+            raise YamlSourceError(f"YAML tag {clipped(tag)!r} is not allowed; only the core schema's tags are", line, col)
         if node.kind == "mapping":
             return self._mapping(node, path)
         if node.kind == "sequence":
@@ -249,7 +249,7 @@ class _Builder:
                 continue
             if tag not in _ALLOWED_TAGS:
                 line, col = _pos(key_node)
-                raise YamlSourceError(f"YAML tag {tag!r} is not allowed; only the core schema's tags are", line, col)
+                raise YamlSourceError(f"YAML tag {clipped(tag)!r} is not allowed; only the core schema's tags are", line, col)
             if key_node.kind != "scalar":
                 line, col = _pos(key_node)
                 raise YamlSourceError("mapping keys must be plain scalars", line, col)
@@ -260,7 +260,7 @@ class _Builder:
                 line, col = _pos(key_node)
                 first = self.positions.keys.get(path + (key,))
                 where = f"; it is set first at line {first.line}" if first is not None and first.file == self.positions.file else ""
-                raise YamlSourceError(f"duplicate key {key!r}{where}", line, col)
+                raise YamlSourceError(f"duplicate key {clipped(key)!r}{where}", line, col)
             if self.record:
                 self.positions.keys.setdefault(path + (key,), self._location(key_node))
             result[key] = self.build(value_node, path + (key,))

@@ -76,7 +76,10 @@ class Runner:
             rendering = render(loaded, out=out)
         except RenderError as error:
             return self._refused(str(error))
-        drift = diff(rendering, out)
+        try:
+            drift = diff(rendering, out)
+        except RenderError as error:  # a manifest.json that is unreadable or a link
+            return self._refused(str(error))
         if drift:
             listed = ", ".join(f"{d.path} ({d.status})" for d in drift[:5])
             return self._refused(f"{out / loaded.name} differs from a fresh render: {listed}; run render --profile {loaded.name} and commit it")

@@ -7,7 +7,10 @@ completion of ``--profile`` stay quick; :mod:`.loader` validates what they find.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,17 +18,28 @@ from typing import Any
 from ..errors import Location, ProfileError, UsageError
 from ..resources import data_dir
 from ..yamlsource import Positions, YamlSourceError, decode_utf8, load_yaml
-from .scalars import DNS_LABEL, shown
+from ..errors import clipped
+from .scalars import DNS_LABEL, named, shown
 
 #: Profiles are small; refuse anything that is clearly not one.
 MAX_PROFILE_BYTES = 1 << 20
 
 
+def resolved(path: Path) -> Path:
+    """``path`` with its links resolved, for telling files apart; never raises. A path
+    that cannot be resolved (a symlink loop, a name too long) is made absolute only:
+    reading it fails, and that is where the error is worded."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
+        return Path(os.path.abspath(path))
+
+
 def display_path(path: Path) -> str:
     """Paths in messages: relative to the working directory when below it."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+        return str(resolved(path).relative_to(resolved(Path.cwd())))
+    except (ValueError, OSError):
         return str(path)
 
 
@@ -77,12 +91,12 @@ def _searched(search: Sequence[Path]) -> str:
 def profile_path(name: str, profiles_dir: Path | None = None) -> Path:
     """The file of the profile ``name``: the first on the search path."""
     if not re.fullmatch(DNS_LABEL, name):
-        raise UsageError(f"invalid profile name {name!r}: expected a DNS-1123 label")
+        raise UsageError(f"invalid profile name {named(name)}: expected a DNS-1123 label")
     search = profile_search_path(profiles_dir)
     path = profile_files(search).get(name)
     if path is None:
         known = ", ".join(profile_names(profiles_dir)) or "none"
-        raise UsageError(f"unknown profile {name!r} (known: {known}); looked in {_searched(search)}")
+        raise UsageError(f"unknown profile {named(name)} (known: {known}); looked in {_searched(search)}")
     return path
 
 
@@ -90,13 +104,7 @@ def read_yaml_file(path: Path, what: str, max_bytes: int = MAX_PROFILE_BYTES) ->
     """A profile-side YAML file (a profile, an image lock), strictly parsed, with positions;
     each way it can fail is a placed one-line error."""
     shown_path = display_path(path)
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(max_bytes + 1)
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        raise UsageError(f"cannot read {what}: {exc.strerror}", Location(shown_path)) from None
+    raw = read_regular(path, what, max_bytes)
     if len(raw) > max_bytes:
         raise ProfileError(f"{what} is larger than {max_bytes} bytes", Location(shown_path, 1, 1))
     try:
@@ -105,12 +113,74 @@ def read_yaml_file(path: Path, what: str, max_bytes: int = MAX_PROFILE_BYTES) ->
         raise ProfileError(exc.message, Location(shown_path, exc.line, exc.col)) from None
 
 
+#: What a file that is not a regular file is, by its type (for "is a FIFO, not a regular file").
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _FILE_KINDS if test(mode)), "not a file")
+
+
+def _reason(exc: OSError) -> str:
+    """An OS error in the words of a one-line message."""
+    text = exc.strerror or str(exc)
+    return f"{text} (a symlink loop?)" if exc.errno == errno.ELOOP else text
+
+
+def read_regular(path: Path, what: str, max_bytes: int) -> bytes:
+    """Up to ``max_bytes + 1`` bytes of the regular file at ``path``.
+
+    Opened without blocking: a FIFO (which would wait for a writer forever), socket,
+    device or folder is refused for what it is, and every other way the path can fail
+    (a symlink loop, a name too long, no permission) is a one-line :class:`UsageError`
+    naming it. A missing file raises :class:`FileNotFoundError`, which callers word.
+    """
+
+    def refused(reason: str) -> UsageError:
+        return UsageError(f"cannot read {what}: {reason}", Location(clipped(display_path(path), 200)))
+
+    try:
+        # stat first: a device is never opened (opening some has effects), a FIFO
+        # never waited on; the descriptor's own fstat below settles a race.
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):
+            raise refused(f"is {_kind(mode)}, not a regular file")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise refused(_reason(exc)) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise refused(f"is {_kind(mode)}, not a regular file")
+        chunks: list[bytes] = []
+        left = max_bytes + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 16))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise refused(_reason(exc)) from None
+    finally:
+        os.close(fd)
+
+
 def read_mapping(path: Path, what: str = "profile") -> tuple[dict[str, Any], Positions]:
     """A profile-side YAML file whose top is a mapping (a profile, a values file)."""
     try:
         data, positions = read_yaml_file(path, what)
     except FileNotFoundError as exc:
-        raise UsageError(f"cannot read {what}: {exc.strerror}", Location(display_path(path))) from None
+        raise UsageError(f"cannot read {what}: {_reason(exc)}", Location(display_path(path))) from None
     if not isinstance(data, dict):
         where = positions.value(())
         raise ProfileError(f"expected a mapping at the top of the {what}, got {shown(data)}", where)

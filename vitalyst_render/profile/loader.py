@@ -22,10 +22,11 @@ from pydantic import BaseModel, ValidationError
 from ..errors import Location, ProfileError, UsageError
 from ..timings import Phases
 from ..yamlsource import Positions
-from .files import display_path, profile_files, profile_path, profile_search_path, read_mapping
+from .files import display_path, profile_files, profile_path, profile_search_path, read_mapping, resolved
 from .lock import image_sites, lock_path, locked_data, read_lock
 from .merge import DroppedItems, Layer, merge_layers, outstanding_drops
 from .models import Profile, ReferenceProblem
+from .scalars import named
 from .types import DNS_LABEL, UNQUOTED, shown, unquoted_scalar
 
 
@@ -93,14 +94,18 @@ def load_profile(
     search = profile_search_path(profiles_dir)
     if isinstance(name_or_path, Path) or "/" in str(name_or_path) or str(name_or_path).endswith((".yaml", ".yml")):
         path = Path(name_or_path)
-        if not path.is_file():
-            raise UsageError(f"profile file not found or not a regular file: {display_path(path)}")
+        try:
+            os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            raise UsageError(f"profile file not found or not a regular file: {display_path(path)}") from None
+        except OSError:
+            pass  # a symlink loop, a name too long: reading the file words it
     else:
         path = profile_path(str(name_or_path), profiles_dir)
     name = path.stem
     if not re.fullmatch(DNS_LABEL, name):
         raise UsageError(
-            f"profile file name {path.name!r} must be a DNS-1123 label plus .yaml (it names the output folder)",
+            f"profile file name {named(path.name)} must be a DNS-1123 label plus .yaml (it names the output folder)",
             Location(display_path(path)),
         )
     layer, chain = _resolve(path, search, ())
@@ -174,7 +179,7 @@ def refuse_profile_keys(data: dict[str, Any], positions: Positions, what: str) -
 
 def _resolve(path: Path, search: Sequence[Path], seen: tuple[Path, ...]) -> tuple[Layer, tuple[Path, ...]]:
     data, positions = read_mapping(path)
-    chain = seen + (path.resolve(),)
+    chain = seen + (resolved(path),)
     if seen:
         # `abstract` describes one file and is never inherited.
         data.pop("abstract", None)
@@ -188,10 +193,10 @@ def _resolve(path: Path, search: Sequence[Path], seen: tuple[Path, ...]) -> tupl
     parent_path = profile_files(search).get(parent_name)
     if parent_path is None:
         known = ", ".join(profile_files(search)) or "none"
-        raise ProfileError(f"unknown profile {parent_name!r} (known: {known})", where, "extends")
-    if parent_path.resolve() in chain:
+        raise ProfileError(f"unknown profile {named(parent_name)} (known: {known})", where, "extends")
+    if resolved(parent_path) in chain:
         cycle = " -> ".join(p.stem for p in chain + (parent_path,))
-        shadowed = [folder for folder in search if (folder / f"{parent_name}.yaml").resolve() != parent_path.resolve()
+        shadowed = [folder for folder in search if resolved(folder / f"{parent_name}.yaml") != resolved(parent_path)
                     and (folder / f"{parent_name}.yaml").is_file()]
         hint = (f"; {display_path(parent_path)} hides {display_path(shadowed[0] / f'{parent_name}.yaml')}: give it another name"
                 if shadowed else "")
@@ -263,12 +268,12 @@ def _placed(error: dict[str, Any], positions: Positions) -> _Placed:
         return _Placed(f"expected a kind of {kinds}, got {got}", positions.value(loc + ("kind",)), field_path(loc + ("kind",)))
     if kind == "extra_forbidden":
         allowed = _allowed_keys(tagged[:-1])
-        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        close = difflib.get_close_matches(str(loc[-1])[:200], allowed, n=1)
         if close:
             hint = f"; did you mean {close[0]!r}?"
         else:
             hint = f"; expected one of: {', '.join(allowed)}" if allowed else ""
-        return _PlacedKey(f"unknown key {str(loc[-1])!r}{hint}", positions.key(loc), field_path(loc))
+        return _PlacedKey(f"unknown key {named(loc[-1])}{hint}", positions.key(loc), field_path(loc))
     if kind == "missing":
         where = positions.key(loc[:-1]) if len(loc) > 1 else positions.value(())
         return _Placed("required field is missing", where, field_path(loc))

@@ -27,6 +27,7 @@ from pydantic import BaseModel
 from ..errors import Location, ProfileError
 from .files import read_yaml_file
 from .models import AppService, BaseImage, ImageRef, Profile
+from .scalars import named
 from .types import DIGEST, IMAGE_NAME, IMAGE_TAG, shown
 
 LOCK_SUFFIX = ".lock.yaml"
@@ -132,7 +133,7 @@ def read_lock(path: Path) -> ImageLock | None:
         raise ProfileError(f"expected a mapping of images (and unpinned), got {shown(data)}", positions.value(()))
     for key in data:
         if key not in keys:
-            raise ProfileError(f"unknown key {str(key)!r}; expected one of: images, unpinned", positions.key((key,)), str(key))
+            raise ProfileError(f"unknown key {named(key)}; expected one of: images, unpinned", positions.key((key,)), str(key))
     unpinned = data.get("unpinned")
     if unpinned is not None and (not isinstance(unpinned, str) or not unpinned.strip() or "\n" in unpinned.strip()):
         raise ProfileError(f"expected a one-line reason why the images are not pinned, got {shown(unpinned)}",
