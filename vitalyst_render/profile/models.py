@@ -13,6 +13,7 @@ assembled from the role registry (:func:`vitalyst_render.roles.profile_model`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Annotated, Literal, TypeVar
 
@@ -51,7 +52,12 @@ from .types import (
     Text,
     Uid,
     UrlPath,
+    INT32_MAX,
+    PositiveNumber,
+    PositiveSeconds,
+    WholeSeconds,
     cpu_millis,
+    duration_seconds,
     memory_bytes,
     shown,
 )
@@ -182,10 +188,12 @@ class Health(Model):
     port: Port | None = Field(default=None, description="Port probed by http and tcp checks; one of the service's ports.")
     path: UrlPath | None = Field(default=None, description="HTTP path probed by http checks, e.g. /health.")
     command: list[Text] | None = Field(default=None, description="Argument vector run by command checks.")
-    interval: Duration = Field(description="Time between probes.")
-    timeout: Duration = Field(description="Time after which one probe counts as failed.")
+    interval: PositiveSeconds = Field(description="Time between probes, in whole seconds (at least 1s).")
+    timeout: PositiveSeconds = Field(description="Time after which one probe counts as failed, in whole seconds (at least 1s).")
     retries: PositiveInt = Field(description="Consecutive failures before the container is unhealthy.")
-    start_period: Duration = Field(description="Grace period after start during which failures do not count.")
+    start_period: WholeSeconds = Field(
+        description="Grace period after start during which failures do not count, in whole seconds."
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> Health:
@@ -195,6 +203,17 @@ class Health(Model):
             raise PydanticCustomError("vr", "an http health check needs a path, e.g. /health", {})
         if self.kind == "command" and not self.command:
             raise PydanticCustomError("vr", "a command health check needs a non-empty command", {})
+        # What the artefacts derive from these must fit too: the startup probe's failureThreshold
+        # (Kubernetes int32) and the swarm update monitor, start_period + interval × retries.
+        start, interval = duration_seconds(self.start_period), duration_seconds(self.interval)
+        for what, amount in (
+            ("the startup probe's failureThreshold (start_period ÷ 5s + retries)", math.ceil(start / 5) + self.retries),
+            ("the grace period start_period + interval × retries, in seconds", start + interval * self.retries),
+        ):
+            if amount > INT32_MAX:
+                raise ReferenceProblem(
+                    ("retries",), f"{what} comes to {int(amount)}, beyond {INT32_MAX} (int32); lower retries, interval or start_period"
+                )
         return self
 
 
@@ -490,7 +509,9 @@ class Thresholds(Model):
     memory_ratio: Ratio = Field(default=0.85, description="Working set ÷ memory limit above which ContainerHighMemory fires.")
     restart_window: Duration = Field(default="15m", description="Window in which any restart fires ContainerRestarting.")
     error_ratio: Ratio = Field(default=0.05, description="5xx ÷ all requests above which HttpHighErrorRate fires.")
-    latency_p99_seconds: float = Field(default=1.0, gt=0, description="p99 request latency above which HttpHighLatency fires.")
+    latency_p99_seconds: PositiveNumber = Field(
+        default=1.0, description="p99 request latency above which HttpHighLatency fires (finite, above 0)."
+    )
 
 
 class Receiver(Model):
