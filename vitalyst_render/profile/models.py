@@ -20,6 +20,7 @@ from typing import Annotated, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from .names import Capability, VersionLabel
 from .types import (
     Cidr,
     Count,
@@ -104,7 +105,10 @@ Distinct = Annotated[list[Item], AfterValidator(_listed_once), Field(json_schema
 class Project(Model):
     name: DnsLabel = Field(description="Short name of the stack; prefixes stacks, namespaces and labels.")
     description: Description = Field(description="One-line description, used in OCI image labels.")
-    version: VersionText = Field(description="Application release version, used as OCI label.")
+    version: VersionLabel = Field(
+        description="Application release version, used as OCI label and as the app.kubernetes.io/version label value "
+        "(at most 63 letters, digits, '-', '_' and '.', beginning and ending with a letter or digit)."
+    )
     vendor: VendorName = Field(description="Organisation that ships the images (OCI vendor label).")
     source: SourceUrl = Field(description="Source repository URL (OCI source label).")
     licenses: LicenseExpression = Field(description="SPDX license expression (OCI licenses label).")
@@ -431,7 +435,7 @@ class BackupSchedule(Model):
 
     schedule: CronSchedule = Field(
         description="Cron schedule in UTC: minute (0-59), hour (0-23), day of month (1-31), month (1-12 or jan-dec) "
-        "and day of week (0-7 or sun-sat), each a value, a range a-b, */n or a-b/n, or a list of them."
+        "and day of week (0-6 or sun-sat; Kubernetes refuses 7), each a value, a range a-b, */n or a-b/n, or a list of them."
     )
     retention_days: PositiveInt = Field(description="Days a backup is kept before the job deletes it.")
     alert_after: Duration = Field(description="Time without a successful run after which BackupLate fires.")
@@ -497,7 +501,9 @@ class Environment(Model):
 class Security(Model):
     read_only_root_filesystem: bool = Field(default=True, description="Mount every container root read-only.")
     no_new_privileges: bool = Field(default=True, description="Forbid privilege escalation (setuid binaries).")
-    drop_capabilities: Distinct[Text] = Field(default_factory=lambda: ["ALL"], description="Linux capabilities dropped.")
+    drop_capabilities: Distinct[Capability] = Field(
+        default_factory=lambda: ["ALL"], description="Linux capabilities dropped: ALL, or kernel capability names without CAP_ (NET_RAW)."
+    )
     seccomp_profile: Literal["RuntimeDefault"] = Field(default="RuntimeDefault", description="Seccomp profile for pods.")
     pod_security_level: Literal["restricted", "baseline"] = Field(
         default="restricted", description="Pod Security Admission level enforced on the namespace."

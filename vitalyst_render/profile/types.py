@@ -175,8 +175,12 @@ _CRON_FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
     ("hour", 0, 23, {}),
     ("day-of-month", 1, 31, {}),
     ("month", 1, 12, {name: number for number, name in enumerate(_MONTHS, 1)}),
-    ("day-of-week", 0, 7, {name: number for number, name in enumerate(_DAYS)}),
+    # Kubernetes parses schedules with robfig/cron, whose week runs 0-6: a 7 for Sunday is refused.
+    ("day-of-week", 0, 6, {name: number for number, name in enumerate(_DAYS)}),
 )
+#: The @-schedules robfig/cron also takes, and the five fields each stands for.
+_CRON_MACROS = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *", "@weekly": "0 0 * * 0",
+                "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *"}
 _CRON_ITEM = re.compile(r"(?P<base>\*|(?P<low>[0-9A-Za-z]+)(?:-(?P<high>[0-9A-Za-z]+))?)(?:/(?P<step>[^/]*))?")
 
 
@@ -187,6 +191,14 @@ def _cron(value: Any) -> str:
     if not re.fullmatch(r"[^\s]*( +[^\s]+)*", value):
         raise _fail("a cron schedule of five fields separated by spaces, on one line", value)
     fields = value.split()
+    if fields and fields[0].startswith("@"):
+        spelt = _CRON_MACROS.get(fields[0].lower())
+        hint = f'; write "{spelt}"' if spelt and len(fields) == 1 else ""
+        raise PydanticCustomError(
+            "vr",
+            "expected a cron schedule of five fields (minute hour day-of-month month day-of-week), got {got}{hint}",
+            {"got": shown(value), "hint": hint},
+        )
     if len(fields) != len(_CRON_FIELDS):
         raise PydanticCustomError(
             "vr",
@@ -204,9 +216,12 @@ def _cron(value: Any) -> str:
             )
 
         def amount(part: str) -> int:
-            known = names.get(part.lower()) if not part.isdigit() else int(part)
+            # ASCII digits only: str.isdigit also takes "²" and "٣", which no cron reads.
+            digits = part.isascii() and part.isdigit()
+            known = int(part) if digits else names.get(part.lower())
             if known is None or not low <= known <= high:
-                raise fail(" must lie in {allowed}, got {part}", part=part if part.isdigit() else shown(part))
+                sunday = " (Kubernetes counts Sunday as 0, not 7)" if digits and name == "day-of-week" and known == 7 else ""
+                raise fail(" must lie in {allowed}, got {part}" + sunday, part=part if digits else shown(part))
             return known
 
         for item in text.split(","):
@@ -224,6 +239,8 @@ def _cron(value: Any) -> str:
                     raise fail(": the step /{step} must be a whole number", step=step)
                 if int(step) == 0:
                     raise fail(": the step /{step} must be at least 1", step=step)
+                if int(step) > high - low + 1:
+                    raise fail(": the step /{step} is longer than the field's {span} values", step=step, span=high - low + 1)
     return value
 
 
