@@ -105,10 +105,10 @@ CRON_REFUSED = [
     ("0 3 0 * *", 'cron field 3 (day-of-month) must lie in 1-31, got 0 in "0 3 0 * *"'),
     ("0 3 32 * *", 'cron field 3 (day-of-month) must lie in 1-31, got 32 in "0 3 32 * *"'),
     ("0 3 * 13 *", 'cron field 4 (month) must lie in 1-12 or jan-dec, got 13 in "0 3 * 13 *"'),
-    ("0 3 * * 8", 'cron field 5 (day-of-week) must lie in 0-7 or sun-sat, got 8 in "0 3 * * 8"'),
-    ("0 3 * * 1-9", 'cron field 5 (day-of-week) must lie in 0-7 or sun-sat, got 9 in "0 3 * * 1-9"'),
+    ("0 3 * * 8", 'cron field 5 (day-of-week) must lie in 0-6 or sun-sat, got 8 in "0 3 * * 8"'),
+    ("0 3 * * 1-9", 'cron field 5 (day-of-week) must lie in 0-6 or sun-sat, got 9 in "0 3 * * 1-9"'),
     ("0 3 * foo *", 'cron field 4 (month) must lie in 1-12 or jan-dec, got "foo" in "0 3 * foo *"'),
-    ("0 3 * * mon-funday", 'cron field 5 (day-of-week) must lie in 0-7 or sun-sat, got "funday" in "0 3 * * mon-funday"'),
+    ("0 3 * * mon-funday", 'cron field 5 (day-of-week) must lie in 0-6 or sun-sat, got "funday" in "0 3 * * mon-funday"'),
     ("0 mon * * *", 'cron field 2 (hour) must lie in 0-23, got "mon" in "0 mon * * *"'),
     ("5-3 * * * *", 'cron field 1 (minute): the range 5-3 runs backwards; write low-high within 0-59 in "5-3 * * * *"'),
     ("*/0 * * * *", 'cron field 1 (minute): the step /0 must be at least 1 in "*/0 * * * *"'),
@@ -125,8 +125,8 @@ CRON_REFUSED = [
     (300, 'expected a cron schedule of five fields such as "0 3 * * *", got 300'),
 ]
 CRON_ACCEPTED = [
-    "0 3 * * *", "15 2 * * *", "45 * * * *", "*/15 0-23/2 1,15 jan-jun mon-fri", "0 3 * * 7", "0 3 * * SUN",
-    "0 0 31 DEC sat", "0-59 0-23 1-31 1-12 0-7", "5,10-20/5,*/30 * * * *", "0  3 * * *",
+    "0 3 * * *", "15 2 * * *", "45 * * * *", "*/15 0-23/2 1,15 jan-jun mon-fri", "0 3 * * 0", "0 3 * * SUN",
+    "0 0 31 DEC sat", "0-59 0-23 1-31 1-12 0-6", "5,10-20/5,*/30 * * * *", "0  3 * * *",
 ]
 
 

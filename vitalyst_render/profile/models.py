@@ -13,12 +13,14 @@ assembled from the role registry (:func:`vitalyst_render.roles.profile_model`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Annotated, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from .names import Capability, VersionLabel
 from .types import (
     Cidr,
     Count,
@@ -51,7 +53,12 @@ from .types import (
     Text,
     Uid,
     UrlPath,
+    INT32_MAX,
+    PositiveNumber,
+    PositiveSeconds,
+    WholeSeconds,
     cpu_millis,
+    duration_seconds,
     memory_bytes,
     shown,
 )
@@ -98,7 +105,10 @@ Distinct = Annotated[list[Item], AfterValidator(_listed_once), Field(json_schema
 class Project(Model):
     name: DnsLabel = Field(description="Short name of the stack; prefixes stacks, namespaces and labels.")
     description: Description = Field(description="One-line description, used in OCI image labels.")
-    version: VersionText = Field(description="Application release version, used as OCI label.")
+    version: VersionLabel = Field(
+        description="Application release version, used as OCI label and as the app.kubernetes.io/version label value "
+        "(at most 63 letters, digits, '-', '_' and '.', beginning and ending with a letter or digit)."
+    )
     vendor: VendorName = Field(description="Organisation that ships the images (OCI vendor label).")
     source: SourceUrl = Field(description="Source repository URL (OCI source label).")
     licenses: LicenseExpression = Field(description="SPDX license expression (OCI licenses label).")
@@ -182,10 +192,12 @@ class Health(Model):
     port: Port | None = Field(default=None, description="Port probed by http and tcp checks; one of the service's ports.")
     path: UrlPath | None = Field(default=None, description="HTTP path probed by http checks, e.g. /health.")
     command: list[Text] | None = Field(default=None, description="Argument vector run by command checks.")
-    interval: Duration = Field(description="Time between probes.")
-    timeout: Duration = Field(description="Time after which one probe counts as failed.")
+    interval: PositiveSeconds = Field(description="Time between probes, in whole seconds (at least 1s).")
+    timeout: PositiveSeconds = Field(description="Time after which one probe counts as failed, in whole seconds (at least 1s).")
     retries: PositiveInt = Field(description="Consecutive failures before the container is unhealthy.")
-    start_period: Duration = Field(description="Grace period after start during which failures do not count.")
+    start_period: WholeSeconds = Field(
+        description="Grace period after start during which failures do not count, in whole seconds."
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> Health:
@@ -195,6 +207,17 @@ class Health(Model):
             raise PydanticCustomError("vr", "an http health check needs a path, e.g. /health", {})
         if self.kind == "command" and not self.command:
             raise PydanticCustomError("vr", "a command health check needs a non-empty command", {})
+        # What the artefacts derive from these must fit too: the startup probe's failureThreshold
+        # (Kubernetes int32) and the swarm update monitor, start_period + interval × retries.
+        start, interval = duration_seconds(self.start_period), duration_seconds(self.interval)
+        for what, amount in (
+            ("the startup probe's failureThreshold (start_period ÷ 5s + retries)", math.ceil(start / 5) + self.retries),
+            ("the grace period start_period + interval × retries, in seconds", start + interval * self.retries),
+        ):
+            if amount > INT32_MAX:
+                raise ReferenceProblem(
+                    ("retries",), f"{what} comes to {int(amount)}, beyond {INT32_MAX} (int32); lower retries, interval or start_period"
+                )
         return self
 
 
@@ -412,7 +435,7 @@ class BackupSchedule(Model):
 
     schedule: CronSchedule = Field(
         description="Cron schedule in UTC: minute (0-59), hour (0-23), day of month (1-31), month (1-12 or jan-dec) "
-        "and day of week (0-7 or sun-sat), each a value, a range a-b, */n or a-b/n, or a list of them."
+        "and day of week (0-6 or sun-sat; Kubernetes refuses 7), each a value, a range a-b, */n or a-b/n, or a list of them."
     )
     retention_days: PositiveInt = Field(description="Days a backup is kept before the job deletes it.")
     alert_after: Duration = Field(description="Time without a successful run after which BackupLate fires.")
@@ -478,7 +501,9 @@ class Environment(Model):
 class Security(Model):
     read_only_root_filesystem: bool = Field(default=True, description="Mount every container root read-only.")
     no_new_privileges: bool = Field(default=True, description="Forbid privilege escalation (setuid binaries).")
-    drop_capabilities: Distinct[Text] = Field(default_factory=lambda: ["ALL"], description="Linux capabilities dropped.")
+    drop_capabilities: Distinct[Capability] = Field(
+        default_factory=lambda: ["ALL"], description="Linux capabilities dropped: ALL, or kernel capability names without CAP_ (NET_RAW)."
+    )
     seccomp_profile: Literal["RuntimeDefault"] = Field(default="RuntimeDefault", description="Seccomp profile for pods.")
     pod_security_level: Literal["restricted", "baseline"] = Field(
         default="restricted", description="Pod Security Admission level enforced on the namespace."
@@ -490,7 +515,9 @@ class Thresholds(Model):
     memory_ratio: Ratio = Field(default=0.85, description="Working set ÷ memory limit above which ContainerHighMemory fires.")
     restart_window: Duration = Field(default="15m", description="Window in which any restart fires ContainerRestarting.")
     error_ratio: Ratio = Field(default=0.05, description="5xx ÷ all requests above which HttpHighErrorRate fires.")
-    latency_p99_seconds: float = Field(default=1.0, gt=0, description="p99 request latency above which HttpHighLatency fires.")
+    latency_p99_seconds: PositiveNumber = Field(
+        default=1.0, description="p99 request latency above which HttpHighLatency fires (finite, above 0)."
+    )
 
 
 class Receiver(Model):

@@ -8,6 +8,7 @@ wrote; the helpers at the bottom convert them for the artefacts that need number
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 import unicodedata
 from collections.abc import Callable
@@ -21,8 +22,13 @@ from pydantic_core import PydanticCustomError
 from .scalars import DNS_LABEL as DNS_LABEL, shown as shown
 
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
-# Units every consumer (Docker, Compose, Prometheus, Kubernetes) reads alike.
-DURATION = r"^([0-9]+(ms|s|m|h))+$"
+# Units every consumer (Docker, Compose, Prometheus, Kubernetes) reads alike, each at most
+# once and largest first: Prometheus refuses "30s1m" and "1m1m", which Go's durations take.
+DURATION = r"^([0-9]+h([0-9]+m)?([0-9]+s)?([0-9]+ms)?|[0-9]+m([0-9]+s)?([0-9]+ms)?|[0-9]+s([0-9]+ms)?|[0-9]+ms)$"
+#: The largest integer a profile takes, and the most seconds a duration spans: int32, what
+#: Kubernetes' integer fields (replicas, *Seconds, failureThreshold, averageUtilization),
+#: Redis' int settings (timeout, tcp-keepalive) and runc's uids and gids accept.
+INT32_MAX = 2**31 - 1
 CPU = r"^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$"
 MEMORY = r"^[0-9]+(Ki|Mi|Gi|Ti|k|M|G|T)?$"
 DIGEST = r"^sha256:[0-9a-f]{64}$"
@@ -79,11 +85,63 @@ def _matching(pattern: str, expected: str, max_length: int | None = None) -> Cal
 
 def _int_at_least(low: int, high: int | None = None) -> Callable[[Any], int]:
     expected = f"an integer ≥ {low}" if high is None else f"an integer from {low} to {high}"
+    # Unbounded above in the profile's words, yet every consumer stops at int32.
+    too_big = expected if high is not None else f"an integer from {low} to {INT32_MAX} (int32, the limit of Kubernetes, Redis and container uids)"
 
     def check(value: Any) -> int:
-        if type(value) is not int or value < low or (high is not None and value > high):
+        if type(value) is not int or value < low:
             raise _fail(expected, value)
+        if value > (INT32_MAX if high is None else high):
+            raise _fail(too_big, value)
         return value
+
+    return check
+
+
+def _positive_number(value: Any) -> float:
+    # Finite and within int32, so a multiple of it stays a number, and at most six
+    # significant digits: the rules print thresholds with "g", which keeps six.
+    if (
+        type(value) not in (int, float)
+        or not math.isfinite(value)
+        or not 0 < value <= INT32_MAX
+        or float(format(value, "g")) != value
+    ):
+        raise _fail(f"a finite number above 0 and at most {INT32_MAX}, with at most six significant digits", value)
+    return float(value)
+
+
+_ANY_UNIT_ORDER = re.compile(r"([0-9]+(ms|s|m|h))+")
+
+
+_memory_spelling = _matching(MEMORY, 'a memory quantity such as "512Mi" or "4Gi"')
+
+
+def _memory(value: Any) -> str:
+    text = _memory_spelling(value)
+    # Compose and Docker read sizes into an int64 of bytes; Redis' maxmemory too.
+    if memory_bytes(text) > 2**63 - 1:
+        raise _fail("a memory quantity of at most 8Ei (2^63 - 1 bytes)", value)
+    return text
+
+
+def _duration(low: int = 0, whole: bool = False) -> Callable[[Any], str]:
+    """A duration of at most INT32_MAX seconds; ``whole`` ones count whole seconds (a
+    Kubernetes probe's), and last at least ``low`` seconds."""
+    spelling = _matching(DURATION, 'a duration such as "30s", "5m" or "1h30m"')
+
+    def check(value: Any) -> str:
+        if isinstance(value, str) and _ANY_UNIT_ORDER.fullmatch(value) and not re.fullmatch(DURATION, value):
+            raise _fail('a duration with each unit once, largest first (h, m, s, ms) as Prometheus reads it, such as "1h30m"', value)
+        text = spelling(value)
+        seconds = duration_seconds(text)
+        if seconds > INT32_MAX:
+            raise _fail(f"a duration of at most {INT32_MAX}s (int32 seconds, about 68 years)", value)
+        if whole and seconds != int(seconds):
+            raise _fail("a duration in whole seconds (Kubernetes probes count seconds), such as \"2s\"", value)
+        if seconds < low:
+            raise _fail(f"a duration of at least {low}s (0 means the default to Docker and Kubernetes)", value)
+        return text
 
     return check
 
@@ -96,10 +154,16 @@ def _ratio(value: Any) -> float:
 
 def _cpu(value: Any) -> str:
     # YAML reads `cpu: 2` as an int and `cpu: 0.5` as a float; both are valid quantities.
-    if type(value) in (int, float):
-        value = format(value, "g")
+    written = value
+    if type(value) is int:
+        value = str(value)  # not "g", which writes 1234567 as 1.23457e+06
+    elif type(value) is float:
+        value = str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
     if not isinstance(value, str) or not re.fullmatch(CPU, value) or cpu_millis(value) == 0:
         raise _fail('a CPU quantity such as "500m" or "2"', value)
+    # Docker counts nano-CPUs in an int64; int32 cores stay far below that.
+    if cpu_millis(value) > INT32_MAX * 1000:
+        raise _fail(f"a CPU quantity of at most {INT32_MAX} cores", written)
     return value
 
 
@@ -111,8 +175,12 @@ _CRON_FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
     ("hour", 0, 23, {}),
     ("day-of-month", 1, 31, {}),
     ("month", 1, 12, {name: number for number, name in enumerate(_MONTHS, 1)}),
-    ("day-of-week", 0, 7, {name: number for number, name in enumerate(_DAYS)}),
+    # Kubernetes parses schedules with robfig/cron, whose week runs 0-6: a 7 for Sunday is refused.
+    ("day-of-week", 0, 6, {name: number for number, name in enumerate(_DAYS)}),
 )
+#: The @-schedules robfig/cron also takes, and the five fields each stands for.
+_CRON_MACROS = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *", "@weekly": "0 0 * * 0",
+                "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *"}
 _CRON_ITEM = re.compile(r"(?P<base>\*|(?P<low>[0-9A-Za-z]+)(?:-(?P<high>[0-9A-Za-z]+))?)(?:/(?P<step>[^/]*))?")
 
 
@@ -123,6 +191,14 @@ def _cron(value: Any) -> str:
     if not re.fullmatch(r"[^\s]*( +[^\s]+)*", value):
         raise _fail("a cron schedule of five fields separated by spaces, on one line", value)
     fields = value.split()
+    if fields and fields[0].startswith("@"):
+        spelt = _CRON_MACROS.get(fields[0].lower())
+        hint = f'; write "{spelt}"' if spelt and len(fields) == 1 else ""
+        raise PydanticCustomError(
+            "vr",
+            "expected a cron schedule of five fields (minute hour day-of-month month day-of-week), got {got}{hint}",
+            {"got": shown(value), "hint": hint},
+        )
     if len(fields) != len(_CRON_FIELDS):
         raise PydanticCustomError(
             "vr",
@@ -140,9 +216,12 @@ def _cron(value: Any) -> str:
             )
 
         def amount(part: str) -> int:
-            known = names.get(part.lower()) if not part.isdigit() else int(part)
+            # ASCII digits only: str.isdigit also takes "²" and "٣", which no cron reads.
+            digits = part.isascii() and part.isdigit()
+            known = int(part) if digits else names.get(part.lower())
             if known is None or not low <= known <= high:
-                raise fail(" must lie in {allowed}, got {part}", part=part if part.isdigit() else shown(part))
+                sunday = " (Kubernetes counts Sunday as 0, not 7)" if digits and name == "day-of-week" and known == 7 else ""
+                raise fail(" must lie in {allowed}, got {part}" + sunday, part=part if digits else shown(part))
             return known
 
         for item in text.split(","):
@@ -160,6 +239,8 @@ def _cron(value: Any) -> str:
                     raise fail(": the step /{step} must be a whole number", step=step)
                 if int(step) == 0:
                     raise fail(": the step /{step} must be at least 1", step=step)
+                if int(step) > high - low + 1:
+                    raise fail(": the step /{step} is longer than the field's {span} values", step=step, span=high - low + 1)
     return value
 
 
@@ -269,8 +350,12 @@ def _pattern(pattern: str, expected: str, max_length: int | None = None) -> Any:
 
 DnsLabel = _pattern(DNS_LABEL, "a DNS-1123 label (lowercase letters, digits and '-', at most 63)", 63)
 EnvName = _pattern(ENV_NAME, "an environment variable name ([A-Za-z_][A-Za-z0-9_]*)")
-Duration = _pattern(DURATION, 'a duration such as "30s", "5m" or "1h30m"')
-MemoryQuantity = _pattern(MEMORY, 'a memory quantity such as "512Mi" or "4Gi"')
+Duration = Annotated[str, BeforeValidator(_duration()), _schema(type="string", pattern=DURATION)]
+#: A probe's start period: whole seconds, as Kubernetes counts them.
+WholeSeconds = Annotated[str, BeforeValidator(_duration(whole=True)), _schema(type="string", pattern=DURATION)]
+#: A probe's interval or timeout (a Kubernetes periodSeconds, timeoutSeconds): whole seconds, at least 1.
+PositiveSeconds = Annotated[str, BeforeValidator(_duration(1, whole=True)), _schema(type="string", pattern=DURATION)]
+MemoryQuantity = Annotated[str, BeforeValidator(_memory), _schema(type="string", pattern=MEMORY)]
 Digest = _pattern(DIGEST, "an image digest (sha256: and 64 hex digits)")
 CheckId = _pattern(CHECK_ID, "a check ID such as VR312 (two to six capitals and three digits)")
 UrlPath = _pattern(URL_PATH, "an absolute URL path of letters, digits and . _ ~ / - (e.g. /health)")
@@ -286,12 +371,18 @@ CronSchedule = Annotated[str, BeforeValidator(_cron), _schema(type="string", pat
 HostName = Annotated[str, BeforeValidator(_host_name), _schema(type="string", pattern=HOST_NAME, maxLength=253)]
 Text = Annotated[str, BeforeValidator(_text), _schema(type="string")]
 CpuQuantity = Annotated[
-    str, BeforeValidator(_cpu), _schema(anyOf=[{"type": "string", "pattern": CPU}, {"type": "number", "exclusiveMinimum": 0}])
+    str,
+    BeforeValidator(_cpu),
+    _schema(anyOf=[{"type": "string", "pattern": CPU}, {"type": "number", "exclusiveMinimum": 0, "maximum": INT32_MAX}]),
 ]
 Ratio = Annotated[float, BeforeValidator(_ratio), _schema(type="number", exclusiveMinimum=0, maximum=1)]
 Port = Annotated[int, BeforeValidator(_int_at_least(1, 65535)), _schema(type="integer", minimum=1, maximum=65535)]
+#: A positive number a rule compares with (a latency, a rate): finite, within int32.
+PositiveNumber = Annotated[
+    float, BeforeValidator(_positive_number), _schema(type="number", exclusiveMinimum=0, maximum=INT32_MAX)
+]
 Cidr = Annotated[str, BeforeValidator(_cidr), _schema(type="string", pattern=CIDR)]
-Uid = Annotated[int, BeforeValidator(_int_at_least(10000, 2**31 - 1)), _schema(type="integer", minimum=10000)]
+Uid = Annotated[int, BeforeValidator(_int_at_least(10000, INT32_MAX)), _schema(type="integer", minimum=10000, maximum=INT32_MAX)]
 
 
 def _one_line(what: str) -> Callable[[Any], str]:
@@ -307,8 +398,8 @@ def _one_line(what: str) -> Callable[[Any], str]:
     return check
 
 
-Count = Annotated[int, BeforeValidator(_int_at_least(0)), _schema(type="integer", minimum=0)]
-PositiveInt = Annotated[int, BeforeValidator(_int_at_least(1)), _schema(type="integer", minimum=1)]
+Count = Annotated[int, BeforeValidator(_int_at_least(0)), _schema(type="integer", minimum=0, maximum=INT32_MAX)]
+PositiveInt = Annotated[int, BeforeValidator(_int_at_least(1)), _schema(type="integer", minimum=1, maximum=INT32_MAX)]
 Description = Annotated[str, BeforeValidator(_one_line("a description")), _schema(type="string", minLength=1)]
 VersionText = Annotated[str, BeforeValidator(_one_line("a version string")), _schema(type="string", minLength=1)]
 VendorName = Annotated[str, BeforeValidator(_one_line("a vendor name")), _schema(type="string", minLength=1)]

@@ -37,7 +37,16 @@ from ..plan import (
     backup_claim,
 )
 from ..profile.models import BackupSchedule, ImageRef, Model, Profile, ReferenceProblem, Resources, ServiceSpec, UpstreamService
-from ..profile.types import CronSchedule, Duration, JvmSize, MemoryQuantity, PositiveInt, WrittenReason, duration_seconds
+from ..profile.types import (
+    CronSchedule,
+    Duration,
+    JvmSize,
+    MemoryQuantity,
+    PositiveInt,
+    PositiveSeconds,
+    WrittenReason,
+    duration_seconds,
+)
 from .base import Role
 
 HEAP_INITIAL = "NEO4J_server_memory_heap_initial__size"
@@ -74,7 +83,7 @@ class Neo4jBackup(Model):
     volume_size: MemoryQuantity | None = Field(
         default=None, description="maintenance-window: size of the PersistentVolumeClaim that holds the dumps."
     )
-    window: Duration = Field(
+    window: PositiveSeconds = Field(
         default="1h",
         description="maintenance-window: the longest the database stays down for one dump. The window gives up and "
         "scales back when the dump takes longer, the dump Job is killed at this deadline, and "

@@ -46,7 +46,7 @@ from ..profile.models import (
     ServiceSpec,
     UpstreamService,
 )
-from ..profile.types import AclRules, Count, DnsLabel, MetricName, Port, PositiveInt, Ratio, memory_bytes
+from ..profile.types import AclRules, Count, DnsLabel, MetricName, Port, PositiveInt, PositiveNumber, Ratio, memory_bytes
 from .base import Role
 
 CONFIG_DIR = "/usr/local/etc/redis"
@@ -82,8 +82,8 @@ class RedisConfig(Model):
     tcp_keepalive: Count = Field(default=300, description="Seconds between TCP keepalives to clients.")
     timeout: Count = Field(default=0, description="Close idle clients after this many seconds (0: never).")
     latency_monitor_threshold: Count = Field(default=100, description="Record events slower than this (ms).")
-    evictions_alert_rate: float = Field(
-        default=50, gt=0,
+    evictions_alert_rate: PositiveNumber = Field(
+        default=50,
         description="Under an allkeys-* policy, where a full cache is the normal state: keys evicted per second, "
         "sustained for monitoring.alert_for, above which RedisEvictingHeavily fires (the working set no longer fits).",
     )
