@@ -19,6 +19,7 @@ from typing import Annotated, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from .languages import LabelName, PromRegex
 from .types import (
     Cidr,
     Count,
@@ -200,8 +201,14 @@ class Health(Model):
 
 class HttpMetrics(Model):
     requests: MetricName = Field(default="http_requests_total", description="Counter of handled requests.")
-    status_label: Text = Field(default="status", description="Label of that counter holding the HTTP status.")
-    error_status: Text = Field(default="5..", description="Regex of the status values that count as errors.")
+    status_label: LabelName = Field(
+        default="status", description="Label of that counter holding the HTTP status (a label name, [a-zA-Z_][a-zA-Z0-9_]*)."
+    )
+    error_status: PromRegex = Field(
+        default="5..",
+        description="Regex (RE2, as Prometheus reads it, anchored) of the status values that count as errors; "
+        "quoted into the rules as one PromQL string.",
+    )
     duration: MetricName = Field(
         default="http_request_duration_seconds", description="Histogram of request durations (without _bucket)."
     )
