@@ -48,6 +48,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .errors import Location, TemplateError
 from .profile.types import cpu_millis, memory_bytes
+from .promql import regex_literal
 
 SYNTAXES = ("yaml", "dollar-yaml", "json", "conf", "dockerfile", "text", "markdown", "mermaid")
 
@@ -367,6 +368,7 @@ def filters_for(syntax: str) -> dict[str, Callable[..., Any]]:
         "sh": shell_word,
         "shjoin": lambda words: Verbatim(" ".join(shell_word(w) for w in words)),
         "compose_memory": _compose_memory,
+        "regex_literal": lambda value: regex_literal(str(value)),  # a relabel regex matching exactly value
     }
 
 

@@ -26,7 +26,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from . import promql
 from .profile.models import HttpMetrics, Profile
+from .promql import alternation, matcher, string as literal
 from .profile.types import cpu_millis, memory_bytes
 
 if TYPE_CHECKING:
@@ -132,7 +134,7 @@ class Naming:
     @property
     def scope(self) -> str:
         """The matcher that selects this stack's containers and nothing else on the host."""
-        return f'{self.scope_label}="{self.project}"'
+        return matcher(self.scope_label, self.project)
 
     def service(self, service: str) -> str:
         """The value of ``service_label`` for a service: swarm prefixes the stack."""
@@ -249,12 +251,13 @@ class MonitoringPlan:
 
 
 def selector(labels: dict[str, str]) -> str:
-    return "{" + ", ".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
+    """``{a="x", b="y"}``, every value a PromQL string literal (:mod:`vitalyst_render.promql`)."""
+    return promql.selector(labels)
 
 
 def job_matcher(jobs: Sequence[str]) -> str:
     """``job="a"`` for one job, ``job=~"a|b"`` for several."""
-    return f'job="{jobs[0]}"' if len(jobs) == 1 else f'job=~"{"|".join(jobs)}"'
+    return matcher("job", jobs[0]) if len(jobs) == 1 else matcher("job", alternation(jobs), "=~")
 
 
 def _percent(value: float) -> str:
@@ -316,7 +319,7 @@ class _Builder:
         if self.kubernetes:
             by = "namespace, pod, container"
             who = {"namespace": self.kubernetes.namespace, "pod": f"{example.name}-0", "container": example.name}
-            ns = f'namespace="{self.kubernetes.namespace}"'
+            ns = matcher("namespace", self.kubernetes.namespace)
             cpu_expr = (
                 f'sum by ({by}) (rate(container_cpu_usage_seconds_total{{{ns}, container!="", container!="POD"}}[{RATE}]))\n'
                 f"  / on ({by})\n"
@@ -466,7 +469,7 @@ class _Builder:
             records += [
                 {"record": "job:http_requests:rate5m", "expr": f"sum by (job) (rate({http.requests}{{{jobs_sel}}}[{RATE}]))"},
                 {"record": "job:http_request_errors:rate5m",
-                 "expr": f'sum by (job) (rate({http.requests}{{{jobs_sel}, {http.status_label}=~"{http.error_status}"}}[{RATE}]))'},
+                 "expr": f'sum by (job) (rate({http.requests}{{{jobs_sel}, {matcher(http.status_label, http.error_status, "=~")}}}[{RATE}]))'},
                 {"record": "job:http_request_duration_seconds:p99_5m",
                  "expr": f"histogram_quantile(0.99, sum by (job, le) (rate({http.duration}_bucket{{{jobs_sel}}}[{RATE}])))"},
             ]
@@ -476,8 +479,8 @@ class _Builder:
         assert first.http is not None
         http = first.http
         job = {"job": first.job}
-        ok = f'{http.requests}{{job="{first.job}", {http.status_label}="200"}}'
-        failed = f'{http.requests}{{job="{first.job}", {http.status_label}="503"}}'
+        ok = f'{http.requests}{selector({"job": first.job, http.status_label: "200"})}'
+        failed = f'{http.requests}{selector({"job": first.job, http.status_label: "503"})}'
         error_fire = round(min(0.99, t.error_ratio * 4), 2)
         bucket = f"{http.duration}_bucket"
         slow = t.latency_p99_seconds * 4
@@ -498,12 +501,12 @@ class _Builder:
                 "10m", "warning",
                 f"p99 request latency above {t.latency_p99_seconds:g}s",
                 f"The 99th percentile latency of {{{{ $labels.job }}}}'s requests has been above {t.latency_p99_seconds:g}s for 10 minutes.",
-                Scenario({f'{bucket}{{job="{first.job}", le="{t.latency_p99_seconds:g}"}}': "0+0x30",
-                          f'{bucket}{{job="{first.job}", le="{slow:g}"}}': "0+60x30",
-                          f'{bucket}{{job="{first.job}", le="+Inf"}}': "0+60x30"}, "20m", [{**job, "severity": "warning"}]),
-                Scenario({f'{bucket}{{job="{first.job}", le="{t.latency_p99_seconds:g}"}}': "0+60x30",
-                          f'{bucket}{{job="{first.job}", le="{slow:g}"}}': "0+60x30",
-                          f'{bucket}{{job="{first.job}", le="+Inf"}}': "0+60x30"}, "20m"),
+                Scenario({f'{bucket}{selector({"job": first.job, "le": f"{t.latency_p99_seconds:g}"})}': "0+0x30",
+                          f'{bucket}{selector({"job": first.job, "le": f"{slow:g}"})}': "0+60x30",
+                          f'{bucket}{selector({"job": first.job, "le": "+Inf"})}': "0+60x30"}, "20m", [{**job, "severity": "warning"}]),
+                Scenario({f'{bucket}{selector({"job": first.job, "le": f"{t.latency_p99_seconds:g}"})}': "0+60x30",
+                          f'{bucket}{selector({"job": first.job, "le": f"{slow:g}"})}': "0+60x30",
+                          f'{bucket}{selector({"job": first.job, "le": "+Inf"})}': "0+60x30"}, "20m"),
             ),
         ]
         panels = [
@@ -523,10 +526,10 @@ class _Builder:
         instance = ({"job": example.job, "instance": self.naming.instance(example.port)} if example
                     else {"job": jobs[0], "instance": "10.0.0.1:9100"})
         first, rest = jobs[0], jobs[1:]
-        others = {f'up{{job="{job}", instance="{self.naming.instance(9000 + n)}"}}': "1x30" for n, job in enumerate(rest)}
+        others = {f'up{selector({"job": job, "instance": self.naming.instance(9000 + n)})}': "1x30" for n, job in enumerate(rest)}
         return [
             Alert(
-                "TargetDown", f'up{{job=~"{"|".join(jobs)}"}} == 0', self.monitoring.alert_for, "critical",
+                "TargetDown", f'up{{{matcher("job", alternation(jobs), "=~")}}} == 0', self.monitoring.alert_for, "critical",
                 "Scrape target down",
                 "Prometheus cannot scrape {{ $labels.instance }} of job {{ $labels.job }}.",
                 Scenario({f"up{selector(instance)}": "1x5 0x25"}, "15m", [{**instance, "severity": "critical"}]),
@@ -536,7 +539,7 @@ class _Builder:
                 # TargetDown needs an `up` series that says 0; when service discovery finds
                 # no target at all (every task gone, a renamed service, a dead DNS name),
                 # there is no series to be 0.
-                "TargetsMissing", "\nor\n".join(f'absent(up{{job="{job}"}})' for job in jobs), self.monitoring.alert_for, "critical",
+                "TargetsMissing", "\nor\n".join(f'absent(up{selector({"job": job})})' for job in jobs), self.monitoring.alert_for, "critical",
                 "Scrape job has no targets",
                 "Prometheus finds no target of job {{ $labels.job }}: its service discovery returns nothing, so none of "
                 "its alerts can fire.",
@@ -557,7 +560,7 @@ class _Builder:
             pvc = {"namespace": ns, "persistentvolumeclaim": f"data-{stateful.name}-0"}
             alerts.append(Alert(
                 "PersistentVolumeFillingUp",
-                f'kubelet_volume_stats_available_bytes{{namespace="{ns}"}}\n  / kubelet_volume_stats_capacity_bytes{{namespace="{ns}"}}\n  < 0.1',
+                f'kubelet_volume_stats_available_bytes{{namespace={literal(ns)}}}\n  / kubelet_volume_stats_capacity_bytes{{namespace={literal(ns)}}}\n  < 0.1',
                 self.monitoring.alert_for, "critical",
                 "Persistent volume almost full",
                 "Volume {{ $labels.persistentvolumeclaim }} in {{ $labels.namespace }} has {{ $value | humanizePercentage }} of its space left.",
@@ -574,8 +577,8 @@ class _Builder:
             hpa = {"namespace": ns, "horizontalpodautoscaler": hpa_service.name}
             alerts.append(Alert(
                 "HorizontalPodAutoscalerMaxedOut",
-                f'kube_horizontalpodautoscaler_status_current_replicas{{namespace="{ns}"}}\n'
-                f'  >= kube_horizontalpodautoscaler_spec_max_replicas{{namespace="{ns}"}}',
+                f'kube_horizontalpodautoscaler_status_current_replicas{{namespace={literal(ns)}}}\n'
+                f'  >= kube_horizontalpodautoscaler_spec_max_replicas{{namespace={literal(ns)}}}',
                 "15m", "warning",
                 "Autoscaler pinned at its maximum",
                 "HPA {{ $labels.horizontalpodautoscaler }} in {{ $labels.namespace }} has run at max replicas for 15 minutes; raise the bound or find the load.",
@@ -589,7 +592,7 @@ class _Builder:
             rollout = {"namespace": ns, "deployment": deployment.name, "condition": "Progressing", "status": "false"}
             alerts.append(Alert(
                 "DeploymentRolloutStuck",
-                f'kube_deployment_status_condition{{namespace="{ns}", condition="Progressing", status="false"}} == 1',
+                f'kube_deployment_status_condition{{namespace={literal(ns)}, condition="Progressing", status="false"}} == 1',
                 "15m", "warning",
                 "Deployment rollout stuck",
                 "Deployment {{ $labels.deployment }} in {{ $labels.namespace }} stopped progressing; roll back with kubectl rollout undo.",
@@ -602,19 +605,19 @@ class _Builder:
         first, last = backups[0], backups[-1]
         late = {"namespace": ns, "cronjob": first.name}
         never = {"namespace": ns, "cronjob": last.name}
-        names = "|".join(job.name for job in backups)
+        names = alternation(job.name for job in backups)
         # kube_job_failed stays 1 for as long as the failed Job object is kept
         # (failedJobsHistoryLimit), through any later success: compare the start of the
         # newest failed run of each CronJob with its last success instead.
         failed_start = (
             f'max by (namespace, cronjob) (label_replace(\n'
-            f'  (kube_job_status_start_time{{namespace="{ns}"}}\n'
-            f'    and on (namespace, job_name) (kube_job_failed{{namespace="{ns}", condition="true"}} == 1))\n'
+            f'  (kube_job_status_start_time{{namespace={literal(ns)}}}\n'
+            f'    and on (namespace, job_name) (kube_job_failed{{namespace={literal(ns)}, condition="true"}} == 1))\n'
             f'  * on (namespace, job_name) group_left (owner_name)\n'
-            f'    kube_job_owner{{namespace="{ns}", owner_kind="CronJob", owner_name=~"{names}"}},\n'
+            f'    kube_job_owner{{namespace={literal(ns)}, owner_kind="CronJob", owner_name=~{literal(names)}}},\n'
             f'  "cronjob", "$1", "owner_name", "(.+)"))'
         )
-        success = f'kube_cronjob_status_last_successful_time{{namespace="{ns}"}}'
+        success = f'kube_cronjob_status_last_successful_time{{namespace={literal(ns)}}}'
         expr = (f"{failed_start}\n  > on (namespace, cronjob) {success}\n"
                 f"or ({failed_start}\n  unless on (namespace, cronjob) {success})")
 
@@ -650,9 +653,9 @@ class _Builder:
             Alert(
                 "BackupLate",
                 "\nor\n".join(
-                    f'(time() - kube_cronjob_status_last_successful_time{{namespace="{ns}", cronjob="{job.name}"}}) > {job.alert_after_seconds}\n'
-                    f'or ((time() - kube_cronjob_created{{namespace="{ns}", cronjob="{job.name}"}}) > {job.alert_after_seconds}\n'
-                    f'  unless on (namespace, cronjob) kube_cronjob_status_last_successful_time{{namespace="{ns}", cronjob="{job.name}"}})'
+                    f'(time() - kube_cronjob_status_last_successful_time{{namespace={literal(ns)}, cronjob={literal(job.name)}}}) > {job.alert_after_seconds}\n'
+                    f'or ((time() - kube_cronjob_created{{namespace={literal(ns)}, cronjob={literal(job.name)}}}) > {job.alert_after_seconds}\n'
+                    f'  unless on (namespace, cronjob) kube_cronjob_status_last_successful_time{{namespace={literal(ns)}, cronjob={literal(job.name)}}})'
                     for job in backups
                 ),
                 "0m", "warning",
@@ -679,11 +682,11 @@ class _Builder:
         if self.kubernetes is not None:
             ns = self.kubernetes.namespace
             by = "container"
-            cpu = (f'sum by (container) (rate(container_cpu_usage_seconds_total{{namespace="{ns}", container!="", container!="POD"}}[5m])) '
-                   f'/ sum by (container) (kube_pod_container_resource_limits{{namespace="{ns}", resource="cpu", unit="core"}})')
-            mem = (f'sum by (container) (container_memory_working_set_bytes{{namespace="{ns}", container!="", container!="POD"}}) '
-                   f'/ sum by (container) (kube_pod_container_resource_limits{{namespace="{ns}", resource="memory", unit="byte"}})')
-            restarts = f'sum by (container) (increase(kube_pod_container_status_restarts_total{{namespace="{ns}"}}[1h]))'
+            cpu = (f'sum by (container) (rate(container_cpu_usage_seconds_total{{namespace={literal(ns)}, container!="", container!="POD"}}[5m])) '
+                   f'/ sum by (container) (kube_pod_container_resource_limits{{namespace={literal(ns)}, resource="cpu", unit="core"}})')
+            mem = (f'sum by (container) (container_memory_working_set_bytes{{namespace={literal(ns)}, container!="", container!="POD"}}) '
+                   f'/ sum by (container) (kube_pod_container_resource_limits{{namespace={literal(ns)}, resource="memory", unit="byte"}})')
+            restarts = f'sum by (container) (increase(kube_pod_container_status_restarts_total{{namespace={literal(ns)}}}[1h]))'
         else:
             by, ours = "name", self.naming.scope
             cpu = (f"sum by (name) (rate(container_cpu_usage_seconds_total{{{ours}}}[5m])) / on (name) "

@@ -21,6 +21,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from pydantic_core import PydanticCustomError
 
 from .names import Capability, VersionLabel
+from .languages import LabelName, PromRegex
 from .types import (
     Cidr,
     Count,
@@ -30,7 +31,6 @@ from .types import (
     Reason,
     SourceUrl,
     VendorName,
-    VersionText,
     WrittenReason,
     AbsPath,
     CheckId,
@@ -223,8 +223,14 @@ class Health(Model):
 
 class HttpMetrics(Model):
     requests: MetricName = Field(default="http_requests_total", description="Counter of handled requests.")
-    status_label: Text = Field(default="status", description="Label of that counter holding the HTTP status.")
-    error_status: Text = Field(default="5..", description="Regex of the status values that count as errors.")
+    status_label: LabelName = Field(
+        default="status", description="Label of that counter holding the HTTP status (a label name, [a-zA-Z_][a-zA-Z0-9_]*)."
+    )
+    error_status: PromRegex = Field(
+        default="5..",
+        description="Regex (RE2, as Prometheus reads it, anchored) of the status values that count as errors; "
+        "quoted into the rules as one PromQL string.",
+    )
     duration: MetricName = Field(
         default="http_request_duration_seconds", description="Histogram of request durations (without _bucket)."
     )

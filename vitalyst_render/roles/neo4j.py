@@ -17,7 +17,6 @@ every report shows (VR612).
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterator, Sequence
 from typing import ClassVar, Literal
 
@@ -25,6 +24,7 @@ from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from ..monitoring import Alert, AlertContext, Panel, Scenario, selector
+from ..promql import alternation, matcher
 from ..plan import (
     BackupJob,
     JobMount,
@@ -47,6 +47,7 @@ from ..profile.types import (
     WrittenReason,
     duration_seconds,
 )
+from ..shell import fill, plain, word
 from .base import Role
 
 HEAP_INITIAL = "NEO4J_server_memory_heap_initial__size"
@@ -238,9 +239,9 @@ done
 
 def window_script(namespace: str, statefulset: str, selector_labels: str, job: str, dump: str, backup: Neo4jBackup) -> str:
     values = {
-        "@NAMESPACE@": shlex.quote(namespace), "@STATEFULSET@": shlex.quote(statefulset),
-        "@SELECTOR@": shlex.quote(selector_labels), "@JOB@": job, "@DUMP@": dump,
-        "@SECONDS@": str(backup.window_seconds), "@STOP_WAIT@": str(_STOP_WAIT), "@WINDOW@": str(backup.window),
+        "@NAMESPACE@": word(namespace), "@STATEFULSET@": word(statefulset), "@SELECTOR@": word(selector_labels),
+        "@JOB@": plain(job), "@DUMP@": plain(dump),
+        "@SECONDS@": plain(backup.window_seconds), "@STOP_WAIT@": plain(_STOP_WAIT), "@WINDOW@": plain(backup.window),
     }
     script = _WINDOW
     for key, value in values.items():
@@ -310,7 +311,7 @@ class Neo4jRole(Role):
                 active_deadline_seconds=backup.window_seconds,
                 container="dump",
                 image=service.image.reference,
-                script=_DUMP.format(name=name, days=schedule.retention_days),
+                script=fill(_DUMP, name=name, days=schedule.retention_days),
                 resources=Resources.model_validate({"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "2Gi"}}),
                 mounts=(
                     JobMount("data", service.storage.mount),
@@ -339,13 +340,13 @@ class Neo4jRole(Role):
         first = services[0]
         ns = context.namespace
         assert ns is not None  # a Kubernetes alert
-        names = "|".join(s.name for s in services)
+        names = matcher("statefulset", alternation(s.name for s in services), "=~")
         ksm = {"job": "kube-state-metrics", "instance": "10.0.3.7:8080", "namespace": ns, "statefulset": first.name}
         sel = selector(ksm)
         return Alert(
             "Neo4jNotReady",
-            f'kube_statefulset_status_replicas_ready{{namespace="{ns}", statefulset=~"{names}"}}\n'
-            f'  < kube_statefulset_replicas{{namespace="{ns}", statefulset=~"{names}"}}',
+            f'kube_statefulset_status_replicas_ready{{{matcher("namespace", ns)}, {names}}}\n'
+            f'  < kube_statefulset_replicas{{{matcher("namespace", ns)}, {names}}}',
             context.alert_for, "critical",
             "Neo4j is not ready",
             "StatefulSet {{ $labels.statefulset }} in {{ $labels.namespace }} has fewer ready replicas than it wants: "
@@ -377,7 +378,7 @@ class Neo4jRole(Role):
         }
         return Alert(
             "Neo4jDown",
-            "\nor\n".join(f'absent(container_last_seen{{{naming.scope}, {label}="{naming.service(s.name)}"}})' for s in services),
+            "\nor\n".join(f'absent(container_last_seen{{{naming.scope}, {matcher(label, naming.service(s.name))}}})' for s in services),
             context.alert_for, "critical",
             "No Neo4j container is running",
             "No container of {{ $labels." + label + " }} has run for " + context.alert_for + ": the graph is unavailable.",
@@ -398,17 +399,17 @@ class Neo4jRole(Role):
         assert isinstance(first.spec, Neo4jService) and first.spec.backup is not None
         # One rule for all: it waits out the longest window plus the margin.
         stuck_for = max(s.spec.backup.stuck_minutes for s in windowed if isinstance(s.spec, Neo4jService) and s.spec.backup)
-        names = windowed[0].name if len(windowed) == 1 else "|".join(s.name for s in windowed)
-        match = f'statefulset="{names}"' if len(windowed) == 1 else f'statefulset=~"{names}"'
+        match = (matcher("statefulset", windowed[0].name) if len(windowed) == 1
+                 else matcher("statefulset", alternation(s.name for s in windowed), "=~"))
         ksm = {"namespace": namespace, "statefulset": first.name, "job": "kube-state-metrics", "instance": "10.0.3.7:8080"}
         series = f"kube_statefulset_replicas{selector(ksm)}"
         return [
             Alert(
                 "Neo4jBackupWindowStuck",
-                f'kube_statefulset_replicas{{namespace="{namespace}", {match}}} == 0', f"{stuck_for}m", "critical",
+                f'kube_statefulset_replicas{{{matcher("namespace", namespace)}, {match}}} == 0', f"{stuck_for}m", "critical",
                 "Neo4j left scaled to 0 after its backup window",
                 "StatefulSet {{ $labels.statefulset }} in {{ $labels.namespace }} has had 0 replicas for longer than its "
-                f"backup window: the window pod died before its trap scaled it back (or a restore is still running). "
+                "backup window: the window pod died before its trap scaled it back (or a restore is still running). "
                 "Scale it back with kubectl scale --replicas=1.",
                 # A window whose pod died: the database stays at 0.
                 Scenario({series: f"1x5 0x{stuck_for + 20}"}, f"{stuck_for + 20}m", [{**ksm, "severity": "critical"}]),
@@ -418,11 +419,11 @@ class Neo4jRole(Role):
         ]
 
     def panels(self, services: Sequence[ServicePlan], context: AlertContext) -> list[Panel]:
-        names = "|".join(s.name for s in services)
+        names = alternation(s.name for s in services)
         if context.namespace is not None:
-            expr = f'kube_statefulset_status_replicas_ready{{namespace="{context.namespace}", statefulset=~"{names}"}}'
+            expr = f'kube_statefulset_status_replicas_ready{{{matcher("namespace", context.namespace)}, {matcher("statefulset", names, "=~")}}}'
             return [Panel("Neo4j ready", "short", expr, "{{statefulset}}")]
         naming = context.naming
-        values = "|".join(naming.service(s.name) for s in services)
-        expr = f'count by ({naming.service_label}) (container_last_seen{{{naming.scope}, {naming.service_label}=~"{values}"}})'
+        values = alternation(naming.service(s.name) for s in services)
+        expr = f'count by ({naming.service_label}) (container_last_seen{{{naming.scope}, {matcher(naming.service_label, values, "=~")}}})'
         return [Panel("Neo4j containers running", "short", expr, "{{" + naming.service_label + "}}")]

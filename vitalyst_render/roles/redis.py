@@ -46,6 +46,7 @@ from ..profile.models import (
     ServiceSpec,
     UpstreamService,
 )
+from ..shell import fill
 from ..profile.types import AclRules, Count, DnsLabel, MetricName, Port, PositiveInt, PositiveNumber, Ratio, memory_bytes
 from .base import Role
 
@@ -275,7 +276,7 @@ class RedisRole(Role):
                 # redis_exporter reads a password file only as JSON ({address: password}): write
                 # one from the plain secret into its private tmpfs. An exported REDIS_PASSWORD
                 # would sit in /proc/PID/environ, and a flag on the command line in ps.
-                command=("/bin/sh", "-c", _EXPORTER_START.format(secret=f"{SECRETS_DIR}/{secret}", file=EXPORTER_PASSWORD_FILE)),
+                command=("/bin/sh", "-c", fill(_EXPORTER_START, secret=f"{SECRETS_DIR}/{secret}", file=EXPORTER_PASSWORD_FILE)),
                 scratch_paths=(EXPORTER_SCRATCH,),
                 port=ServicePort(name="metrics", port=exporter.port),
                 env_kubernetes={"REDIS_ADDR": f"redis://127.0.0.1:{_port(redis)}", **env},
@@ -316,7 +317,7 @@ class RedisRole(Role):
                 active_deadline_seconds=1800,
                 container="rdb",
                 image=redis.image.reference,
-                script=_RDB.format(name=name, secret=backup.secret, port=_port(redis), user=backup.user, days=backup.retention_days),
+                script=fill(_RDB, name=name, secret=backup.secret, port=_port(redis), user=backup.user, days=backup.retention_days),
                 resources=Resources.model_validate({"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}),
                 mounts=(JobMount("backups", "/backups"), JobMount("secrets", SECRETS_DIR, read_only=True)),
                 volumes=(JobVolume("backups", claim=backup_claim(name)),
@@ -373,7 +374,7 @@ class RedisRole(Role):
             churn = {"job": target.job, "instance": context.naming.instance(target.port)}
             churn_sel = selector(churn)
             thresholds = " or ".join(
-                f'rate(redis_evicted_keys_total{{job="{t.job}"}}[{RATE}]) > {_redis(s.spec).config.evictions_alert_rate:g}'
+                f'rate(redis_evicted_keys_total{selector({"job": t.job})}[{RATE}]) > {_redis(s.spec).config.evictions_alert_rate:g}'
                 for s, t in evicting
             )
             alerts.append(Alert(
