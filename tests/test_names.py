@@ -20,6 +20,15 @@ LABEL = "a version string that is a Kubernetes label value (at most 63 letters, 
     "beginning and ending with a letter or digit)"
 CAPABILITY = "ALL or a Linux capability name without CAP_, such as NET_RAW"
 
+SERVICE = "a service name: lowercase letters, digits and inner '-', a letter first, at most 45 characters"
+#: A service of the image kind that is complete but for its name.
+IMAGE_SERVICE = (
+    "services:\n  {name}:\n    kind: image\n"
+    "    image: {{repository: ghcr.io/x/y, tag: '1.0'}}\n    replicas: 1\n    ports: [{{name: http, port: 8080}}]\n"
+    "    resources: {{requests: {{cpu: 100m, memory: 64Mi}}, limits: {{cpu: 200m, memory: 128Mi}}}}\n"
+    "    health: {{kind: tcp, port: 8080, interval: 10s, timeout: 2s, retries: 3, start_period: 10s}}\n"
+)
+
 CLI_CASES = [
     # (overlay, where the value starts, the message after the field path)
     ('project:\n  version: "1.0.0 beta+build/7"\n', '"1.0.0', "project.version",
@@ -41,6 +50,11 @@ CLI_CASES = [
     ("services:\n  redis:\n    backup:\n      schedule: '*/99999999999999999999 * * * *'\n", "'*/", "services.redis.backup.schedule",
      'cron field 1 (minute): the step /99999999999999999999 is longer than the field\'s 60 values in '
      '"*/99999999999999999999 * * * *"'),
+    (IMAGE_SERVICE.format(name="9lives"), "9lives", "services.9lives",
+     f'expected {SERVICE}; got "9lives", which begins with "9"; a Kubernetes Service name begins with a letter'),
+    (IMAGE_SERVICE.format(name="s" * 46), "s" * 46, "services." + "s" * 46,
+     f"expected {SERVICE}; got 46 characters (names made from it, such as <name>-backup, would be longer than "
+     "Kubernetes takes)"),
 ]
 
 

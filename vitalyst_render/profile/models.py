@@ -20,7 +20,7 @@ from typing import Annotated, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from .names import Capability, VersionLabel
+from .names import Capability, ServiceName, VersionLabel
 from .languages import LabelName, PromRegex
 from .types import (
     Cidr,
@@ -624,8 +624,8 @@ class Profile(Model):
     project: Project = Field(description="Identity of the stack.")
     environment: Environment = Field(description="Per-environment settings.")
     build: Build = Field(description="Image build settings.")
-    services: dict[DnsLabel, ServiceSpec] = Field(
-        min_length=1, description="The stack's services by DNS-1123 name, each with a kind (its role)."
+    services: dict[ServiceName, ServiceSpec] = Field(
+        min_length=1, description="The stack's services by name (a DNS-1035 label: a letter first), each with a kind (its role)."
     )
     secrets: dict[DnsLabel, Secret] = Field(default_factory=dict, description="Secrets by name; values never live here.")
     security: Security = Field(default_factory=Security, description="Container security posture.")

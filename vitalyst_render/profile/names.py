@@ -80,3 +80,33 @@ def label_value(what: str) -> Any:
 #: ``project.version``: the ``app.kubernetes.io/version`` label of every object.
 VersionLabel = label_value("a version string")
 Capability = Annotated[str, BeforeValidator(_capability), WithJsonSchema({"type": "string", "enum": ["ALL", *CAPABILITIES]})]
+
+
+#: A service name as every artefact reads it: a Kubernetes Service name is a DNS-1035 label
+#: (a letter first), and names made from it must fit too. The longest is a backup CronJob,
+#: ``<name>-backup``, whose name may hold 52 characters (its Jobs append 11).
+SERVICE_NAME = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
+SERVICE_NAME_MAX = 52 - len("-backup")
+_SERVICE_EXPECTED = (
+    f"a service name: lowercase letters, digits and inner '-', a letter first, at most {SERVICE_NAME_MAX} characters"
+)
+
+
+def _service_name(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _error(_SERVICE_EXPECTED, f"got {shown(value)}")
+    if len(value) > SERVICE_NAME_MAX:
+        raise _error(_SERVICE_EXPECTED, f"got {len(value)} characters (names made from it, such as <name>-backup, "
+                     "would be longer than Kubernetes takes)")
+    if not re.fullmatch(SERVICE_NAME, value):
+        first = value[:1]
+        why = (f"got {shown(value)}, which begins with {shown(first)}; a Kubernetes Service name begins with a letter"
+               if first and re.fullmatch(r"[-a-z0-9]([-a-z0-9]*[a-z0-9])?", value) else f"got {shown(value)}")
+        raise _error(_SERVICE_EXPECTED, why)
+    return value
+
+
+ServiceName = Annotated[
+    str, BeforeValidator(_service_name),
+    WithJsonSchema({"type": "string", "pattern": SERVICE_NAME, "minLength": 1, "maxLength": SERVICE_NAME_MAX}),
+]

@@ -18,7 +18,7 @@ from pydantic import Field, create_model
 from ..entrypoints import load
 from ..errors import UsageError
 from ..profile.models import Profile
-from ..profile.types import DnsLabel
+from ..profile.names import ServiceName
 from .base import Role
 from .image import ImageRole
 from .neo4j import Neo4jRole
@@ -61,8 +61,8 @@ def profile_model(*, plugins: bool = True) -> type[Profile]:
     models: tuple[Any, ...] = tuple(role.model for role in registry(plugins=plugins).values())
     service: Any = models[0] if len(models) == 1 else Union.__getitem__(models)
     services: Any = Annotated[
-        dict[DnsLabel, Annotated[service, Field(discriminator="kind")]],
-        Field(min_length=1, description="The stack's services by DNS-1123 name, each with a kind (its role)."),
+        dict[ServiceName, Annotated[service, Field(discriminator="kind")]],
+        Field(min_length=1, description="The stack's services by name (a DNS-1035 label: a letter first), each with a kind (its role)."),
     ]
     return create_model("Profile", __base__=Profile, __module__=Profile.__module__, services=(services, ...))
 
