@@ -225,3 +225,17 @@ def test_a_duration_is_taken_only_when_every_consumer_can_read_it(parts):
         assert ordered and seconds <= INT32_MAX
         # Go's time.Duration (Docker, Compose) holds int64 nanoseconds.
         assert seconds * 10**9 < 2**63
+
+
+@pytest.mark.parametrize("overlay", [
+    "monitoring:\n  thresholds:\n    latency_p99_seconds: 0.5\n",
+    "services:\n  redis:\n    config: {maxmemory_policy: allkeys-lru, evictions_alert_rate: 0.005}\n",
+], ids=["latency-half-a-second", "eviction-rate-below-one-a-minute"])
+def test_a_small_threshold_in_bounds_renders_and_its_rule_tests_pass(tmp_path: Path, overlay: str):
+    """What the model takes, the checks take: a sub-second p99 is no ratio without its limit
+    (VR607), and a rate below one key a minute still fires in its own unit test (VR904)."""
+    (tmp_path / "small.yaml").write_text("extends: prod\n" + overlay, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--profile-file", str(tmp_path / "small.yaml"), "--out", str(tmp_path / "out"),
+                                      "--strict-tools", "--no-cache"])
+    assert result.exit_code == 0, result.output
+    assert "0 errors" in result.output

@@ -55,6 +55,9 @@ EXAMPLES = (
     Pass("severity info with no route of its own: the root route's receiver catches it", profile="staging",
          edits=[Edit(RULES, _REJECTED, _REJECTED.replace("warning", "info"))]),
     Pass("a second Redis added in the profile: its exporter's job feeds the shared Redis alerts", overlay=ADD_CACHE),
+    Pass("a p99 latency of half a second and an eviction rate below one key per second are no ratios",
+         overlay="monitoring:\n  thresholds:\n    latency_p99_seconds: 0.5\n"
+                 "services:\n  redis:\n    config: {maxmemory_policy: allkeys-lru, evictions_alert_rate: 0.5}\n"),
 )
 
 
@@ -70,7 +73,8 @@ def alert_coverage(ctx: CheckContext) -> Iterable[Problem]:
     * every metric an alert reads comes from an exporter that ``prometheus.yml``
       actually scrapes (declared is not enough; VR404 checks declaration);
     * a threshold between 0 and 1 compares a ratio whose denominator is a limit,
-      capacity, maximum or total, never a raw value;
+      capacity, maximum or total, never a raw value (a latency quantile or a per-second
+      rate, directly or through a recording rule, has a unit of its own and is no ratio);
     * every severity an alert carries reaches a receiver that has an integration, by
       a severity route or through the root route.
 
@@ -78,11 +82,11 @@ def alert_coverage(ctx: CheckContext) -> Iterable[Problem]:
     """
     alerting = ctx.artefact(ALERTMANAGER)
     routed = _routed_severities(alerting.data) if alerting is not None else set()
-    scraped: dict[str, tuple[Any, set[Any], dict[str, set[str]], set[str]]] = {}
+    scraped: dict[str, tuple[Any, set[Any], dict[str, set[str]], dict[str, Any]]] = {}
     for files in ctx.monitoring:
         config = files.config
         jobs: set[Any] = {job.get("job_name") for job in (config.data.get("scrape_configs") or [])} if config else set()
-        records = {e.rule["record"] for e in ctx.promql if e.monitoring is files.plan and e.rule and "record" in e.rule}
+        records = {e.rule["record"]: e.tree for e in ctx.promql if e.monitoring is files.plan and e.rule and "record" in e.rule}
         scraped[files.plan.platform] = (config, jobs, files.plan.metrics_provided, records)
     for expression in ctx.promql:
         if expression.source != "alert" or expression.rule is None or expression.monitoring is None or expression.monitoring.platform not in scraped:
@@ -92,7 +96,7 @@ def alert_coverage(ctx: CheckContext) -> Iterable[Problem]:
             continue
         config, jobs, provided, records = scraped[expression.monitoring.platform]
         name = expression.rule.get("alert")
-        for metric in sorted(_metric_names(tree) - records):
+        for metric in sorted(_metric_names(tree) - records.keys()):
             sources = provided.get(metric)
             if config is not None and sources and not sources & jobs:
                 yield Problem(f"alert {name} reads {metric} from {', '.join(sorted(sources))}, which {config.path} does not scrape",
@@ -101,7 +105,7 @@ def alert_coverage(ctx: CheckContext) -> Iterable[Problem]:
             if not is_comparison(node):
                 continue
             for side, other in ((node.lhs, node.rhs), (node.rhs, node.lhs)):
-                if isinstance(other, pql.NumberLiteral) and 0 < other.val < 1:
+                if isinstance(other, pql.NumberLiteral) and 0 < other.val < 1 and not _in_own_unit(side, records):
                     division = _division(side)
                     if division is None or not any(_BOUND.search(m) for m in _metric_names(division.rhs)):
                         yield Problem(f"alert {name} compares with {other.val:g} without dividing by a limit or total",
@@ -135,6 +139,23 @@ def _routed_severities(config: dict[str, Any]) -> set[str]:
             if value:
                 routed |= set(str(value).split("|"))
     return routed
+
+
+#: Functions whose result has a unit of its own (seconds, per second), below 1 as often as above.
+_OWN_UNIT = ("histogram_quantile", "rate", "irate", "deriv")
+
+
+def _in_own_unit(node: Any, records: dict[str, Any], depth: int = 0) -> bool:
+    """A latency or a per-second rate, directly or through a recording rule: 0.5 there is half
+    a second or one event every two seconds, not a ratio missing its limit."""
+    while isinstance(node, (pql.ParenExpr, pql.AggregateExpr)):
+        node = node.expr
+    if isinstance(node, pql.Call):
+        return node.func.name in _OWN_UNIT
+    if isinstance(node, pql.VectorSelector) and node.name in records and depth < 8:
+        recorded = records[node.name]
+        return not isinstance(recorded, Exception) and _division(recorded) is None and _in_own_unit(recorded, records, depth + 1)
+    return False
 
 
 def _division(node: Any) -> Any:

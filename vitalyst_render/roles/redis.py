@@ -382,9 +382,9 @@ class RedisRole(Role):
                 "Redis evicts keys faster than its cache can hold them",
                 "Redis {{ $labels.instance }} has evicted more than " + f"{rate:g}" + " keys per second for " + context.alert_for
                 + "; the cache no longer holds its working set: raise maxmemory or the memory limit.",
-                Scenario({f"redis_evicted_keys_total{churn_sel}": f"0+{int(rate * 2 * 60)}x30"}, "15m", [{**churn, "severity": "warning"}]),
+                Scenario({f"redis_evicted_keys_total{churn_sel}": f"0+{_series_step(rate * 2 * 60)}x30"}, "15m", [{**churn, "severity": "warning"}]),
                 # Full memory with a trickle of evictions is a cache doing its job.
-                Scenario({f"redis_evicted_keys_total{churn_sel}": f"0+{max(1, int(rate * 60 / 10))}x30",
+                Scenario({f"redis_evicted_keys_total{churn_sel}": f"0+{_series_step(rate * 60 / 10)}x30",
                           f"redis_memory_used_bytes{churn_sel}": f"{700 * 2**20}x30",
                           f"redis_memory_max_bytes{churn_sel}": f"{700 * 2**20}x30"}, "15m"),
             ))
@@ -408,3 +408,9 @@ class RedisRole(Role):
             Panel("Redis up", "short", f"redis_up{{{jobs}}}", "{{instance}}"),
             Panel("Redis evictions / s", "short", f"rate(redis_evicted_keys_total{{{jobs}}}[{RATE}])", "{{instance}}"),
         ]
+
+
+def _series_step(per_minute: float) -> str:
+    """A promtool series increment in plain decimals: a rate below one key a minute steps by a
+    fraction (truncated to 0 it would never fire), and no exponent reaches the series notation."""
+    return f"{per_minute:.12f}".rstrip("0").rstrip(".") or "0"
