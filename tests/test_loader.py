@@ -17,6 +17,7 @@ from vitalyst_render.roles.python_app import PythonApp as Service
 
 PROFILES = Path(__file__).resolve().parent.parent / "profiles"
 DNS_MESSAGE = "expected a DNS-1123 label (lowercase letters, digits and '-', at most 63)"
+SERVICE_MESSAGE = "expected a service name: lowercase letters, digits and inner '-', a letter first, at most 45 characters"
 
 # A service body that validates on its own, so that only its name can be wrong.
 COMPLETE_SERVICE = """\
@@ -233,13 +234,13 @@ def test_invalid_service_name_with_complete_body(workdir):
     path = write(workdir, "child.yaml", "extends: prod\nservices:\n  Backend_1:\n" + COMPLETE_SERVICE)
     error = load_error(path)
     assert error.field == "services.Backend_1"
-    assert error.message == f'{DNS_MESSAGE}, got "Backend_1"'
+    assert error.message == f'{SERVICE_MESSAGE}; got "Backend_1"'
     assert error.location.file == "child.yaml"
 
 
 def test_invalid_service_name(workdir):
     path = write(workdir, "child.yaml", "extends: prod\nservices:\n  Backend_1:\n    replicas: 1\n")
-    assert str(load_error(path)) == f'child.yaml:3:3: services.Backend_1: {DNS_MESSAGE}, got "Backend_1"'
+    assert str(load_error(path)) == f'child.yaml:3:3: services.Backend_1: {SERVICE_MESSAGE}; got "Backend_1"'
 
 
 def test_invalid_key_is_placed_at_the_key(workdir):
