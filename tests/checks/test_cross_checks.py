@@ -198,20 +198,26 @@ def _leaks_line_by_line(text):
     """VR606's scan of a generated file as the check once ran it: each line on its own."""
     import re
 
-    from vitalyst_render.checks.cross_secrets import KNOWN_FORMATS, entropy, looks_secret
+    from vitalyst_render.checks.cross_secrets import KNOWN_FORMATS, looks_secret
+    from vitalyst_render.credentials import credential_value
 
-    assignment = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*[:=]\s*[\"']?([^\s\"',}]{12,})")
+    assignment = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)\s*[:=]\s*[\"']?([^\s\"',}]{8,})")
+    url = re.compile(r"[a-z][a-z0-9+.-]*://(?:[^/\s:@]*:([^/\s@]+)|([^/\s:@]+))@", re.IGNORECASE)
     found = []
     for number, line in enumerate(text.split("\n"), start=1):
         found += [(number, f"{label} found in a generated file") for label, pattern in KNOWN_FORMATS.items() if pattern.search(line)]
-        found += [(number, f"{key} is assigned a high-entropy value") for key, value in assignment.findall(line)
-                  if looks_secret(key) and not value.startswith("/") and entropy(value) > 3.5]
+        found += [(number, "a URL with a password found in a generated file" if password else
+                   "a URL with a token as its user name found in a generated file")
+                  for password, user in url.findall(line) if password or credential_value(user)]
+        found += [(number, f"{key} is assigned a {credential_value(value)} value") for key, value in assignment.findall(line)
+                  if looks_secret(key) and credential_value(value)]
     return found
 
 
 _PIECES = ["\n", "\r\n", " ", "\t", "\x0b", ":", "=", '"', "'", ",", "}", "/", "x", "9", "SECRET_KEY", "API_TOKEN",
            "AKIAABCDEFGHIJKLMNOP", "9fK2xQ7mZp4vL8wR3tY6", "ghp_" + "a1" * 18, "-----BEGIN RSA PRIVATE KEY-----", "password",
-           "\u0130", "x-xoxb-AKIAABCDEFGHIJKLMNOPQR"]
+           "\u0130", "x-xoxb-AKIAABCDEFGHIJKLMNOPQR", "Hunter2xyz!", "redis://app:", "https://", "@", "db-pass",
+           "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3", "Authorization: Bearer "]
 
 
 @settings(max_examples=300, deadline=None)

@@ -5,36 +5,21 @@ from __future__ import annotations
 import re
 
 from ..artefacts import Artefact
+# The credential detector is shared with the profile model: see vitalyst_render.credentials.
+from ..credentials import (
+    SECRET_PAIRS as SECRET_PAIRS,
+    SECRET_SUFFIXES as SECRET_SUFFIXES,
+    SECRET_WORDS as SECRET_WORDS,
+    URL_WITH_PASSWORD as URL_WITH_PASSWORD,
+    looks_secret as looks_secret,
+    secret_in_value as secret_in_value,
+)
 from ..dockerfile import Instruction, shell_words
 from ..errors import Location
 from .context import CheckContext
 
-#: Words that announce a credential in a variable or key name, matched as whole
-#: underscore-separated words (TOKENIZERS_PARALLELISM is not a token).
-SECRET_WORDS = {"PASSWORD", "PASSWD", "PASS", "PASSPHRASE", "SECRET", "TOKEN", "APIKEY", "CREDENTIAL", "CREDENTIALS", "AUTH"}
-SECRET_PAIRS = {("API", "KEY"), ("PRIVATE", "KEY"), ("ACCESS", "KEY")}
-#: A name ending in one of these (JWT_SIGNING_KEY, SESSION_SALT) also holds key material.
-SECRET_SUFFIXES = {"KEY", "SALT"}
-#: A URL that carries a password: scheme://user:password@host.
-URL_WITH_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@", re.IGNORECASE)
 #: Packages an install command adds: apt-get/apt install and apk add, with any flags.
 INSTALL = re.compile(r"(?:apt-get|apt)\s+(?:-\S+\s+)*install\s+(.+?)(?:&&|;|\||$)|apk\s+(?:-\S+\s+)*add\s+(.+?)(?:&&|;|\||$)")
-
-
-def looks_secret(name: str) -> bool:
-    """A name that announces a credential value (``*_FILE`` names a file: the safe pattern)."""
-    words = name.upper().split("_")
-    if words[-1] == "FILE":
-        return False
-    return (
-        bool(SECRET_WORDS & set(words))
-        or words[-1] in SECRET_SUFFIXES
-        or any(pair in SECRET_PAIRS for pair in zip(words, words[1:]))
-    )
-
-
-def secret_in_value(value: str) -> bool:
-    return bool(URL_WITH_PASSWORD.search(value))
 
 
 def installed_packages(arguments: str) -> set[str]:

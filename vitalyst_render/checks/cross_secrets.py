@@ -2,46 +2,26 @@
 
 from __future__ import annotations
 
-import bisect
-import math
 import re
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
+from ..credentials import KNOWN_FORMATS as KNOWN_FORMATS, entropy as entropy, leaks, line_numbers
 from ..errors import Location
 from ..kube import secret_references
+from ..profile.loader import field_path
+from ..profile.text_credentials import profile_strings
 
-from ._support import SECRET_PAIRS, SECRET_SUFFIXES, SECRET_WORDS, looks_secret
+from ._support import looks_secret, secret_in_value
 from .base import Problem, Severity, check
 from .context import COMPOSE, CheckContext
 from .examples import ADD_CACHE, ADD_WORKER, Edit, Expect, Fail, Pass
 
 # Not /var/run/secrets/kubernetes.io/…: that is the service-account mount, not ours.
 _RUN_SECRETS = re.compile(r"(?<![A-Za-z0-9_./-])/run/secrets/([a-z0-9]([-a-z0-9]*[a-z0-9])?)")
-#: Formats of real credentials that must never appear in generated files.
-KNOWN_FORMATS = {
-    "AWS access key": re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
-    "GitHub token": re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"),
-    "Slack token": re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
-    "Slack webhook": re.compile(r"hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+"),
-    "private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
-    "Stripe key": re.compile(r"\b[rs]k_live_[A-Za-z0-9]{16,}"),
-    "Google API key": re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),
-}
-#: Each format without its leading ``\b``: it matches wherever the format does, and a
-#: pattern that starts with a literal is searched some hundred times faster.
-_CANDIDATES = {label: re.compile(pattern.pattern.removeprefix("\\b")) for label, pattern in KNOWN_FORMATS.items()}
-#: What every name looks_secret accepts spells (a word, a suffix, a word of a pair).
-_SECRET_WORD = re.compile("|".join(sorted({w.lower() for w in SECRET_WORDS | SECRET_SUFFIXES | {w for pair in SECRET_PAIRS for w in pair}})))
-#: A key given a value on one line (the spaces around ``:`` or ``=`` never run on into the next).
-_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[^\S\n]*[:=][^\S\n]*[\"']?([^\s\"',}]{12,})")
-
-
-def entropy(text: str) -> float:
-    counts = Counter(text)
-    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+#: What a finding about a credential that no profile field holds adds.
+NOT_FROM_THE_PROFILE = ", written by a template or plugin (no profile field holds it)"
 
 
 def _backend_env(**env: str) -> str:
@@ -68,8 +48,17 @@ EXAMPLES = (
     Fail("an AWS access key and a high-entropy secret value written into a generated file", profile="dev",
          edits=[Edit(COMPOSE, "      LOG_LEVEL: debug\n",
                      "      LOG_LEVEL: debug\n      NOTE: AKIAABCDEFGHIJKLMNOP\n      SESSION_SECRET: 9fK2xQ7mZp4vL8wR3tY6\n")],
-         expect=[Expect(COMPOSE, "AWS access key found in a generated file"),
-                 Expect(COMPOSE, "SESSION_SECRET is assigned a high-entropy value")]),
+         expect=[Expect(COMPOSE, "AWS access key found in a generated file" + NOT_FROM_THE_PROFILE),
+                 Expect(COMPOSE, "SESSION_SECRET is assigned a high-entropy value" + NOT_FROM_THE_PROFILE)]),
+    Fail("a URL with a password and a password-like value that a template wrote into a generated file", profile="dev",
+         edits=[Edit(COMPOSE, "      LOG_LEVEL: debug\n",
+                     "      LOG_LEVEL: debug\n      CACHE: redis://app:Hunter2xyz!@redis:6379/0\n"
+                     "      command: serve --db-password=Hunter2xyz!\n")],
+         expect=[Expect(COMPOSE, "a URL with a password found in a generated file" + NOT_FROM_THE_PROFILE),
+                 Expect(COMPOSE, "db-password is assigned a password-like value" + NOT_FROM_THE_PROFILE)]),
+    Fail("an AWS access key in a plain env variable of the profile, reported with the field it came from",
+         profile="dev", overlay=_backend_env(NOTE="AKIAIOSFODNN7EXAMPL3"),
+         expect=[Expect(COMPOSE, "AWS access key found in a generated file, from services.backend.env.NOTE")]),
     Fail("a second Redis whose exporter mounts a secret the profile does not declare", overlay=ADD_CACHE,
          edits=[Edit(COMPOSE, "source: cache-metrics-password", "source: cache-exporter-password")],
          expect=[Expect(COMPOSE, "secret 'cache-exporter-password' is used but not declared in the profile")]),
@@ -94,7 +83,13 @@ def secrets_everywhere(ctx: CheckContext) -> Iterable[Problem]:
       PASSWORD, SECRET, TOKEN, API_KEY, PRIVATE_KEY or AUTH without ``_FILE``, or a
       URL with a password;
     * no generated file contains a credential in a known format (cloud and chat
-      tokens, private keys) or a high-entropy value assigned to a secret-named key.
+      tokens, private keys), a URL with a password, or a high-entropy or password-like
+      value (eight characters or more, three kinds of characters) assigned to a
+      secret-named key. The finding names the profile field the credential came from
+      (and points at it), or says that a template or plugin wrote it. The profile
+      model refuses the same credentials in every text outside ``env`` at load, and
+      userinfo in every URL field, so what this finds in generated files comes from
+      ``env`` or from a template or plugin.
 
     Remediation: declare the secret, mount it, and pass ``*_FILE``; remove literals.
     """
@@ -113,9 +108,9 @@ def secrets_everywhere(ctx: CheckContext) -> Iterable[Problem]:
         for name, path in secret_references(pod.spec, pod.path):
             referenced.append((name, partial(pod.obj.at, *path)))
     for artefact in ctx.artefacts.values():
-        line_of = _line_numbers(artefact.text)
+        line_of = line_numbers(artefact.text)
         for match in _RUN_SECRETS.finditer(artefact.text):
-            referenced.append((match.group(1), partial(ctx.location, artefact.path, line_of(match.start()))))
+            referenced.append((match.group(1), partial(ctx.location, artefact.path, line_of(match.start())[0])))
     for name, locate in referenced:
         used.add(name)
         if name not in declared:
@@ -123,66 +118,36 @@ def secrets_everywhere(ctx: CheckContext) -> Iterable[Problem]:
     for name in sorted(declared - used):
         yield Problem(f"secret {name!r} is declared but nothing uses it", ctx.in_profile("secrets", name),
                       severity=Severity.WARNING, related=(ctx.location(COMPOSE),))
+    reported: set[tuple[str | int, ...]] = set()  # the env entries reported here: their copies are not reported again
     for service_name, spec in ctx.profile.services.items():
         for key, value in spec.env.items():
             if key.upper().endswith("_FILE") and looks_secret(key[:-5]) and not value.startswith("/run/secrets/"):
                 yield Problem(f"services.{service_name}.env.{key} should name a file under /run/secrets/, not hold a value",
                               _env_location(ctx, service_name, key),
                               related=(ctx.in_profile("services", service_name, "env", key), *_env_related(ctx, service_name, key)))
-            elif looks_secret(key) or re.search(r"[a-z][a-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@", value, re.IGNORECASE):
+            elif looks_secret(key) or secret_in_value(value):
+                reported.add(("services", service_name, "env", key))
                 yield Problem(f"services.{service_name}.env.{key} holds a credential literal", _env_location(ctx, service_name, key),
                               hint=f"declare a secret and set {key}_FILE=/run/secrets/<name>",
                               related=(ctx.in_profile("services", service_name, "env", key), *_env_related(ctx, service_name, key)))
+    texts: list[tuple[tuple[str | int, ...], str]] | None = None
     for artefact in ctx.artefacts.values():
-        for number, message in _leaks(artefact.text):
-            yield Problem(message, ctx.location(artefact.path, number))
-
-
-def _line_numbers(text: str) -> Callable[[int], int]:
-    """The 1-based line number of an offset into ``text``; the lines are found on first use."""
-    newlines: list[int] = []
-
-    def line_of(offset: int) -> int:
-        if not newlines:
-            newlines.extend(match.start() for match in re.finditer("\n", text))
-            newlines.append(len(text))
-        return bisect.bisect_left(newlines, offset) + 1
-
-    return line_of
+        for leak in leaks(artefact.text):
+            if texts is None:
+                texts = list(profile_strings(ctx.profile.model_dump(mode="python", by_alias=True)))
+            # The profile field the credential came from: the first whose text holds it.
+            origin = next((path for path, text in texts if leak.secret in text), None)
+            where = ctx.location(artefact.path, leak.line, leak.col)
+            if origin is None:
+                yield Problem(leak.message + NOT_FROM_THE_PROFILE, where)
+            elif origin not in reported:
+                yield Problem(f"{leak.message}, from {field_path(origin)}", where, related=(ctx.in_profile(*origin),),
+                              hint="remove it from the profile; declare a secret and mount it instead")
 
 
 def _leaks(text: str) -> list[tuple[int, str]]:
-    """(line, message) of each credential in the text, line by line: on each line each
-    known format that occurs there, then each secret-named key given a high-entropy value.
-
-    The patterns run over the whole text at once, not line by line: none of them
-    matches across a line break, so they find what a line-by-line search finds."""
-    line_of = _line_numbers(text)
-    found: list[tuple[int, int, int, str]] = []  # (line, formats before assignments, order, message)
-    for rank, (label, pattern) in enumerate(KNOWN_FORMATS.items()):
-        if not _CANDIDATES[label].search(text):
-            continue  # not even without its leading \b: the format is not there
-        for number in dict.fromkeys(line_of(match.start()) for match in pattern.finditer(text)):
-            found.append((number, 0, rank, f"{label} found in a generated file"))
-    for order, match in enumerate(_assignments(text)):
-        key, value = match.groups()
-        if looks_secret(key) and not value.startswith("/") and entropy(value) > 3.5:
-            found.append((line_of(match.start()), 1, order, f"{key} is assigned a high-entropy value"))
-    return [(number, message) for number, _, _, message in sorted(found)]
-
-
-def _assignments(text: str) -> Iterator[re.Match[str]]:
-    """The _ASSIGNMENT matches of the lines that could hold a secret-named key: those that
-    spell one of the words looks_secret looks for. No match runs past its line, so
-    scanning those lines finds what scanning the whole text finds whose key could count."""
-    lowered = text.lower()
-    if len(lowered) != len(text):  # a character that lowers into two: offsets would not agree
-        yield from _ASSIGNMENT.finditer(text)
-        return
-    starts = dict.fromkeys(lowered.rfind("\n", 0, word.start()) + 1 for word in _SECRET_WORD.finditer(lowered))
-    for start in starts:
-        end = text.find("\n", start)
-        yield from _ASSIGNMENT.finditer(text, start, len(text) if end < 0 else end)
+    """(line, message) of each credential in the text, as :func:`~vitalyst_render.credentials.leaks` finds them."""
+    return [(leak.line, leak.message) for leak in leaks(text)]
 
 
 def _env_location(ctx: CheckContext, service: str, key: str) -> Location:

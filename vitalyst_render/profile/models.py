@@ -62,6 +62,8 @@ from .types import (
     memory_bytes,
     shown,
 )
+from .text_credentials import credential_problems
+from .urls import ScrapeTarget
 
 
 #: Where every container finds its secrets, each as the file ``SECRETS_DIR/<name>``: compose's
@@ -110,7 +112,9 @@ class Project(Model):
         "(at most 63 letters, digits, '-', '_' and '.', beginning and ending with a letter or digit)."
     )
     vendor: VendorName = Field(description="Organisation that ships the images (OCI vendor label).")
-    source: SourceUrl = Field(description="Source repository URL (OCI source label).")
+    source: SourceUrl = Field(
+        description="http(s) URL of the source repository (OCI source label), without a user name or password."
+    )
     licenses: LicenseExpression = Field(description="SPDX license expression (OCI licenses label).")
 
 
@@ -543,7 +547,9 @@ class Exporter(Model):
         description="Where the exporter runs: a Kubernetes cluster, a swarm stack, a laptop's Compose v2 project "
         "(compose_mode local), or several; each platform's prometheus.yml scrapes the exporters that run there.",
     )
-    targets: Distinct[Text] = Field(default_factory=list, description="For scrape: static, host:port targets.")
+    targets: Distinct[ScrapeTarget] = Field(
+        default_factory=list, description="For scrape: static, host:port targets (no scheme, path, user name or password)."
+    )
     metrics: Distinct[MetricName] = Field(min_length=1, description="The metric catalogue: every metric name it exports that rules may use.")
 
 
@@ -723,3 +729,5 @@ class Profile(Model):
                 yield ReferenceProblem(("monitoring", "exporters", job, "targets"), "a static exporter needs targets")
         for index, receiver in enumerate(self.monitoring.receivers):
             yield from self.secret_reference(("monitoring", "receivers", index, "url_secret"), receiver.url_secret)
+        for path, message in credential_problems(self):
+            yield ReferenceProblem(path, message)

@@ -20,6 +20,8 @@ from pydantic_core import PydanticCustomError
 
 # Re-exported: finding profiles by name needs these without pydantic.
 from .scalars import DNS_LABEL as DNS_LABEL, shown as shown
+# URL types refuse userinfo (issue 15): their own module.
+from .urls import HTTP_URL as HTTP_URL, HttpUrl as HttpUrl, SourceUrl as SourceUrl
 
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 # Units every consumer (Docker, Compose, Prometheus, Kubernetes) reads alike, each at most
@@ -37,7 +39,6 @@ CHECK_ID = r"^[A-Z]{2,6}[0-9]{3}$"
 URL_PATH = r"^/[A-Za-z0-9._~/-]*$"
 ABS_PATH = r"^/[A-Za-z0-9._/-]*$"
 REL_PATH = r"^[A-Za-z0-9._-][A-Za-z0-9._/-]*$"
-HTTP_URL = r"^https?://[A-Za-z0-9._~:/?#@!&'()*+,;=%-]+$"
 # The distribution reference grammar: [domain[:port]/]component(/component)*.
 _IMAGE_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _IMAGE_DOMAIN = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?"
@@ -361,7 +362,6 @@ CheckId = _pattern(CHECK_ID, "a check ID such as VR312 (two to six capitals and 
 UrlPath = _pattern(URL_PATH, "an absolute URL path of letters, digits and . _ ~ / - (e.g. /health)")
 AbsPath = _pattern(ABS_PATH, "an absolute path of letters, digits and . _ / - (e.g. /data)")
 RelPath = _pattern(REL_PATH, "a relative path of letters, digits and . _ / - (e.g. ../../../backend)")
-HttpUrl = _pattern(HTTP_URL, "an http(s) URL without spaces, quotes or braces")
 ImageName = _pattern(IMAGE_NAME, "an image repository such as ghcr.io/vitalyst/backend (lowercase)")
 ImageTag = _pattern(IMAGE_TAG, "an image tag (letters, digits, _ . -, at most 128)")
 JvmSize = _pattern(JVM_SIZE, 'a JVM memory size such as "512m" or "3g"')
@@ -403,7 +403,6 @@ PositiveInt = Annotated[int, BeforeValidator(_int_at_least(1)), _schema(type="in
 Description = Annotated[str, BeforeValidator(_one_line("a description")), _schema(type="string", minLength=1)]
 VersionText = Annotated[str, BeforeValidator(_one_line("a version string")), _schema(type="string", minLength=1)]
 VendorName = Annotated[str, BeforeValidator(_one_line("a vendor name")), _schema(type="string", minLength=1)]
-SourceUrl = Annotated[str, BeforeValidator(_one_line("a source URL")), _schema(type="string", minLength=1)]
 LicenseExpression = Annotated[str, BeforeValidator(_one_line("an SPDX license expression")), _schema(type="string", minLength=1)]
 Reason = Annotated[str, BeforeValidator(_one_line("a reason")), _schema(type="string", minLength=1)]
 WrittenReason = Annotated[str, BeforeValidator(_one_line("a written reason")), _schema(type="string", minLength=1)]
