@@ -110,8 +110,8 @@ def _walk(value: Any, path: tuple[str | int, ...]) -> Iterator[ImageSite]:
     elif isinstance(value, BaseImage):
         yield ImageSite(path, f"{value.image}:{value.tag}", value.digest)
     elif isinstance(value, BaseModel):
-        for name, field in type(value).model_fields.items():
-            yield from _walk(getattr(value, name), path + (field.alias or name,))
+        for name, info in type(value).model_fields.items():
+            yield from _walk(getattr(value, name), path + (info.alias or name,))
     elif isinstance(value, Mapping):
         for key, item in value.items():
             yield from _walk(item, path + (key,))
