@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import BeforeValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from .acl import EXPECTED as ACL_EXPECTED, AclRuleError, parse_acl_rules
 # Re-exported: finding profiles by name needs these without pydantic.
 from .scalars import DNS_LABEL as DNS_LABEL, shown as shown
 
@@ -316,7 +317,19 @@ SourceUrl = Annotated[str, BeforeValidator(_one_line("a source URL")), _schema(t
 LicenseExpression = Annotated[str, BeforeValidator(_one_line("an SPDX license expression")), _schema(type="string", minLength=1)]
 Reason = Annotated[str, BeforeValidator(_one_line("a reason")), _schema(type="string", minLength=1)]
 WrittenReason = Annotated[str, BeforeValidator(_one_line("a written reason")), _schema(type="string", minLength=1)]
-AclRules = Annotated[str, BeforeValidator(_one_line("ACL rules")), _schema(type="string", minLength=1)]
+
+
+def _acl_rules(value: Any) -> str:
+    """One line of Redis ACL rules, each one our model allows (see :mod:`.acl`)."""
+    text = _one_line("ACL rules")(value)
+    try:
+        parse_acl_rules(text)
+    except AclRuleError as problem:
+        raise PydanticCustomError("vr", "expected {expected}; {problem}", {"expected": ACL_EXPECTED, "problem": str(problem)}) from None
+    return text
+
+
+AclRules = Annotated[str, BeforeValidator(_acl_rules), _schema(type="string", minLength=1)]
 
 
 # -- conversions used by templates ---------------------------------------------------
