@@ -43,7 +43,6 @@ from .types import (
     HttpUrl,
     ImageName,
     ImageTag,
-    MemoryQuantity,
     MetricName,
     Port,
     Ratio,
@@ -55,6 +54,7 @@ from .types import (
     memory_bytes,
     shown,
 )
+from .limits import AlertWindow, LatenessDuration, MemoryLimit, PrometheusInterval, ProbeInterval, ProbeTimeout, VolumeSize
 
 
 #: Where every container finds its secrets, each as the file ``SECRETS_DIR/<name>``: compose's
@@ -155,7 +155,7 @@ class ServicePort(Model):
 
 class ResourceAmounts(Model):
     cpu: CpuQuantity = Field(description='CPU in Kubernetes quantity form ("500m", "2").')
-    memory: MemoryQuantity = Field(description='Memory in Kubernetes quantity form ("512Mi", "4Gi").')
+    memory: MemoryLimit = Field(description='Memory in Kubernetes quantity form ("512Mi", "4Gi"); never 0, which Docker reads as no limit.')
 
 
 class Resources(Model):
@@ -182,10 +182,12 @@ class Health(Model):
     port: Port | None = Field(default=None, description="Port probed by http and tcp checks; one of the service's ports.")
     path: UrlPath | None = Field(default=None, description="HTTP path probed by http checks, e.g. /health.")
     command: list[Text] | None = Field(default=None, description="Argument vector run by command checks.")
-    interval: Duration = Field(description="Time between probes.")
-    timeout: Duration = Field(description="Time after which one probe counts as failed.")
+    # Kubernetes periodSeconds is whole seconds (0 is its default 10s); Docker reads a
+    # timeout of 0 as its default 30s: neither may render as 0.
+    interval: ProbeInterval = Field(description="Time between probes; at least 1s.")
+    timeout: ProbeTimeout = Field(description="Time after which one probe counts as failed; above 0.")
     retries: PositiveInt = Field(description="Consecutive failures before the container is unhealthy.")
-    start_period: Duration = Field(description="Grace period after start during which failures do not count.")
+    start_period: Duration = Field(description="Grace period after start during which failures do not count (0s: none).")
 
     @model_validator(mode="after")
     def _complete(self) -> Health:
@@ -242,7 +244,7 @@ class Autoscaling(Model):
 
 
 class Storage(Model):
-    size: MemoryQuantity = Field(description="Size of the persistent volume per replica.")
+    size: VolumeSize = Field(description="Size of the persistent volume per replica.")
     mount: AbsPath = Field(description="Path where the data volume is mounted.")
 
 
@@ -415,8 +417,8 @@ class BackupSchedule(Model):
         "and day of week (0-7 or sun-sat), each a value, a range a-b, */n or a-b/n, or a list of them."
     )
     retention_days: PositiveInt = Field(description="Days a backup is kept before the job deletes it.")
-    alert_after: Duration = Field(description="Time without a successful run after which BackupLate fires.")
-    volume_size: MemoryQuantity = Field(description="Size of the PersistentVolumeClaim that holds the copies.")
+    alert_after: LatenessDuration = Field(description="Time without a successful run after which BackupLate fires.")
+    volume_size: VolumeSize = Field(description="Size of the PersistentVolumeClaim that holds the copies.")
 
 
 class Secret(Model):
@@ -488,7 +490,7 @@ class Security(Model):
 class Thresholds(Model):
     cpu_ratio: Ratio = Field(default=0.8, description="CPU usage ÷ CPU limit above which ContainerHighCPU fires.")
     memory_ratio: Ratio = Field(default=0.85, description="Working set ÷ memory limit above which ContainerHighMemory fires.")
-    restart_window: Duration = Field(default="15m", description="Window in which any restart fires ContainerRestarting.")
+    restart_window: AlertWindow = Field(default="15m", description="Window in which any restart fires ContainerRestarting.")
     error_ratio: Ratio = Field(default=0.05, description="5xx ÷ all requests above which HttpHighErrorRate fires.")
     latency_p99_seconds: float = Field(default=1.0, gt=0, description="p99 request latency above which HttpHighLatency fires.")
 
@@ -515,9 +517,10 @@ class Exporter(Model):
 
 
 class Monitoring(Model):
-    scrape_interval: Duration = Field(default="30s", description="Prometheus scrape interval.")
-    evaluation_interval: Duration = Field(default="30s", description="Prometheus rule evaluation interval.")
-    alert_for: Duration = Field(default="5m", description="How long a condition holds before resource alerts fire.")
+    # Prometheus reads an interval of 0 as its default; a `for` of 0 fires at once, as written.
+    scrape_interval: PrometheusInterval = Field(default="30s", description="Prometheus scrape interval; above 0.")
+    evaluation_interval: PrometheusInterval = Field(default="30s", description="Prometheus rule evaluation interval; above 0.")
+    alert_for: Duration = Field(default="5m", description="How long a condition holds before resource alerts fire (0s: at once).")
     thresholds: Thresholds = Field(default_factory=Thresholds, description="Alert thresholds.")
     receivers: list[Receiver] = Field(min_length=1, description="Where Alertmanager sends notifications.")
     exporters: dict[DnsLabel, Exporter] = Field(
@@ -534,7 +537,7 @@ class Monitoring(Model):
 
 class UpdatePolicy(Model):
     parallelism: PositiveInt = Field(default=1, description="Tasks updated at once (swarm update_config).")
-    delay: Duration = Field(default="10s", description="Pause between update batches.")
+    delay: Duration = Field(default="10s", description="Pause between update batches (0s: none).")
     monitor: Duration = Field(default="30s", description="How long a task is watched for failure after an update.")
 
 
@@ -557,7 +560,7 @@ class Deployment(Model):
         description="Blue-green: the release the idle colour runs before it takes traffic; unset, both colours run "
         "the services' images.",
     )
-    min_ready_seconds: Count = Field(default=30, description="Seconds a new pod must be ready before it counts.")
+    min_ready_seconds: Count = Field(default=30, description="Seconds a new pod must be ready before it counts (0: at once).")
     revision_history_limit: PositiveInt = Field(
         default=10, description="Old ReplicaSets kept for rollout undo, and releases kept in the target's deploy history."
     )
