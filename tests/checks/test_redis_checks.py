@@ -86,3 +86,42 @@ def test_vr907_boots_many_servers_side_by_side_and_blames_each_finding_on_its_ow
         (f"out/wide/{caches[3]}", "redis-server did not start"),
         (f"out/wide/{caches[9]}", "CONFIG GET maxmemory returned '104857600'; rendered '241591910'"),
     ]
+
+
+ACL_TEMPLATES = {"prod": ["redis/redis.users.acl.template"],
+                 "open-stack": ["redis/redis.users.acl.template", "redis/cache.users.acl.template"]}
+
+
+@pytest.mark.parametrize("profile", sorted(ACL_TEMPLATES))
+def test_vr907_refuses_a_passwordless_user_for_every_user_of_every_redis(redis_server, profile):
+    # Issue 15, class 1: an ACL file whose user has nopass (or lost its hash) boots, and
+    # every role-specific probe still passes; the server's own view of the user does not.
+    for path in ACL_TEMPLATES[profile]:
+        template = rendered(profile).files[path].decode()
+        users = [line.split()[1] for line in template.splitlines() if line.startswith("user ") and "default" not in line]
+        assert users
+        for user in users:
+            hashed = f"user {user} on #<sha256 of {user}'s password>"
+            for tampered, message in ((f"user {user} on nopass", f"the {user} user has nopass: any password logs in as it"),
+                                      (f"user {user} on", f"the {user} user has no password: nobody can log in as it")):
+                found = [p.message for p in problems("VR907", context(profile, {path: template.replace(hashed, tampered)}))]
+                assert found == [message], (path, user, found)
+
+
+def test_vr907_refuses_a_user_granted_more_than_its_rules(redis_server):
+    path = "redis/redis.users.acl.template"
+    template = rendered("prod").files[path].decode()
+    broad = template.replace("resetchannels +ping +sync +psync +replconf", "resetchannels +ping +sync +psync +replconf +@all ~* &*")
+    found = [p.message for p in problems("VR907", context("prod", {path: broad}))]
+    assert found == [
+        "the backup user's commands on the server are '+@all'; its rules in the profile give '+ping +psync +replconf +sync -@all'",
+        "the backup user's keys on the server are '~*'; its rules in the profile give ''",
+        "the backup user's channels on the server are '&*'; its rules in the profile give ''",
+    ]
+
+
+def test_vr907_refuses_a_user_the_profile_does_not_declare(redis_server):
+    path = "redis/redis.users.acl.template"
+    template = rendered("prod").files[path].decode().replace("user default off\n", "user default off\nuser ops on nopass ~* +@all\n")
+    found = [p.message for p in problems("VR907", context("prod", {path: template}))]
+    assert found == ["the ACL file has a user 'ops' that the profile does not declare"]

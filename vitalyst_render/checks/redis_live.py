@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Location
+from ..profile.acl import AclRuleError, parse_acl_rules
 
 from ._tools import missing_tool
 from .base import Problem, Severity, check
@@ -45,6 +46,7 @@ Reply = str | int | list[Any] | None
 
 CONF = "redis/redis.conf"
 CACHE_CONF = "redis/cache.conf"
+ACL = "redis/redis.users.acl.template"
 _POLICIES = "volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction"
 
 
@@ -87,6 +89,21 @@ EXAMPLES = (
          expect=[Expect(CACHE_CONF, "redis-server did not start: *** FATAL CONFIG FILE ERROR *** | Reading the "
                                     "configuration file, at line 16 | >>> 'maxmemory-policy allkeys-lfu-ish' | argument(s) must be "
                                     "one of the following: " + _POLICIES)]),
+    Fail("the ACL file gives the healthcheck user nopass instead of its secret's hash",
+         edits=[Edit(ACL, "user healthcheck on #<sha256 of healthcheck's password>", "user healthcheck on nopass")],
+         expect=[Expect(CONF, "the healthcheck user has nopass: any password logs in as it")]),
+    Fail("the ACL file gives the backup user a literal password beside its hash, and a user the profile does not have",
+         edits=[Edit(ACL, "user backup on #<sha256 of backup's password>", "user backup on #<sha256 of backup's password> >letmein"),
+                Edit(ACL, "user default off\n", "user default off\nuser intruder on nopass ~* +@all\n")],
+         expect=[Expect(CONF, "the ACL file has a user 'intruder' that the profile does not declare"),
+                 Expect(CONF, "the backup user has 2 passwords; it may only have the hash of its secret")]),
+    Fail("the ACL file grants the metrics user more than its rules in the profile",
+         edits=[Edit(ACL, "+ping +info +client|list", "+ping +info +keys ~* +client|list")],
+         expect=[Expect(CONF, "the metrics user's commands on the server are '+client|info +client|list +client|setname "
+                              "+config|get +dbsize +info +keys +latency +memory|stats +module|list +ping +select +slowlog -@all'; "
+                              "its rules in the profile give '+client|info +client|list +client|setname +config|get +dbsize "
+                              "+info +latency +memory|stats +module|list +ping +select +slowlog -@all'"),
+                 Expect(CONF, "the metrics user's keys on the server are '~*'; its rules in the profile give ''")]),
     Pass("a second Redis (a cache without persistence or backup user) boots with its own settings and users", overlay=ADD_CACHE),
     Pass("Redis switched to allkeys-lfu without persistence in the profile: CONFIG GET follows",
          overlay="services:\n  redis:\n    config: {maxmemory_policy: allkeys-lfu, appendonly: false, save: [], maxmemory_ratio: 0.9}\n"
@@ -180,6 +197,13 @@ def redis_boot(ctx: CheckContext) -> Iterable[Problem]:
     that the exporter's user can run what redis_exporter sends and the backup user can
     SYNC; then shuts the server down.
 
+    It also asks the server (``ACL USERS``, ``ACL GETUSER``) about every user it loaded:
+    each must be one the profile declares, without ``nopass``, with exactly one password
+    (the hash of its secret), and with exactly the flags, commands, keys, channels and
+    selectors its rules in the profile grant, compared with a twin user made on the same
+    server from those rules. A hand-edited or tampered ACL file that lets a user in
+    without a password, adds one, or grants more fails here.
+
     Remediation: read the server log in the finding; fix the service's ``config`` or
     ``users`` in the profile, or the template.
     """
@@ -216,7 +240,7 @@ def _boot(binary: str, conf_text: str, acl_template: str | None, facts: Mapping[
         ]
     else:
         acl = ["user default off"] + [f"user {name} on >{passwords[name]} resetchannels {rules}" for name, rules in users.items()]
-    acl.append(f"user {INSPECTOR} on >{passwords[INSPECTOR]} +ping +config|get +acl|dryrun")
+    acl.append(f"user {INSPECTOR} on >{passwords[INSPECTOR]} +ping +config|get +acl|dryrun +acl|getuser +acl|setuser +acl|users")
     with tempfile.TemporaryDirectory(prefix="vr-redis-") as folder_name:
         folder = Path(folder_name)
         (folder / "data").mkdir()
@@ -282,6 +306,7 @@ def _probe(client: _Resp, passwords: dict[str, str], facts: Mapping[str, Any], w
         actual = reply[1] if isinstance(reply, list) and len(reply) == 2 else reply
         if actual != value:
             yield Problem(f"CONFIG GET {name} returned {actual!r}; rendered {value!r}", where)
+    yield from _users_as_declared(client, passwords, facts["users"], where)
     if "healthcheck" in passwords:
         client.call("AUTH", "healthcheck", passwords["healthcheck"])
         if client.call("PING") != "PONG":
@@ -311,3 +336,75 @@ def _probe(client: _Resp, passwords: dict[str, str], facts: Mapping[str, Any], w
             reply = client.call("ACL", "DRYRUN", backup, *command)
             if reply != "OK":
                 yield Problem(f"the {backup} user may not run {command[0]}, which an RDB copy needs: {reply}", where)
+
+
+#: What ACL GETUSER says of a user, compared between the server's user and its twin.
+_SHAPE = ("flags", "commands", "keys", "channels", "selectors")
+TWIN = "vr-declared-"
+
+
+def _getuser(client: _Resp, name: str) -> dict[str, Any] | None:
+    reply = client.call("ACL", "GETUSER", name)
+    if not isinstance(reply, list):
+        return None
+    return dict(zip(reply[::2], reply[1::2]))
+
+
+def _normal(value: Any) -> Any:
+    """A GETUSER field in an order-free form: Redis lists subcommand rules in no fixed order."""
+    if isinstance(value, list):
+        return sorted(repr(_normal(item)) for item in value)
+    return sorted(str(value).split(" ")) if value is not None else None
+
+
+def _shown(value: Any) -> str:
+    """A GETUSER field as one line, its rules sorted (the order Redis lists them in varies)."""
+    if isinstance(value, list):
+        parts = (_shown(item) if not isinstance(item, list) else "(" + _shown(item) + ")" for item in value)
+        return " ".join(part for part in parts if part)
+    return " ".join(sorted(str(value).split())) if value is not None else ""
+
+
+def _users_as_declared(client: _Resp, passwords: Mapping[str, str], users: Mapping[str, str], where: Location) -> Iterator[Problem]:
+    """Every user the server knows is one the profile declares, with one password (the hash of
+    its secret), and exactly what its rules grant: ACL GETUSER of the loaded user against a
+    twin made on the same server from the profile's rules, as the render writes them."""
+    client.call("AUTH", INSPECTOR, passwords[INSPECTOR])
+    known = client.call("ACL", "USERS")
+    names = [name for name in known if isinstance(name, str)] if isinstance(known, list) else []
+    for name in names:
+        if name not in users and name not in ("default", INSPECTOR):
+            yield Problem(f"the ACL file has a user {name!r} that the profile does not declare", where)
+    for index, (name, rules) in enumerate(users.items()):
+        loaded = _getuser(client, name)
+        if loaded is None:
+            yield Problem(f"the {name} user is not in the ACL file", where)
+            continue
+        flags = [str(flag) for flag in loaded.get("flags", [])]
+        hashes = [str(value) for value in loaded.get("passwords", [])]
+        if "nopass" in flags:
+            yield Problem(f"the {name} user has nopass: any password logs in as it", where)
+        elif not hashes:
+            yield Problem(f"the {name} user has no password: nobody can log in as it", where)
+        elif len(hashes) > 1:
+            yield Problem(f"the {name} user has {len(hashes)} passwords; it may only have the hash of its secret", where)
+        elif hashes != [hashlib.sha256(passwords[name].encode()).hexdigest()]:
+            yield Problem(f"the {name} user's password is not the one in its secret", where)
+        try:
+            declared = parse_acl_rules(rules)
+        except AclRuleError as problem:
+            yield Problem(f"the {name} user's rules in the profile are refused: {problem}", where)
+            continue
+        twin = f"{TWIN}{index}"
+        made = client.call("ACL", "SETUSER", twin, "on", ">" + secrets.token_hex(8), "resetchannels", *declared)
+        expected = _getuser(client, twin) if made == "OK" else None
+        if expected is None:
+            yield Problem(f"redis-server refused the {name} user's rules from the profile: {made}", where)
+            continue
+        for field in _SHAPE:
+            have, want = loaded.get(field), expected.get(field)
+            if field == "flags":
+                have = [flag for flag in flags if flag != "nopass"]
+            if _normal(have) != _normal(want):
+                yield Problem(f"the {name} user's {field} on the server are {_shown(have)!r}; its rules in the profile give "
+                              f"{_shown(want)!r}", where)

@@ -45,7 +45,6 @@ from .types import (
     HttpUrl,
     ImageName,
     ImageTag,
-    MemoryQuantity,
     MetricName,
     Port,
     Ratio,
@@ -64,6 +63,7 @@ from .types import (
 )
 from .text_credentials import credential_problems
 from .urls import ScrapeTarget
+from .limits import AlertWindow, LatenessDuration, MemoryLimit, PrometheusInterval, VolumeSize
 
 
 #: Where every container finds its secrets, each as the file ``SECRETS_DIR/<name>``: compose's
@@ -169,7 +169,7 @@ class ServicePort(Model):
 
 class ResourceAmounts(Model):
     cpu: CpuQuantity = Field(description='CPU in Kubernetes quantity form ("500m", "2").')
-    memory: MemoryQuantity = Field(description='Memory in Kubernetes quantity form ("512Mi", "4Gi").')
+    memory: MemoryLimit = Field(description='Memory in Kubernetes quantity form ("512Mi", "4Gi"); never 0, which Docker reads as no limit.')
 
 
 class Resources(Model):
@@ -200,7 +200,7 @@ class Health(Model):
     timeout: PositiveSeconds = Field(description="Time after which one probe counts as failed, in whole seconds (at least 1s).")
     retries: PositiveInt = Field(description="Consecutive failures before the container is unhealthy.")
     start_period: WholeSeconds = Field(
-        description="Grace period after start during which failures do not count, in whole seconds."
+        description="Grace period after start during which failures do not count, in whole seconds (0s: none)."
     )
 
     @model_validator(mode="after")
@@ -275,7 +275,7 @@ class Autoscaling(Model):
 
 
 class Storage(Model):
-    size: MemoryQuantity = Field(description="Size of the persistent volume per replica.")
+    size: VolumeSize = Field(description="Size of the persistent volume per replica.")
     mount: AbsPath = Field(description="Path where the data volume is mounted.")
 
 
@@ -448,8 +448,8 @@ class BackupSchedule(Model):
         "and day of week (0-6 or sun-sat; Kubernetes refuses 7), each a value, a range a-b, */n or a-b/n, or a list of them."
     )
     retention_days: PositiveInt = Field(description="Days a backup is kept before the job deletes it.")
-    alert_after: Duration = Field(description="Time without a successful run after which BackupLate fires.")
-    volume_size: MemoryQuantity = Field(description="Size of the PersistentVolumeClaim that holds the copies.")
+    alert_after: LatenessDuration = Field(description="Time without a successful run after which BackupLate fires.")
+    volume_size: VolumeSize = Field(description="Size of the PersistentVolumeClaim that holds the copies.")
 
 
 class Secret(Model):
@@ -523,7 +523,7 @@ class Security(Model):
 class Thresholds(Model):
     cpu_ratio: Ratio = Field(default=0.8, description="CPU usage ÷ CPU limit above which ContainerHighCPU fires.")
     memory_ratio: Ratio = Field(default=0.85, description="Working set ÷ memory limit above which ContainerHighMemory fires.")
-    restart_window: Duration = Field(default="15m", description="Window in which any restart fires ContainerRestarting.")
+    restart_window: AlertWindow = Field(default="15m", description="Window in which any restart fires ContainerRestarting.")
     error_ratio: Ratio = Field(default=0.05, description="5xx ÷ all requests above which HttpHighErrorRate fires.")
     latency_p99_seconds: PositiveNumber = Field(
         default=1.0, description="p99 request latency above which HttpHighLatency fires (finite, above 0)."
@@ -554,9 +554,10 @@ class Exporter(Model):
 
 
 class Monitoring(Model):
-    scrape_interval: Duration = Field(default="30s", description="Prometheus scrape interval.")
-    evaluation_interval: Duration = Field(default="30s", description="Prometheus rule evaluation interval.")
-    alert_for: Duration = Field(default="5m", description="How long a condition holds before resource alerts fire.")
+    # Prometheus reads an interval of 0 as its default; a `for` of 0 fires at once, as written.
+    scrape_interval: PrometheusInterval = Field(default="30s", description="Prometheus scrape interval; above 0.")
+    evaluation_interval: PrometheusInterval = Field(default="30s", description="Prometheus rule evaluation interval; above 0.")
+    alert_for: Duration = Field(default="5m", description="How long a condition holds before resource alerts fire (0s: at once).")
     thresholds: Thresholds = Field(default_factory=Thresholds, description="Alert thresholds.")
     receivers: list[Receiver] = Field(min_length=1, description="Where Alertmanager sends notifications.")
     exporters: dict[DnsLabel, Exporter] = Field(
@@ -573,7 +574,7 @@ class Monitoring(Model):
 
 class UpdatePolicy(Model):
     parallelism: PositiveInt = Field(default=1, description="Tasks updated at once (swarm update_config).")
-    delay: Duration = Field(default="10s", description="Pause between update batches.")
+    delay: Duration = Field(default="10s", description="Pause between update batches (0s: none).")
     monitor: Duration = Field(default="30s", description="How long a task is watched for failure after an update.")
 
 
@@ -596,7 +597,7 @@ class Deployment(Model):
         description="Blue-green: the release the idle colour runs before it takes traffic; unset, both colours run "
         "the services' images.",
     )
-    min_ready_seconds: Count = Field(default=30, description="Seconds a new pod must be ready before it counts.")
+    min_ready_seconds: Count = Field(default=30, description="Seconds a new pod must be ready before it counts (0: at once).")
     revision_history_limit: PositiveInt = Field(
         default=10, description="Old ReplicaSets kept for rollout undo, and releases kept in the target's deploy history."
     )

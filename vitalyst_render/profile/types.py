@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import BeforeValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from .acl import EXPECTED as ACL_EXPECTED, AclRuleError, parse_acl_rules
 # Re-exported: finding profiles by name needs these without pydantic.
 from .scalars import DNS_LABEL as DNS_LABEL, shown as shown
 # URL types refuse userinfo (issue 15): their own module.
@@ -406,7 +407,19 @@ VendorName = Annotated[str, BeforeValidator(_one_line("a vendor name")), _schema
 LicenseExpression = Annotated[str, BeforeValidator(_one_line("an SPDX license expression")), _schema(type="string", minLength=1)]
 Reason = Annotated[str, BeforeValidator(_one_line("a reason")), _schema(type="string", minLength=1)]
 WrittenReason = Annotated[str, BeforeValidator(_one_line("a written reason")), _schema(type="string", minLength=1)]
-AclRules = Annotated[str, BeforeValidator(_one_line("ACL rules")), _schema(type="string", minLength=1)]
+
+
+def _acl_rules(value: Any) -> str:
+    """One line of Redis ACL rules, each one our model allows (see :mod:`.acl`)."""
+    text = _one_line("ACL rules")(value)
+    try:
+        parse_acl_rules(text)
+    except AclRuleError as problem:
+        raise PydanticCustomError("vr", "expected {expected}; {problem}", {"expected": ACL_EXPECTED, "problem": str(problem)}) from None
+    return text
+
+
+AclRules = Annotated[str, BeforeValidator(_acl_rules), _schema(type="string", minLength=1)]
 
 
 # -- conversions used by templates ---------------------------------------------------

@@ -37,16 +37,8 @@ from ..plan import (
     backup_claim,
 )
 from ..profile.models import BackupSchedule, ImageRef, Model, Profile, ReferenceProblem, Resources, ServiceSpec, UpstreamService
-from ..profile.types import (
-    CronSchedule,
-    Duration,
-    JvmSize,
-    MemoryQuantity,
-    PositiveInt,
-    PositiveSeconds,
-    WrittenReason,
-    duration_seconds,
-)
+from ..profile.limits import LatenessDuration, Neo4jSize, VolumeSize
+from ..profile.types import CronSchedule, PositiveInt, PositiveSeconds, WrittenReason, duration_seconds
 from ..shell import fill, plain, word
 from .base import Role
 
@@ -56,8 +48,8 @@ PAGECACHE = "NEO4J_server_memory_pagecache_size"
 
 
 class Neo4jMemory(Model):
-    heap: JvmSize = Field(description="JVM heap (initial and maximum), e.g. 3g.")
-    pagecache: JvmSize = Field(description="Page cache for the store files, e.g. 3g.")
+    heap: Neo4jSize = Field(description="JVM heap (initial and maximum), e.g. 3g.")
+    pagecache: Neo4jSize = Field(description="Page cache for the store files, e.g. 3g.")
 
 
 #: How long past the window Neo4jBackupWindowStuck waits before it says the database was left down.
@@ -78,10 +70,10 @@ class Neo4jBackup(Model):
     )
     schedule: CronSchedule | None = Field(default=None, description="maintenance-window: when the window opens (cron, UTC).")
     retention_days: PositiveInt | None = Field(default=None, description="maintenance-window: days a dump is kept.")
-    alert_after: Duration | None = Field(
+    alert_after: LatenessDuration | None = Field(
         default=None, description="maintenance-window: time without a successful window after which BackupLate fires."
     )
-    volume_size: MemoryQuantity | None = Field(
+    volume_size: VolumeSize | None = Field(
         default=None, description="maintenance-window: size of the PersistentVolumeClaim that holds the dumps."
     )
     window: PositiveSeconds = Field(

@@ -46,8 +46,9 @@ from ..profile.models import (
     ServiceSpec,
     UpstreamService,
 )
-from ..shell import fill
+from ..profile.limits import KeepaliveSeconds, maxmemory_problem
 from ..profile.types import AclRules, Count, DnsLabel, MetricName, Port, PositiveInt, PositiveNumber, Ratio, memory_bytes
+from ..shell import fill
 from .base import Role
 
 CONFIG_DIR = "/usr/local/etc/redis"
@@ -80,9 +81,13 @@ class RedisConfig(Model):
     save: list[SaveRule] = Field(default_factory=list, description="RDB snapshot rules; empty disables RDB snapshots.")
     appendonly: bool = Field(default=False, description="Keep an append-only file.")
     appendfsync: Literal["always", "everysec", "no"] = Field(default="everysec", description="When the AOF is fsynced.")
-    tcp_keepalive: Count = Field(default=300, description="Seconds between TCP keepalives to clients.")
+    # 0 turns keepalive off, and a dead client's connection then stays open: refused.
+    tcp_keepalive: KeepaliveSeconds = Field(default=300, description="Seconds between TCP keepalives to clients; at least 1.")
     timeout: Count = Field(default=0, description="Close idle clients after this many seconds (0: never).")
-    latency_monitor_threshold: Count = Field(default=100, description="Record events slower than this (ms).")
+    # 0 turns the latency monitor off: a diagnostic no alert depends on, so allowed, and said.
+    latency_monitor_threshold: Count = Field(
+        default=100, description="Record events slower than this (ms); 0 turns the latency monitor off."
+    )
     evictions_alert_rate: PositiveNumber = Field(
         default=50,
         description="Under an allkeys-* policy, where a full cache is the normal state: keys evicted per second, "
@@ -142,6 +147,9 @@ class RedisService(UpstreamService):
             yield ReferenceProblem(("users", "default"), "the default user is always off; name your users")
         if self.storage is None:
             yield ReferenceProblem((), f"a {self.kind} service keeps data: it needs a storage section")
+        too_small = maxmemory_problem(self.config.maxmemory_ratio, self.resources.limits.memory, maxmemory(self))
+        if too_small is not None:
+            yield ReferenceProblem(*too_small)
         if self.metrics is not None:
             yield ReferenceProblem(("metrics",), "Redis is scraped through its exporter; set exporter instead of metrics")
         if not self.ports:
