@@ -85,11 +85,11 @@ def _positive(why: str) -> Callable[[Any], int]:
 MemoryLimit = memory_size("Docker and Compose read a memory limit of 0 as no limit")
 #: Volume sizes: a claim of 0 bytes holds nothing.
 VolumeSize = memory_size("a volume of 0 bytes holds nothing")
+_JVM_SIZE = 'a JVM memory size such as "512m" or "3g"'
 #: Neo4j heap and page cache: at least 1k; "0g" is no heap or cache at all.
 Neo4jSize = Annotated[
     str,
-    BeforeValidator(_at_least(_matching(JVM_SIZE, 'a JVM memory size such as "512m" or "3g"'), 'a JVM memory size such as "512m" or "3g"', _jvm_amount, 1,
-                              "1k", "a heap or page cache of 0 holds nothing")),
+    BeforeValidator(_at_least(_matching(JVM_SIZE, _JVM_SIZE), _JVM_SIZE, _jvm_amount, 1, "1k", "a heap or page cache of 0 holds nothing")),
     WithJsonSchema({"type": "string", "pattern": JVM_SIZE_ABOVE_ZERO}),
 ]
 #: Prometheus scrape and evaluation intervals: 0 is Prometheus's default (1m).
