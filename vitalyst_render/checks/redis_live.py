@@ -41,6 +41,13 @@ DENIED_TO_APP = (("FLUSHALL", ("FLUSHALL",)), ("FLUSHDB", ("FLUSHDB",)), ("CONFI
                  ("DEBUG", ("DEBUG", "SLEEP", "0")), ("KEYS", ("KEYS", "*")), ("SHUTDOWN", ("SHUTDOWN",)),
                  ("FUNCTION FLUSH", ("FUNCTION", "FLUSH")), ("FUNCTION DELETE", ("FUNCTION", "DELETE", "vr")),
                  ("FUNCTION RESTORE", ("FUNCTION", "RESTORE", "x")), ("SCRIPT FLUSH", ("SCRIPT", "FLUSH")))
+#: What a user with a narrow job (the healthcheck, the exporter's, the backup's) must be
+#: refused: any key, any write, and administration. Each needs a handful of commands.
+DENIED_TO_SERVICE_USERS = (("GET", ("GET", "vr:probe")), ("SET", ("SET", "vr:probe", "1")), ("KEYS", ("KEYS", "*")),
+                           ("EVAL", ("EVAL", "return 1", "0")), ("PUBLISH", ("PUBLISH", "vr:probe", "1")),
+                           ("FLUSHALL", ("FLUSHALL",)), ("CONFIG SET", ("CONFIG", "SET", "maxmemory", "0")),
+                           ("ACL SETUSER", ("ACL", "SETUSER", "vr-probe")), ("SHUTDOWN", ("SHUTDOWN",)),
+                           ("DEBUG", ("DEBUG", "SLEEP", "0")), ("MODULE LOAD", ("MODULE", "LOAD", "/vr")))
 #: What a RESP2 reply decodes to (an error reply is a RedisReplyError, a str).
 Reply = str | int | list[Any] | None
 
@@ -75,7 +82,12 @@ EXAMPLES = (
          expect=[Expect(CONF, f"the app user may run {shown}; it must be denied")
                  for shown in ("FUNCTION FLUSH", "FUNCTION DELETE", "FUNCTION RESTORE", "SCRIPT FLUSH")]),
     Fail("a healthcheck user that may read keys", overlay=_users(healthcheck="+ping +@read ~*"),
-         expect=[Expect(CONF, "the healthcheck user can read data; it should only PING")]),
+         expect=[Expect(CONF, "the healthcheck user may run GET, KEYS, which its job (healthcheck) never needs; "
+                              "grant it only the commands of that job")]),
+    Fail("an exporter user given every command and key, as its rules in the profile say",
+         overlay=_users(metrics="+@all ~* &*"),
+         expect=[Expect(CONF, "the metrics user may run " + ", ".join(shown for shown, _ in DENIED_TO_SERVICE_USERS)
+                              + ", which its job (redis_exporter) never needs; grant it only the commands of that job")]),
     Fail("an exporter user without INFO",
          overlay=_users(metrics="+ping +client|list +client|setname +config|get +slowlog +latency +memory|stats +dbsize"),
          expect=[Expect(CONF, "the metrics user may not run INFO ALL, which redis_exporter needs: "
@@ -103,7 +115,9 @@ EXAMPLES = (
                               "+config|get +dbsize +info +keys +latency +memory|stats +module|list +ping +select +slowlog -@all'; "
                               "its rules in the profile give '+client|info +client|list +client|setname +config|get +dbsize "
                               "+info +latency +memory|stats +module|list +ping +select +slowlog -@all'"),
-                 Expect(CONF, "the metrics user's keys on the server are '~*'; its rules in the profile give ''")]),
+                 Expect(CONF, "the metrics user's keys on the server are '~*'; its rules in the profile give ''"),
+                 Expect(CONF, "the metrics user may run KEYS, which its job (redis_exporter) never needs; "
+                              "grant it only the commands of that job")]),
     Pass("a second Redis (a cache without persistence or backup user) boots with its own settings and users", overlay=ADD_CACHE),
     Pass("Redis switched to allkeys-lfu without persistence in the profile: CONFIG GET follows",
          overlay="services:\n  redis:\n    config: {maxmemory_policy: allkeys-lfu, appendonly: false, save: [], maxmemory_ratio: 0.9}\n"
@@ -186,16 +200,18 @@ def stand_in(text: str, folder: Path) -> str:
 @check("VR907", "redis-server-boot", "redis.conf does not boot, or boots with other settings or open access", Severity.ERROR, tool="redis-server",
        examples=EXAMPLES)
 def redis_boot(ctx: CheckContext) -> Iterable[Problem]:
-    """For every service the plan gives a redis.conf, boots the real ``redis-server`` (Debian's 7.0) on
-    127.0.0.1 with a free port and a temporary folder, using the rendered redis.conf
-    and the rendered ACL template with each password hash filled in for a throwaway
-    password. It proves that the config loads, that ``CONFIG GET`` returns what the
-    plan decided, that an unauthenticated command is refused, that a ``healthcheck``
-    user can PING and nothing else, that an ``app`` user cannot run FLUSHALL, CONFIG or
-    the script and function commands that wipe every client's (FUNCTION FLUSH, DELETE
-    and RESTORE, SCRIPT FLUSH: none is in ``@dangerous``) but can still write keys,
-    that the exporter's user can run what redis_exporter sends and the backup user can
-    SYNC; then shuts the server down.
+    """For every service the plan gives a redis.conf, boots the real ``redis-server`` (Debian's 7.0)
+    on a unix socket in a temporary folder, using the rendered redis.conf and the
+    rendered ACL template with each password hash filled in for a throwaway password.
+    It proves that the config loads, that ``CONFIG GET`` returns what the plan decided,
+    that an unauthenticated command is refused, and that every user is held to its role:
+    the ``healthcheck`` user, the exporter's and the backup's may read or write no key,
+    run no script, publish nothing and administer nothing (FLUSHALL, CONFIG SET, ACL
+    SETUSER, SHUTDOWN, DEBUG, MODULE LOAD); every other user (the ``app``'s) cannot run
+    FLUSHALL, CONFIG or the script and function commands that wipe every client's
+    (FUNCTION FLUSH, DELETE and RESTORE, SCRIPT FLUSH: none is in ``@dangerous``), and the
+    ``app`` user can still write keys; the healthcheck user can PING, the exporter's can run
+    what redis_exporter sends and the backup user can SYNC. Then it shuts the server down.
 
     It also asks the server (``ACL USERS``, ``ACL GETUSER``) about every user it loaded:
     each must be one the profile declares, without ``nopass``, with exactly one password
@@ -311,16 +327,21 @@ def _probe(client: _Resp, passwords: dict[str, str], facts: Mapping[str, Any], w
         client.call("AUTH", "healthcheck", passwords["healthcheck"])
         if client.call("PING") != "PONG":
             yield Problem("the healthcheck user cannot PING", where)
-        if not isinstance(client.call("GET", "x"), RedisReplyError):
-            yield Problem("the healthcheck user can read data; it should only PING", where)
-    if "app" in passwords:
-        # ACL DRYRUN asks whether the user could run a command without running it,
-        # which matters for FLUSHALL and SHUTDOWN.
-        client.call("AUTH", INSPECTOR, passwords[INSPECTOR])
+    # Every user is held to its role, not only to its rules in the profile: ACL DRYRUN asks
+    # whether it could run a command without running it, which matters for FLUSHALL and SHUTDOWN.
+    client.call("AUTH", INSPECTOR, passwords[INSPECTOR])
+    narrow = {"healthcheck": "healthcheck", facts.get("exporter_user"): "redis_exporter", facts.get("backup_user"): "RDB copy"}
+    for user in facts["users"]:
+        if user in narrow:
+            allowed = [shown for shown, command in DENIED_TO_SERVICE_USERS if client.call("ACL", "DRYRUN", user, *command) == "OK"]
+            if allowed:
+                yield Problem(f"the {user} user may run {', '.join(allowed)}, which its job ({narrow[user]}) never needs; "
+                              "grant it only the commands of that job", where)
+            continue
         for shown, command in DENIED_TO_APP:
-            if client.call("ACL", "DRYRUN", "app", *command) == "OK":
-                yield Problem(f"the app user may run {shown}; it must be denied", where)
-        if client.call("ACL", "DRYRUN", "app", "SET", "vr:probe", "1") != "OK":
+            if client.call("ACL", "DRYRUN", user, *command) == "OK":
+                yield Problem(f"the {user} user may run {shown}; it must be denied", where)
+        if user == "app" and client.call("ACL", "DRYRUN", "app", "SET", "vr:probe", "1") != "OK":
             yield Problem("the app user cannot write keys", where)
     exporter = facts.get("exporter_user")
     if exporter in passwords:
