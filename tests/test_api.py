@@ -320,3 +320,9 @@ def test_checks_with_tools_interleaved_in_threads_match_checks_alone():
         results = list(pool.map(lambda source: (source, _fingerprint(source, "", True)), [*sources, *reversed(sources)]))
     for source, fingerprint in results:
         assert fingerprint == alone[source], source
+
+
+def test_a_templates_folder_that_is_a_symlink_loop_is_a_usage_error(tmp_path, dev_loaded):
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    with pytest.raises(vr.UsageError, match="templates folder not found"):
+        vr.render(dev_loaded, templates=tmp_path / "loop")

@@ -205,3 +205,28 @@ def test_the_detector_finds_a_password_like_value_and_a_url_with_a_password():
         (3, "a URL with a password found in a generated file"),
     ]
     assert {leak.secret for leak in found} == {PASSWORD}
+
+
+# -- no error quotes a credential, whatever type refused the value -------------------------
+
+@pytest.mark.parametrize(("overlay", "needle"), [
+    # A secret-named query key: the scheme's colon once hid it from the detector.
+    (f"extends: dev\nmonitoring:\n  runbook_base_url: 'https://wiki.example/rb?password={PASSWORD}1'\n", "'https"),
+    # Refused by the host-name type, before any credential scan: the message masks the userinfo.
+    (f"extends: dev\nenvironment:\n  domain: '{USER}:{PASSWORD}@vitalyst.example'\n", "'deploybot"),
+    (f"extends: dev\nenvironment:\n  domain: 'https://{USER}:{PASSWORD}@vitalyst.example'\n", "'https"),
+    # Refused by the label-value type.
+    (f"extends: dev\nproject:\n  version: 'password={PASSWORD}'\n", "'password"),
+], ids=["url-query", "domain-userinfo", "domain-url", "version"])
+def test_no_error_quotes_a_credential_whichever_type_refuses_it(refused, overlay, needle):
+    line = refused(overlay)
+    assert line.startswith(f"child.yaml:{at(overlay, needle)}: "), line
+    assert PASSWORD not in line, line
+
+
+def test_a_set_override_error_names_its_path_not_its_value(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    token = "ghp_" + "A1b2C3d4E5" * 4
+    result = CliRunner().invoke(cli, ["--profile", "dev", "--set", f"project.description=pw {token}", "--out", "out"])
+    assert result.exit_code == 2, result.output
+    assert token not in result.output and "--set project.description=pw ***" in result.output, result.output

@@ -98,3 +98,10 @@ def test_shipped_rules_load_unchanged():
         for service in load_profile(name).profile.services.values():
             for rules in getattr(service, "users", {}).values():
                 assert parse_acl_rules(rules)
+
+
+@pytest.mark.parametrize("rules", ["(+get(x >Hunter2secret)", "~* (>Hunter2secret", "(+get #Hunter2secret)"])
+def test_a_refused_selector_never_quotes_its_password(rules):
+    with pytest.raises(AclRuleError) as caught:
+        parse_acl_rules(rules)
+    assert "Hunter2secret" not in str(caught.value), caught.value

@@ -60,10 +60,13 @@ def _engine(templates: str | Path | None, targets: tuple[Target, ...]) -> Engine
     bundled = data_dir("templates")
     search = [Path(templates)] if templates is not None else []
     search += [t.templates for t in targets if t.templates is not None]
-    key = tuple(p.resolve() for p in [*search, bundled])
     # Checked on every render, not only the first: a folder removed since is an error.
-    if templates is not None and not Path(templates).is_dir():
+    if templates is not None and not Path(templates).is_dir():  # False, not an error, for a symlink loop
         raise UsageError(f"templates folder not found: {templates}")
+    try:
+        key = tuple(p.resolve() for p in [*search, bundled])
+    except (OSError, RuntimeError) as error:  # a loop further down, or a name too long
+        raise UsageError(f"cannot resolve the templates folder {templates}: {error}") from None
     # Kept for the process (compiling the templates costs more than a render); the
     # engine's loader re-reads a template whose file changed since (see engine.py).
     engine = _engines.get(key)

@@ -44,7 +44,8 @@ _CANDIDATES = {label: re.compile(pattern.pattern.removeprefix("\\b")) for label,
 #: What every name looks_secret accepts spells (a word, a suffix, a word of a pair).
 _SECRET_WORD = re.compile("|".join(sorted({w.lower() for w in SECRET_WORDS | SECRET_SUFFIXES | {w for pair in SECRET_PAIRS for w in pair}})))
 #: A key given a value on one line (the spaces around ``:`` or ``=`` never run on into the next).
-ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)[^\S\n]*[:=][^\S\n]*[\"']?([^\s\"',}]{8,})")
+#: Not ``https://…``: the scheme's colon would swallow the URL, and a ``?password=…`` in it.
+ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)[^\S\n]*[:=](?!//)[^\S\n]*[\"']?([^\s\"',}&]{8,})")
 #: Values that refer to a credential rather than hold one: a path, a variable, a placeholder.
 _REFERENCE = ("/", "$", "<", "{", "%")
 #: A name of lowercase words, such as a secret's own name: never a credential itself.
@@ -189,6 +190,7 @@ def masked(text: str) -> str:
     """``text`` with the userinfo of each URL and each credential :func:`leaks` finds
     replaced by ``***``: what an error message may quote of a value that holds one."""
     text = re.sub(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s]*@", r"\1***@", text)
+    text = re.sub(r"^[^\s/@:]+:[^\s/@]+@", "***@", text)  # user:password@host, without a scheme
     for leak in leaks(text):
         text = text.replace(leak.secret, "***")
     return text

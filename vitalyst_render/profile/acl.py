@@ -105,19 +105,23 @@ def parse_acl_rules(text: str) -> tuple[str, ...]:
         _rule(token)
         rules.append(token)
     if selector is not None:
-        raise AclRuleError(f"got the selector {'(' + ' '.join(selector)!r} without its closing ')'")
+        raise AclRuleError(f"got the selector {_masked(selector)!r} without its closing ')'")
     return tuple(rules)
 
 
+def _masked(tokens: list[str], closed: bool = False) -> str:
+    """A selector as an error quotes it: a password token shows only its mark (``>…``)."""
+    return "(" + " ".join(t[0] + "…" if t[:1] in _PASSWORDS else t for t in tokens) + (")" if closed else "")
+
+
 def _selector(tokens: list[str]) -> str:
-    shown = "(" + " ".join(tokens) + ")"
     if not tokens:
         raise AclRuleError("got an empty selector '()', which grants nothing")
     for token in tokens:
         if "(" in token or ")" in token:
-            raise AclRuleError(f"got the selector {shown!r} with a parenthesis inside; selectors do not nest")
+            raise AclRuleError(f"got the selector {_masked(tokens, closed=True)!r} with a parenthesis inside; selectors do not nest")
         _rule(token)
-    return shown
+    return "(" + " ".join(tokens) + ")"
 
 
 def _rule(token: str) -> None:

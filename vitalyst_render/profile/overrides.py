@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 from typing import Any, Literal, get_args, get_origin
 
-from ..errors import Location, ProfileError
+from ..credentials import masked
+from ..errors import Location, ProfileError, clipped
 from ..yamlsource import Path, Positions, YamlSourceError, load_yaml
 from .loader import unwrap_annotation, annotation_at, field_path, refuse_profile_keys
 from .merge import APPEND, Layer
@@ -26,7 +27,8 @@ _SEGMENT = re.compile(r"[^\s.=\[\]]+")
 def override_layer(text: str, current: dict[str, Any]) -> Layer:
     """The overlay of one ``--set`` item, typed by the model against ``current`` (the
     profile data it applies to, which says each service's kind)."""
-    where = Location(f"--set {text}")
+    # Quoted as written, but short, and without a credential the value may hold.
+    where = Location(f"--set {clipped(masked(text))}")
     spelt, equals, raw = text.partition("=")
     if not equals:
         raise ProfileError("expected path=value, such as services.backend.replicas=5", where)

@@ -45,5 +45,8 @@ def shown(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return quoted(value)
+        from ..credentials import masked  # only on the way to an error
+
+        # An error names what was wrong, never a credential the value holds.
+        return quoted(masked(value))
     return clipped(str(value))
