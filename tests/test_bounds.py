@@ -22,36 +22,11 @@ from pydantic import TypeAdapter, ValidationError
 from vitalyst_render.cli import cli
 from vitalyst_render.profile import types
 from vitalyst_render.profile.types import INT32_MAX
-from vitalyst_render.roles import profile_model
 
+from .test_refused_profiles import at, refused  # noqa: F401  (refused is a fixture)
 from .test_types import MODELS
 
 REPO = Path(__file__).resolve().parent.parent
-PREFIX = "render: error: "
-
-
-@pytest.fixture
-def refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Render ``child.yaml`` (the given text) through the CLI; return its one error line."""
-    monkeypatch.chdir(tmp_path)
-
-    def run(text: str) -> str:
-        (tmp_path / "child.yaml").write_text(text, encoding="utf-8")
-        result = CliRunner().invoke(cli, ["--profile-file", "child.yaml", "--out", str(tmp_path / "out")])
-        assert result.exit_code == 2, result.output
-        assert "Traceback" not in result.output
-        lines = result.output.splitlines()
-        assert len(lines) == 1, result.output
-        assert lines[0].startswith(PREFIX), lines[0]
-        assert not (tmp_path / "out").exists()
-        return lines[0][len(PREFIX):]
-
-    return run
-
-
-def at(text: str, needle: str) -> str:
-    index = text.index(needle)
-    return f"{text.count(chr(10), 0, index) + 1}:{index - (text.rfind(chr(10), 0, index) + 1) + 1}"
 
 
 INT32 = f"an integer from 1 to {INT32_MAX} (int32, the limit of Kubernetes, Redis and container uids)"

@@ -12,34 +12,10 @@ from click.testing import CliRunner
 
 from vitalyst_render.cli import cli
 
-PREFIX = "render: error: "
+from .test_refused_profiles import at, refused  # noqa: F401  (refused is a fixture)
+
 PASSWORD = "Hunter2xyz!"
 USER = "deploybot"
-
-
-@pytest.fixture
-def refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Render ``child.yaml`` (the given text) from tmp_path; return the one error line."""
-    monkeypatch.chdir(tmp_path)
-
-    def run(text: str) -> str:
-        (tmp_path / "child.yaml").write_text(text, encoding="utf-8")
-        result = CliRunner().invoke(cli, ["--profile-file", "child.yaml", "--out", str(tmp_path / "out")])
-        assert result.exit_code == 2, result.output
-        assert "Traceback" not in result.output
-        lines = result.output.splitlines()
-        assert len(lines) == 1, result.output
-        assert lines[0].startswith(PREFIX), lines[0]
-        assert not (tmp_path / "out").exists()
-        return lines[0][len(PREFIX):]
-
-    return run
-
-
-def at(text: str, needle: str) -> str:
-    """``line:col`` of the first ``needle`` in ``text`` (1-based)."""
-    index = text.index(needle)
-    return f"{text.count(chr(10), 0, index) + 1}:{index - (text.rfind(chr(10), 0, index) + 1) + 1}"
 
 
 def _exporter_targets(target: str) -> str:
